@@ -1,0 +1,83 @@
+//! Request authentication: Basic for scripts, Bearer JWT for clients, and the
+//! `auth_token` cookie Volto sets — accepted on GET/HEAD only, so a cookie can
+//! never authorize a write sent from another site.
+
+use axum::http::{HeaderMap, Method, header};
+use base64::Engine;
+use cairn_core::{Principal, Site, auth};
+use sha2_free_key::cache_key;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// Cache keys for verified Basic credentials: never the password itself.
+mod sha2_free_key {
+    use std::hash::{BuildHasher, Hasher};
+
+    /// A keyed hash of site and header value; the random key lives per process.
+    pub fn cache_key(
+        state: &std::collections::hash_map::RandomState,
+        site: &str,
+        header: &str,
+    ) -> u64 {
+        let mut h = state.build_hasher();
+        h.write(site.as_bytes());
+        h.write(&[0]);
+        h.write(header.as_bytes());
+        h.finish()
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == "auth_token" && !v.is_empty()).then(|| v.to_string())
+        })
+}
+
+/// Who sent the request. Credentials that are present but wrong are a 401,
+/// never a silent fall-back to anonymous.
+pub fn authenticate(
+    app: &AppState,
+    site: &Site,
+    method: &Method,
+    headers: &HeaderMap,
+) -> ApiResult<Principal> {
+    let invalid = || ApiError::unauthorized("Invalid or expired authentication credentials");
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        return match scheme.to_ascii_lowercase().as_str() {
+            "bearer" => auth::check_token(site, rest.trim())?.ok_or_else(invalid),
+            "basic" => {
+                let key = cache_key(&app.hasher, &site.id, rest);
+                if let Some(p) = app.auth_cache.get(&key) {
+                    return Ok(p);
+                }
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(rest.trim())
+                    .map_err(|_| invalid())?;
+                let text = String::from_utf8(decoded).map_err(|_| invalid())?;
+                let (login, password) = text.split_once(':').ok_or_else(invalid)?;
+                let p = auth::check_password(site, login, password)?.ok_or_else(invalid)?;
+                app.auth_cache.insert(key, p.clone());
+                Ok(p)
+            }
+            _ => Err(invalid()),
+        };
+    }
+    if matches!(*method, Method::GET | Method::HEAD) {
+        if let Some(token) = cookie_token(headers) {
+            // An expired cookie is treated as logged out, as Volto expects.
+            return Ok(auth::check_token(site, &token)?.unwrap_or_else(Principal::anonymous));
+        }
+    }
+    Ok(Principal::anonymous())
+}

@@ -1,0 +1,45 @@
+//! The per-request context every handler and serializer receives.
+
+use std::sync::Arc;
+
+use cairn_core::ports::ViewFilter;
+use cairn_core::{Principal, Site};
+use cairn_model::ContentPath;
+
+use crate::query::Params;
+
+/// Who asks, against which site, with which parameters.
+pub struct Ctx {
+    pub site: Arc<Site>,
+    /// Public URL of the site root for `@id`s (configured, or from a VHM prefix).
+    pub base: String,
+    pub who: Principal,
+    pub filter: ViewFilter,
+    pub params: Params,
+}
+
+impl Ctx {
+    pub fn new(site: Arc<Site>, base: String, who: Principal, params: Params) -> Self {
+        let filter = who.view_filter();
+        Self {
+            site,
+            base,
+            who,
+            filter,
+            params,
+        }
+    }
+
+    /// Absolute public URL of a path below the site.
+    pub fn url(&self, path: &ContentPath) -> String {
+        format!("{}{}", self.base, path.as_str())
+    }
+
+    /// True on sites running the Volto profile (summaries carry Volto's extra columns).
+    pub fn volto(&self) -> bool {
+        self.site
+            .registry
+            .get("Document")
+            .is_some_and(|t| t.has_behavior("volto.blocks"))
+    }
+}

@@ -1,0 +1,104 @@
+//! The content service: GET, POST (create), PATCH (update, reorder), DELETE.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cairn_core::repo;
+use cairn_model::ContentPath;
+
+use super::{body_object, json};
+use crate::batch::Batch;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::serialize::full::{Opts, full};
+
+/// Reads the serialization options of a content GET.
+pub fn opts(ctx: &Ctx, max_batch: usize) -> ApiResult<Opts> {
+    let p = &ctx.params;
+    Ok(Opts {
+        include_items: p.bool("include_items")?.unwrap_or(true),
+        // plone.restapi tests only for the key's presence here.
+        fullobjects: p.has("fullobjects"),
+        expand: p.list("expand"),
+        metadata_fields: p.list("metadata_fields"),
+        batch: Batch::from_params(p, max_batch)?,
+    })
+}
+
+/// GET: the object, its components and (for folders) a page of its items.
+pub fn get(ctx: &Ctx, path: &ContentPath, max_batch: usize) -> ApiResult<Response> {
+    let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
+    let mut o = opts(ctx, max_batch)?;
+    if o.fullobjects {
+        // Full objects are heavy: one page of them at most, never recursive.
+        o.batch.size = o.batch.size.min(crate::batch::DEFAULT_SIZE * 4);
+    }
+    let body = full(ctx, &c, None, &o)?;
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// POST: create a child; 201 with `Location` and the new object.
+pub fn post(ctx: &Ctx, path: &ContentPath, body: &[u8]) -> ApiResult<Response> {
+    let body = body_object(body).map_err(ApiError::wrapped)?;
+    let created = repo::create(&ctx.site, path, &body, &ctx.who).map_err(wrap_service_error)?;
+    let url = ctx.url(&created.path);
+    let value = full(
+        ctx,
+        &created,
+        None,
+        &Opts {
+            include_items: true,
+            ..Default::default()
+        },
+    )?;
+    let mut resp = json(StatusCode::CREATED, &value);
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+/// PATCH: partial update; 204, or 200 with the object on `Prefer: return=representation`.
+pub fn patch(
+    ctx: &Ctx,
+    path: &ContentPath,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<Response> {
+    let body = body_object(body).map_err(ApiError::wrapped)?;
+    let updated = repo::update(&ctx.site, path, &body, &ctx.who).map_err(wrap_service_error)?;
+    let wants_body = headers
+        .get("Prefer")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("return=representation"));
+    if wants_body {
+        let value = full(
+            ctx,
+            &updated,
+            None,
+            &Opts {
+                include_items: true,
+                ..Default::default()
+            },
+        )?;
+        Ok(json(StatusCode::OK, &value))
+    } else {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+}
+
+/// DELETE: remove the object and its subtree; 204.
+pub fn delete(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
+    repo::delete(&ctx.site, path, &ctx.who)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// POST and PATCH report their own errors in the wrapped shape, except
+/// validation errors, which plone.restapi raises as BadRequest (plain shape).
+fn wrap_service_error(e: cairn_core::CoreError) -> ApiError {
+    use cairn_core::CoreError::*;
+    match e {
+        Validation(_) | NotFound | Unauthorized(_) => ApiError::from(e),
+        BadRequest(_) => ApiError::from(e),
+        other => ApiError::from(other).wrapped(),
+    }
+}

@@ -1,0 +1,166 @@
+//! `@@download`, `@@display-file` and `@@images`: blob bytes with the right
+//! headers. Scale URLs carry a hash of the image, so they are cached forever.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cairn_core::images::{scale_bytes, scale_hash};
+use cairn_core::{Content, repo};
+use cairn_model::ContentPath;
+use serde_json::Value;
+
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+
+fn blob_field<'a>(c: &'a Content, field: &str) -> Option<&'a Value> {
+    c.fields.get(field).filter(|v| v.get("blob").is_some())
+}
+
+fn bytes_response(
+    bytes: Vec<u8>,
+    content_type: &str,
+    disposition: Option<String>,
+    cache: &str,
+) -> Response {
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Some(d) = disposition.and_then(|d| HeaderValue::from_str(&d).ok()) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    if let Ok(v) = HeaderValue::from_str(cache) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    r
+}
+
+/// Public objects may be cached by shared caches; others only privately.
+fn cache_policy(c: &Content, immutable: bool) -> &'static str {
+    let public = c.allowed.iter().any(|a| a == "Anonymous");
+    match (public, immutable) {
+        (true, true) => "public, max-age=31536000, immutable",
+        (true, false) => "public, max-age=0, must-revalidate",
+        (false, _) => "private, max-age=0, must-revalidate",
+    }
+}
+
+fn filename_header(kind: &str, name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("{kind}; filename=\"{safe}\"; filename*=UTF-8''{encoded}")
+}
+
+/// `@@download/<field>[/<filename>]` (attachment) and `@@display-file` (inline).
+pub fn download(
+    ctx: &Ctx,
+    path: &ContentPath,
+    args: &[String],
+    inline: bool,
+) -> ApiResult<Response> {
+    let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
+    let field = args
+        .first()
+        .map(String::as_str)
+        .or_else(|| primary_field(ctx, &c))
+        .unwrap_or("file");
+    let not_found = || ApiError::not_found(&format!("{}/@@download/{field}", ctx.url(path)));
+    let v = blob_field(&c, field).ok_or_else(not_found)?;
+    let key = v["blob"].as_str().unwrap_or("");
+    let bytes = ctx.site.blobs.get(key)?.ok_or_else(not_found)?;
+    let ct = v
+        .get("content-type")
+        .and_then(Value::as_str)
+        .unwrap_or("application/octet-stream");
+    let name = v.get("filename").and_then(Value::as_str).unwrap_or(field);
+    let kind = if inline { "inline" } else { "attachment" };
+    Ok(bytes_response(
+        bytes,
+        ct,
+        Some(filename_header(kind, name)),
+        cache_policy(&c, false),
+    ))
+}
+
+fn primary_field<'a>(ctx: &'a Ctx, c: &Content) -> Option<&'a str> {
+    let ty = ctx.site.registry.get(&c.portal_type)?;
+    ty.fields
+        .iter()
+        .find(|f| {
+            matches!(
+                f.kind,
+                cairn_model::FieldKind::File | cairn_model::FieldKind::Image
+            )
+        })
+        .map(|f| f.name.as_str())
+}
+
+/// `@@images/<field>`, `@@images/<field>/<scale>` and `@@images/<field>-<w>-<hash>.<ext>`.
+pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Response> {
+    let Some(first) = args.first() else {
+        return Err(ApiError::bad_request("An image field name is required"));
+    };
+    let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
+    let not_found =
+        || ApiError::not_found(&format!("{}/@@images/{}", ctx.url(path), args.join("/")));
+    // Stable ids: `<field>-<width>-<hash>.<ext>`; the field name may contain '-'.
+    let (field, scale, immutable) = if let Some(v) = blob_field(&c, first) {
+        let _ = v;
+        (first.as_str(), args.get(1).cloned(), false)
+    } else {
+        let stem = first.rsplit_once('.').map_or(first.as_str(), |(s, _)| s);
+        let mut parts = stem.rsplitn(3, '-');
+        let (hash, _width, field) = (
+            parts.next().unwrap_or(""),
+            parts.next(),
+            parts.next().unwrap_or(""),
+        );
+        let v = blob_field(&c, field).ok_or_else(not_found)?;
+        let blob = v["blob"].as_str().unwrap_or("");
+        let scale = if scale_hash(blob, "original") == hash {
+            None
+        } else {
+            let name = ctx
+                .site
+                .settings
+                .scales
+                .iter()
+                .map(|(n, _, _)| n)
+                .find(|n| scale_hash(blob, n) == hash);
+            Some(name.ok_or_else(not_found)?.clone())
+        };
+        (field, scale, true)
+    };
+    let v = blob_field(&c, field).ok_or_else(not_found)?;
+    let blob = v["blob"].as_str().unwrap_or("");
+    let ct = v
+        .get("content-type")
+        .and_then(Value::as_str)
+        .unwrap_or("image/png");
+    let name = v
+        .get("filename")
+        .and_then(Value::as_str)
+        .unwrap_or(field)
+        .to_string();
+    let (bytes, ct) = match scale {
+        None => (
+            ctx.site.blobs.get(blob)?.ok_or_else(not_found)?,
+            ct.to_string(),
+        ),
+        Some(s) => scale_bytes(&ctx.site, blob, ct, &s).map_err(|e| match e {
+            cairn_core::CoreError::NotFound => not_found(),
+            other => other.into(),
+        })?,
+    };
+    Ok(bytes_response(
+        bytes,
+        &ct,
+        Some(filename_header("inline", &name)),
+        cache_policy(&c, immutable),
+    ))
+}

@@ -1,0 +1,44 @@
+//! Thin handlers: parse the request, call a cairn-core service, map the result.
+
+pub mod content;
+pub mod files;
+pub mod login;
+pub mod services;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, ApiResult};
+
+/// A JSON response with the given status.
+pub fn json(status: StatusCode, body: &Value) -> Response {
+    json_typed(status, body, "application/json")
+}
+
+/// A JSON response with a specific content type (`application/json+schema`).
+pub fn json_typed(status: StatusCode, body: &Value, content_type: &'static str) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut r = (status, bytes).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// The request body as a JSON object; an empty body counts as `{}`.
+pub fn body_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(
+            ApiError::bad_request("Malformed body: a JSON object is expected")
+                .with_kind("DeserializationError"),
+        ),
+        Err(e) => Err(
+            ApiError::bad_request(format!("No JSON object could be decoded: {e}"))
+                .with_kind("DeserializationError"),
+        ),
+    }
+}

@@ -1,0 +1,142 @@
+//! The named `@services` of the foundation: components, `@site` and `@types`.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use cairn_core::repo;
+use cairn_model::ContentPath;
+use serde_json::json;
+
+use super::{json, json_typed};
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::serialize::components;
+
+/// GET `@{name}` on the object at `path`; `None` when no such service exists.
+pub fn get(
+    ctx: &Ctx,
+    path: &ContentPath,
+    name: &str,
+    args: &[String],
+) -> Option<ApiResult<Response>> {
+    let run = || -> ApiResult<Response> {
+        let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
+        let body = match name {
+            "breadcrumbs" => components::breadcrumbs(ctx, &c)?,
+            "navigation" => {
+                let depth = ctx.params.usize("expand.navigation.depth")?.unwrap_or(1);
+                components::navigation(ctx, &c, depth)?
+            }
+            "navroot" => components::navroot(ctx, &c)?,
+            "actions" => components::actions(ctx, &c),
+            "workflow" => components::workflow(ctx, &c),
+            "site" => site(ctx),
+            "types" => return types(ctx, &c, args),
+            _ => unreachable!("filtered below"),
+        };
+        Ok(json(StatusCode::OK, &body))
+    };
+    matches!(
+        name,
+        "breadcrumbs" | "navigation" | "navroot" | "actions" | "workflow" | "site" | "types"
+    )
+    .then(run)
+}
+
+fn site(ctx: &Ctx) -> serde_json::Value {
+    let s = &ctx.site.settings;
+    let sizes: Vec<String> = s
+        .scales
+        .iter()
+        .map(|(n, w, h)| format!("{n} {w}:{h}"))
+        .collect();
+    json!({
+        "@id": format!("{}/@site", ctx.base),
+        "features": {"filter_aliases_by_date": true, "multilingual": false},
+        "plone.allowed_sizes": sizes,
+        "plone.available_languages": s.available_languages,
+        "plone.default_language": s.default_language,
+        "plone.portal_timezone": s.timezone,
+        "plone.robots_txt": "Sitemap: {portal_url}/sitemap.xml.gz\n\nUser-agent: *\nDisallow:\n",
+        "plone.site_logo": null,
+        "plone.site_title": s.title,
+    })
+}
+
+/// `@types` (addable types here) and `@types/{name}[/{field-or-fieldset}]`.
+fn types(ctx: &Ctx, c: &cairn_core::Content, args: &[String]) -> ApiResult<Response> {
+    if ctx.who.is_anonymous() {
+        return Err(ApiError::unauthorized(
+            "You are not allowed to list content types",
+        ));
+    }
+    let Some(name) = args.first() else {
+        return Ok(json(StatusCode::OK, &json!(components::types(ctx, c))));
+    };
+    let ty = ctx
+        .site
+        .registry
+        .get(name)
+        .ok_or_else(|| ApiError::not_found(&format!("{}/@types/{name}", ctx.base)))?;
+    let schema = ty.json_schema(&ctx.site.registry, &ctx.base);
+    match args.get(1) {
+        None => Ok(json_typed(
+            StatusCode::OK,
+            &schema,
+            "application/json+schema",
+        )),
+        Some(part) => {
+            if let Some(prop) = schema["properties"].get(part) {
+                return Ok(json(StatusCode::OK, prop));
+            }
+            let fieldset = schema["fieldsets"]
+                .as_array()
+                .and_then(|fs| fs.iter().find(|f| f["id"] == json!(part)));
+            fieldset
+                .map(|f| json(StatusCode::OK, f))
+                .ok_or_else(|| ApiError::not_found(&format!("{}/@types/{name}/{part}", ctx.base)))
+        }
+    }
+}
+
+/// POST `@workflow/{transition}` with optional `comment` and `include_children`.
+pub fn workflow_transition(
+    ctx: &Ctx,
+    path: &ContentPath,
+    args: &[String],
+    body: &[u8],
+) -> ApiResult<Response> {
+    let body = super::body_object(body).map_err(ApiError::wrapped)?;
+    let Some(transition) = args.first() else {
+        return Err(ApiError::bad_request("Missing transition")
+            .with_kind("WorkflowException")
+            .wrapped());
+    };
+    if ctx.who.is_anonymous() {
+        return Err(ApiError::unauthorized(
+            "You are not allowed to change the state of this object",
+        ));
+    }
+    let comment = body
+        .get("comment")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    let include_children = body
+        .get("include_children")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let entry = cairn_core::repo::workflow::transition(
+        &ctx.site,
+        path,
+        transition,
+        comment,
+        include_children,
+        &ctx.who,
+    )
+    .map_err(|e| match e {
+        cairn_core::CoreError::BadRequest(m) => ApiError::bad_request(m)
+            .with_kind("WorkflowException")
+            .wrapped(),
+        other => other.into(),
+    })?;
+    Ok(json(StatusCode::OK, &entry))
+}

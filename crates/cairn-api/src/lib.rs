@@ -1,0 +1,184 @@
+//! cairn-api: the plone.restapi-compatible HTTP API. One axum fallback route
+//! traverses Zope-style paths (`/<site>/<path>/@service`) and dispatches to
+//! thin handlers; all storage work runs on the blocking pool.
+
+mod auth;
+mod batch;
+mod ctx;
+mod error;
+mod handlers;
+mod query;
+mod route;
+mod serialize;
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cairn_core::{Principal, Site};
+
+pub use error::{ApiError, ApiResult};
+
+use crate::ctx::Ctx;
+use crate::handlers::{content, files, login, services};
+use crate::query::Params;
+use crate::route::View;
+
+/// Limits that protect the server from oversized requests.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest accepted request body in bytes (uploads arrive base64 in JSON).
+    pub max_body_bytes: usize,
+    /// Largest `b_size` honoured.
+    pub max_batch_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024 * 1024,
+            max_batch_size: 1000,
+        }
+    }
+}
+
+/// Shared state of the HTTP layer.
+pub struct AppState {
+    pub sites: HashMap<String, Arc<Site>>,
+    pub limits: Limits,
+    auth_cache: moka::sync::Cache<u64, Principal>,
+    hasher: RandomState,
+}
+
+impl AppState {
+    pub fn new(sites: Vec<Arc<Site>>, limits: Limits) -> Self {
+        Self {
+            sites: sites.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            limits,
+            // Verified Basic credentials for a minute: argon2 is slow on purpose,
+            // scripts send the header on every request.
+            auth_cache: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+/// The router: health probes plus Zope-style traversal for everything else.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(|| async { "ready" }))
+        .fallback(dispatch)
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn dispatch(
+    State(app): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(target) = route::parse(uri.path()) else {
+        return ApiError::not_found(uri.path()).into_response();
+    };
+    let Some(site) = app.sites.get(&target.site).cloned() else {
+        return ApiError::not_found(uri.path()).into_response();
+    };
+    let bytes = match to_bytes(body, app.limits.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BadRequest",
+                "The request body is too large",
+            )
+            .into_response();
+        }
+    };
+    let params = Params::parse(uri.query());
+    let task = tokio::task::spawn_blocking(move || {
+        handle(&app, site, target, &method, &headers, params, &bytes)
+    });
+    match task.await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => e.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "handler panicked");
+            ApiError::internal().into_response()
+        }
+    }
+}
+
+fn handle(
+    app: &AppState,
+    site: Arc<Site>,
+    target: route::Target,
+    method: &Method,
+    headers: &HeaderMap,
+    params: Params,
+    body: &[u8],
+) -> ApiResult<Response> {
+    let who = auth::authenticate(app, &site, method, headers)?;
+    let base = target
+        .vhm_base
+        .clone()
+        .unwrap_or_else(|| site.public_url.clone());
+    let ctx = Ctx::new(site, base, who, params);
+    let path = &target.path;
+    let not_found = || ApiError::not_found(&ctx.url(path));
+    let result = match (&target.view, method.clone()) {
+        (View::Content, Method::GET | Method::HEAD) => {
+            content::get(&ctx, path, app.limits.max_batch_size)
+        }
+        (View::Content, Method::POST) => content::post(&ctx, path, body),
+        (View::Content, Method::PATCH) => content::patch(&ctx, path, headers, body),
+        (View::Content, Method::DELETE) => content::delete(&ctx, path),
+        (View::Content, _) => Err(ApiError::method_not_allowed()),
+        (View::Images(args), Method::GET | Method::HEAD) => files::images(&ctx, path, args),
+        (View::Download { args, inline }, Method::GET | Method::HEAD) => {
+            files::download(&ctx, path, args, *inline)
+        }
+        (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body),
+        (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
+        (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),
+        (View::Service { name, args }, Method::POST) if name == "workflow" => {
+            services::workflow_transition(&ctx, path, args, body)
+        }
+        (View::Service { name, args }, Method::GET | Method::HEAD) => {
+            services::get(&ctx, path, name, args).unwrap_or_else(|| Err(not_found()))
+        }
+        (View::Service { .. }, _) => Err(not_found()),
+        (_, _) => Err(ApiError::method_not_allowed()),
+    };
+    // A missing object is reported with its public URL, as Plone does.
+    result.map_err(|e| {
+        if e.status == StatusCode::NOT_FOUND && e.message == "Resource not found" {
+            not_found()
+        } else {
+            e
+        }
+    })
+}

@@ -1,0 +1,316 @@
+//! The components embeddable with `expand` and served as `@breadcrumbs`,
+//! `@navigation`, `@navroot`, `@actions`, `@types` and `@workflow`. Each is
+//! answered with at most one content query.
+
+use cairn_core::{Content, CoreResult};
+use cairn_model::ContentPath;
+use serde_json::{Map, Value, json};
+
+use crate::ctx::Ctx;
+
+/// Every component a content GET lists in `@components`.
+const COMPONENTS: [&str; 8] = [
+    "actions",
+    "aliases",
+    "breadcrumbs",
+    "contextnavigation",
+    "navigation",
+    "navroot",
+    "types",
+    "workflow",
+];
+
+/// The `@components` object: expanded bodies for `expand`, links otherwise.
+pub fn components(ctx: &Ctx, c: &Content, expand: &[String]) -> CoreResult<Value> {
+    let url = ctx.url(&c.path);
+    let mut o = Map::new();
+    for name in COMPONENTS {
+        let wanted = expand.iter().any(|e| e == name);
+        let body = match name {
+            "actions" if wanted => Some(actions(ctx, c)),
+            "breadcrumbs" if wanted => Some(breadcrumbs(ctx, c)?),
+            "navigation" if wanted => {
+                let depth = ctx
+                    .params
+                    .get("expand.navigation.depth")
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(1);
+                Some(navigation(ctx, c, depth)?)
+            }
+            "navroot" if wanted => Some(navroot(ctx, c)?),
+            // Anonymous users may not list types; Volto drops the expander for them.
+            "types" if wanted && !ctx.who.is_anonymous() => Some(json!(types(ctx, c))),
+            "workflow" if wanted => Some(workflow(ctx, c)),
+            _ => None,
+        };
+        o.insert(
+            name.into(),
+            body.unwrap_or_else(|| json!({"@id": format!("{url}/@{name}")})),
+        );
+    }
+    Ok(Value::Object(o))
+}
+
+fn nav_title(c: &Content) -> &str {
+    c.fields
+        .get("nav_title")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(c.title())
+}
+
+/// `@breadcrumbs`: the visible ancestors below the root, then the object.
+pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
+    let mut paths = c.path.ancestors();
+    paths.retain(|p| !p.is_root());
+    let mut chain = ctx.site.store.by_paths(&ctx.site.id, &paths)?;
+    chain.sort_by_key(|a| a.path.depth());
+    let items: Vec<Value> = chain
+        .iter()
+        .filter(|a| ctx.filter.allows(a))
+        .chain((!c.is_root()).then_some(c))
+        .map(|a| json!({"@id": ctx.url(&a.path), "title": nav_title(a)}))
+        .collect();
+    Ok(
+        json!({"@id": format!("{}/@breadcrumbs", ctx.url(&c.path)), "items": items, "root": ctx.base}),
+    )
+}
+
+fn nav_entry(ctx: &Ctx, n: &Content, items: Vec<Value>) -> Value {
+    json!({
+        "@id": ctx.url(&n.path),
+        "description": n.description(),
+        "items": items,
+        "review_state": n.review_state,
+        "title": nav_title(n),
+    })
+}
+
+/// `@navigation`: "Home" plus the tree below the root, `depth` levels deep, from one query.
+pub fn navigation(ctx: &Ctx, c: &Content, depth: usize) -> CoreResult<Value> {
+    let depth = depth.clamp(1, 10);
+    let nodes = ctx.site.store.tree(
+        &ctx.site.id,
+        &ContentPath::root(),
+        depth,
+        &ctx.site.settings.displayed_types,
+        &ctx.filter,
+    )?;
+    // Excluded items still show when they are on the current object's path.
+    let shown: Vec<&Content> = nodes
+        .iter()
+        .filter(|n| !n.bool_field("exclude_from_nav") || c.path.starts_with(&n.path))
+        .collect();
+    fn build(ctx: &Ctx, parent: &ContentPath, nodes: &[&Content]) -> Vec<Value> {
+        nodes
+            .iter()
+            .filter(|n| n.path.parent().as_ref() == Some(parent))
+            .map(|n| nav_entry(ctx, n, build(ctx, &n.path, nodes)))
+            .collect()
+    }
+    let mut items = vec![
+        json!({"@id": ctx.base, "description": "", "items": [], "review_state": null, "title": "Home"}),
+    ];
+    items.extend(build(ctx, &ContentPath::root(), &shown));
+    Ok(json!({"@id": format!("{}/@navigation", ctx.url(&c.path)), "items": items}))
+}
+
+/// `@navroot`: the navigation root (the site) serialized in full, without items.
+pub fn navroot(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
+    let root = cairn_core::repo::get(&ctx.site, &ContentPath::root())?;
+    let opts = super::full::Opts::default();
+    let mut body = super::full::full(ctx, &root, None, &opts)?;
+    if let Some(o) = body.as_object_mut() {
+        o.remove("@components");
+    }
+    Ok(json!({"@id": format!("{}/@navroot", ctx.url(&c.path)), "navroot": body}))
+}
+
+fn action(id: &str, title: &str, icon: &str, url: String) -> Value {
+    json!({"icon": icon, "id": id, "title": title, "url": url})
+}
+
+/// `@actions`: the standard categories, holding only what this user may do.
+pub fn actions(ctx: &Ctx, c: &Content) -> Value {
+    let url = ctx.url(&c.path);
+    let base = &ctx.base;
+    let can_edit = ctx.who.can_modify(c) && !ctx.who.is_anonymous();
+    let mut object = vec![action("view", "View", "toolbar-action/view", url.clone())];
+    let mut buttons = Vec::new();
+    if can_edit {
+        object.push(action(
+            "edit",
+            "Edit",
+            "toolbar-action/edit",
+            format!("{url}/edit"),
+        ));
+        let contents = if c.is_folderish {
+            url.clone()
+        } else {
+            c.path.parent().map(|p| ctx.url(&p)).unwrap_or_default()
+        };
+        object.push(action(
+            "folderContents",
+            "Contents",
+            "toolbar-action/folderContents",
+            format!("{contents}/folder_contents"),
+        ));
+        object.push(action(
+            "history",
+            "History",
+            "toolbar-action/history",
+            format!("{url}/@@historyview"),
+        ));
+        object.push(action(
+            "local_roles",
+            "Sharing",
+            "toolbar-action/sharing",
+            format!("{url}/@@sharing"),
+        ));
+        if !c.is_root() {
+            buttons.push(action(
+                "cut",
+                "Cut",
+                "plone-cut",
+                format!("{url}/object_cut"),
+            ));
+            buttons.push(action(
+                "copy",
+                "Copy",
+                "plone-copy",
+                format!("{url}/object_copy"),
+            ));
+            buttons.push(action(
+                "delete",
+                "Delete",
+                "plone-delete",
+                format!("{url}/delete_confirmation"),
+            ));
+            buttons.push(action(
+                "rename",
+                "Rename",
+                "plone-rename",
+                format!("{url}/object_rename"),
+            ));
+        }
+        buttons.push(action(
+            "redirection",
+            "URL Management",
+            "plone-redirection",
+            format!("{url}/@@manage-aliases"),
+        ));
+    }
+    let user = if ctx.who.is_anonymous() {
+        vec![action(
+            "login",
+            "Log in",
+            "plone-login",
+            format!("{base}/login"),
+        )]
+    } else {
+        let mut u = vec![
+            action(
+                "preferences",
+                "Preferences",
+                "plone-user",
+                format!("{base}/@@personal-preferences"),
+            ),
+            action(
+                "dashboard",
+                "Dashboard",
+                "plone-dashboard",
+                format!("{base}/dashboard"),
+            ),
+        ];
+        if ctx.who.is_admin() {
+            u.push(action(
+                "plone_setup",
+                "Site Setup",
+                "plone-controlpanel",
+                format!("{base}/@@overview-controlpanel"),
+            ));
+        }
+        u.push(action(
+            "logout",
+            "Log out",
+            "plone-logout",
+            format!("{base}/logout"),
+        ));
+        u
+    };
+    let categories: Vec<String> = ctx.params.list("categories");
+    let all = json!({
+        "document_actions": [],
+        "object": object,
+        "object_buttons": buttons,
+        "portal_tabs": [action("index_html", "Home", "plone-home", base.clone())],
+        "site_actions": [
+            action("sitemap", "Site Map", "plone-sitemap", format!("{base}/sitemap")),
+            action("accessibility", "Accessibility", "plone-accessibility", format!("{base}/accessibility-info")),
+            action("contact", "Contact", "plone-contact-info", format!("{base}/contact-info")),
+        ],
+        "user": user,
+    });
+    match all {
+        Value::Object(m) if !categories.is_empty() => Value::Object(
+            m.into_iter()
+                .filter(|(k, _)| categories.contains(k))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `@types`: every type with whether it may be added here by this user.
+pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
+    let container_ty = ctx.site.registry.get(if c.is_root() {
+        "Plone Site"
+    } else {
+        &c.portal_type
+    });
+    let may_add = c.is_folderish && ctx.who.can_add(c);
+    ctx.site
+        .registry
+        .all()
+        .filter(|t| t.def.id != "Plone Site")
+        .map(|t| {
+            let allowed = match container_ty {
+                Some(ct) if ct.def.filter_content_types => ct.def.allowed_types.contains(&t.def.id),
+                _ => t.def.global_allow,
+            };
+            let addable = may_add && allowed;
+            json!({
+                "@id": format!("{}/@types/{}", ctx.base, t.def.id),
+                "addable": addable,
+                "id": t.def.id,
+                "immediately_addable": addable,
+                "title": t.def.title,
+            })
+        })
+        .collect()
+}
+
+/// `@workflow`: current state, the transitions this user may fire, history.
+pub fn workflow(ctx: &Ctx, c: &Content) -> Value {
+    use cairn_core::repo::workflow::{available, state_title};
+    let url = format!("{}/@workflow", ctx.url(&c.path));
+    let Some(state) = &c.review_state else {
+        return json!({"@id": url, "history": [], "transitions": []});
+    };
+    let transitions: Vec<Value> = available(c, &ctx.who)
+        .into_iter()
+        .map(|(id, title)| json!({"@id": format!("{url}/{id}"), "title": title}))
+        .collect();
+    let mut history = vec![json!({
+        "action": null,
+        "actor": c.strings("creators").first(),
+        "comments": "",
+        "review_state": cairn_core::security::initial_state("simple_publication_workflow"),
+        "time": cairn_model::time::format_ts(c.created),
+        "title": "Private",
+    })];
+    if let Some(Value::Array(h)) = c.fields.get("_workflow_history") {
+        history.extend(h.iter().cloned());
+    }
+    json!({"@id": url, "history": history, "state": {"id": state, "title": state_title(state)}, "transitions": transitions})
+}

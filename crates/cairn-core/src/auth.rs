@@ -1,0 +1,91 @@
+//! Credentials: argon2 password hashes and plone.restapi-compatible JWTs
+//! (HS256 with `sub`, `fullname` and `exp`).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, CoreResult};
+use crate::ports::UserRecord;
+use crate::security::Principal;
+use crate::site::Site;
+
+/// Hashes a password for storage.
+pub fn hash_password(password: &str) -> CoreResult<String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| CoreError::Internal(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| CoreError::Internal(format!("hashing: {e}")))
+}
+
+pub(crate) fn verify(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+fn principal(u: UserRecord) -> Principal {
+    Principal {
+        id: Some(u.id),
+        fullname: u.fullname,
+        roles: u.roles,
+    }
+}
+
+/// The user with this login and password, or `None`.
+pub fn check_password(site: &Site, login: &str, password: &str) -> CoreResult<Option<Principal>> {
+    let Some(user) = site.store.user(&site.id, login)? else {
+        // Hash anyway so an unknown login takes as long as a wrong password.
+        let _ = verify(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$8mzmL0Ckp9/5Tz/9vPjAJwG8VbcvFVyYqJmDqjmkqP8",
+            password,
+        );
+        return Ok(None);
+    };
+    Ok(verify(&user.password_hash, password).then(|| principal(user)))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    fullname: String,
+    exp: u64,
+}
+
+/// Issues a token for `who`.
+pub fn issue_token(site: &Site, who: &Principal) -> CoreResult<String> {
+    let id = who
+        .id
+        .clone()
+        .ok_or_else(|| CoreError::Unauthorized("anonymous".into()))?;
+    let exp = jiff::Timestamp::now().as_second() as u64 + site.token_timeout;
+    let claims = Claims {
+        sub: id,
+        fullname: who.fullname.clone(),
+        exp,
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&site.jwt_secret),
+    )
+    .map_err(|e| CoreError::Internal(format!("signing: {e}")))
+}
+
+/// The user a valid, unexpired token names; only HS256 with the site secret passes.
+pub fn check_token(site: &Site, token: &str) -> CoreResult<Option<Principal>> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_required_spec_claims(&["exp", "sub"]);
+    v.leeway = 0;
+    let Ok(data) =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&site.jwt_secret), &v)
+    else {
+        return Ok(None);
+    };
+    Ok(site.store.user(&site.id, &data.claims.sub)?.map(principal))
+}

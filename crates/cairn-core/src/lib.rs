@@ -1,0 +1,17 @@
+//! cairn-core: the application. Sites, content services, security checks and
+//! the ports (traits) that storage adapters implement. No HTTP, no SQL here.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod content;
+pub mod error;
+pub mod images;
+pub mod ports;
+pub mod repo;
+pub mod security;
+pub mod site;
+
+pub use content::Content;
+pub use error::{CoreError, CoreResult, FieldError};
+pub use security::Principal;
+pub use site::{Site, SiteSettings};

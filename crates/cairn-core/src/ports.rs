@@ -1,0 +1,124 @@
+//! The storage ports: what the core needs from a database and a blob store.
+//! Adapters (SQLite, PostgreSQL, S3, ...) implement these traits.
+
+use cairn_model::{ContentPath, Uid};
+use serde_json::Value;
+
+use crate::content::Content;
+use crate::error::CoreResult;
+
+/// Which objects a reader may see: `None` is unrestricted (Manager),
+/// otherwise the principals/roles matched against each object's `allowed` set.
+#[derive(Debug, Clone)]
+pub struct ViewFilter {
+    pub principals: Option<Vec<String>>,
+}
+
+impl ViewFilter {
+    pub fn unrestricted() -> Self {
+        Self { principals: None }
+    }
+
+    pub fn allows(&self, c: &Content) -> bool {
+        match &self.principals {
+            None => true,
+            Some(p) => c.allowed.iter().any(|a| p.contains(a)),
+        }
+    }
+}
+
+/// One change, recorded in the outbox in the same transaction as the write.
+#[derive(Debug, Clone)]
+pub struct ChangeEvent {
+    pub kind: &'static str,
+    pub uid: Uid,
+    pub path: ContentPath,
+}
+
+/// One atomic write: every operation and event commits together or not at all.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    pub ops: Vec<WriteOp>,
+    pub events: Vec<ChangeEvent>,
+}
+
+/// A single change inside a [`WriteBatch`].
+#[derive(Debug)]
+pub enum WriteOp {
+    Insert(Box<Content>),
+    /// Replace an object; fails with a conflict unless its stored version is `expected`.
+    Update {
+        content: Box<Content>,
+        expected: i64,
+    },
+    /// Remove an object and everything below it.
+    DeleteSubtree(ContentPath),
+    /// Set the positions of children of one container.
+    Reposition(Vec<(Uid, i64)>),
+}
+
+/// A stored account (the user folder).
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: String,
+    pub password_hash: String,
+    pub fullname: String,
+    pub email: String,
+    pub roles: Vec<String>,
+}
+
+/// Content and catalog storage for all sites of a deployment.
+pub trait ContentStore: Send + Sync {
+    /// Creates tables and indexes if needed.
+    fn migrate(&self) -> CoreResult<()>;
+    fn by_path(&self, site: &str, path: &ContentPath) -> CoreResult<Option<Content>>;
+    /// Several objects by path in one query (ancestors for breadcrumbs).
+    fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>>;
+    fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>>;
+    /// Visible children of `parent` by position, `start`/`limit` applied, plus the total.
+    fn children(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        filter: &ViewFilter,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<Content>, usize)>;
+    /// The visible siblings just before and after `position` in `parent`.
+    fn neighbours(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        position: i64,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Option<Content>, Option<Content>)>;
+    /// Visible objects strictly below `root`, at most `depth` levels down, of the
+    /// given types (all types when empty), ordered by path then position.
+    fn tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<Content>>;
+    /// Every child id and position of a container (for naming and ordering).
+    fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
+    fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;
+    fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>>;
+    fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()>;
+    fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>>;
+    fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()>;
+    /// Number of change events in the outbox after `after` (observability, tests).
+    fn outbox_len(&self, site: &str) -> CoreResult<u64>;
+}
+
+/// Content-addressed storage of file and image bytes.
+pub trait BlobStore: Send + Sync {
+    /// Stores bytes and returns their key (the SHA-256 hex digest).
+    fn put(&self, bytes: &[u8]) -> CoreResult<String>;
+    fn get(&self, key: &str) -> CoreResult<Option<Vec<u8>>>;
+    /// A derived blob (image scale) under a name computed from its source.
+    fn get_derived(&self, name: &str) -> CoreResult<Option<Vec<u8>>>;
+    fn put_derived(&self, name: &str, bytes: &[u8]) -> CoreResult<()>;
+}

@@ -1,0 +1,131 @@
+//! Applying a client's JSON body to an object's fields: validation, defaults,
+//! blob uploads and relation resolution, collecting every error at once.
+
+use cairn_model::values::{BlobUpload, FieldInput, validate};
+use cairn_model::{ContentPath, FieldKind, ResolvedType, Uid};
+use serde_json::{Map, Value, json};
+
+use crate::error::{CoreError, CoreResult, FieldError};
+use crate::site::Site;
+
+/// Fields plone.versioning shows but never stores.
+const TRANSIENT: [&str; 1] = ["changeNote"];
+
+/// Validates `body` against `ty` and merges it into `fields`. With `creating`,
+/// unset fields get their defaults and missing required fields are errors.
+pub fn apply(
+    site: &Site,
+    ty: &ResolvedType,
+    body: &Map<String, Value>,
+    fields: &mut Map<String, Value>,
+    creating: bool,
+) -> CoreResult<()> {
+    let mut errors = Vec::new();
+    for f in &ty.fields {
+        let Some(raw) = body.get(&f.name) else {
+            if creating {
+                if let Some(d) = f.default_value() {
+                    fields.insert(f.name.clone(), d);
+                } else if f.required && !fields.contains_key(&f.name) {
+                    errors.push(FieldError::new(&f.name, "Required input is missing."));
+                }
+            }
+            continue;
+        };
+        if f.read_only || TRANSIENT.contains(&f.name.as_str()) {
+            continue;
+        }
+        match validate(f, raw) {
+            Err(msg) => errors.push(FieldError::new(&f.name, msg)),
+            Ok(FieldInput::Keep) => {}
+            Ok(FieldInput::Clear) => {
+                fields.remove(&f.name);
+            }
+            Ok(FieldInput::Value(v)) => {
+                fields.insert(f.name.clone(), v);
+            }
+            Ok(FieldInput::Blob(up)) => match store_blob(site, f.kind, up) {
+                Ok(v) => {
+                    fields.insert(f.name.clone(), v);
+                }
+                Err(msg) => errors.push(FieldError::new(&f.name, msg)),
+            },
+            Ok(FieldInput::Relations { many, refs }) => match resolve_relations(site, &refs) {
+                Ok(uids) if many => {
+                    fields.insert(f.name.clone(), json!(uids));
+                }
+                Ok(uids) => {
+                    fields.insert(f.name.clone(), json!(uids.first()));
+                }
+                Err(msg) => errors.push(FieldError::new(&f.name, msg)),
+            },
+        }
+    }
+    // An invariant of plone.publication: an item cannot expire before it starts.
+    if let (Some(Value::String(e)), Some(Value::String(x))) =
+        (fields.get("effective"), fields.get("expires"))
+    {
+        if x < e {
+            errors.push(FieldError::new(
+                "expires",
+                "Expiration date must be after the publishing date.",
+            ));
+        }
+    }
+    if let (Some(Value::String(s)), Some(Value::String(e))) =
+        (fields.get("start"), fields.get("end"))
+    {
+        if e < s {
+            errors.push(FieldError::new("end", "End date must be after start date."));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CoreError::Validation(errors))
+    }
+}
+
+fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload) -> Result<Value, String> {
+    let mut v = json!({
+        "filename": up.filename,
+        "content-type": up.content_type,
+        "size": up.data.len(),
+    });
+    if kind == FieldKind::Image {
+        let (w, h) = crate::images::dimensions(&up.data)
+            .ok_or("The image could not be read (unsupported or corrupt file)")?;
+        v["width"] = json!(w);
+        v["height"] = json!(h);
+    }
+    let key = site.blobs.put(&up.data).map_err(|e| {
+        tracing::error!(error = %e, "blob store write failed");
+        "The file could not be stored".to_string()
+    })?;
+    v["blob"] = json!(key);
+    Ok(v)
+}
+
+/// Turns UIDs, absolute URLs and site paths into UIDs of existing objects.
+fn resolve_relations(site: &Site, refs: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(refs.len());
+    for r in refs {
+        let uid = if let Ok(uid) = Uid::parse(r) {
+            site.store
+                .by_uids(&site.id, std::slice::from_ref(&uid))
+                .ok()
+                .and_then(|v| v.into_iter().next())
+        } else {
+            let path = r.strip_prefix(&site.public_url).unwrap_or(r);
+            let path = path.strip_prefix(&format!("/{}", site.id)).unwrap_or(path);
+            ContentPath::parse(path)
+                .ok()
+                .and_then(|p| site.store.by_path(&site.id, &p).ok().flatten())
+        };
+        match uid {
+            Some(c) => out.push(c.uid.to_string()),
+            None => return Err(format!("The relation target '{r}' does not exist")),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,16 @@
+//! Content services: read, create, update, delete and reorder objects.
+//!
+//! Each write builds one [`WriteBatch`](crate::ports::WriteBatch) (objects plus
+//! outbox events) and hands it to the store, which commits it atomically.
+
+mod create;
+mod fields;
+mod order;
+mod read;
+mod update;
+pub mod workflow;
+
+pub use create::create;
+pub use order::{Ordering, SortSpec};
+pub use read::{get, get_visible, unique_id};
+pub use update::{delete, update};

@@ -1,0 +1,83 @@
+//! A site: one content tree with its types, public URL and settings.
+
+use std::sync::Arc;
+
+use cairn_model::TypeRegistry;
+
+use crate::ports::{BlobStore, ContentStore};
+
+/// Plone 6 + plone.volto's `plone.allowed_sizes`: name, max width, max height.
+pub const DEFAULT_SCALES: [(&str, u32, u32); 12] = [
+    ("huge", 1600, 65536),
+    ("great", 1200, 65536),
+    ("larger", 1000, 65536),
+    ("large", 800, 65536),
+    ("teaser", 600, 65536),
+    ("preview", 400, 65536),
+    ("mini", 200, 65536),
+    ("thumb", 128, 128),
+    ("tile", 64, 64),
+    ("icon", 32, 32),
+    ("2k", 2000, 65536),
+    ("4k", 4000, 65536),
+];
+
+/// Per-site settings, the part of Plone's registry the API reads.
+#[derive(Debug, Clone)]
+pub struct SiteSettings {
+    pub title: String,
+    pub default_language: String,
+    pub available_languages: Vec<String>,
+    pub timezone: String,
+    /// Types shown in navigation (`plone.displayed_types`).
+    pub displayed_types: Vec<String>,
+    pub scales: Vec<(String, u32, u32)>,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            title: "Plone site".into(),
+            default_language: "en".into(),
+            available_languages: vec!["en".into()],
+            timezone: "UTC".into(),
+            displayed_types: [
+                "Image",
+                "File",
+                "Link",
+                "News Item",
+                "Folder",
+                "Document",
+                "Event",
+                "Collection",
+            ]
+            .map(String::from)
+            .to_vec(),
+            scales: DEFAULT_SCALES
+                .iter()
+                .map(|(n, w, h)| (n.to_string(), *w, *h))
+                .collect(),
+        }
+    }
+}
+
+/// Everything a request against one site needs.
+pub struct Site {
+    pub id: String,
+    /// Base of every `@id`: the configured public URL of the site root.
+    pub public_url: String,
+    pub registry: Arc<TypeRegistry>,
+    pub settings: SiteSettings,
+    pub store: Arc<dyn ContentStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub jwt_secret: Vec<u8>,
+    /// Lifetime of issued tokens in seconds (Plone's default is 12 hours).
+    pub token_timeout: u64,
+}
+
+impl Site {
+    /// Absolute URL of a physical path below the site.
+    pub fn url(&self, path: &cairn_model::ContentPath) -> String {
+        format!("{}{}", self.public_url, path.as_str())
+    }
+}

@@ -1,0 +1,62 @@
+//! The standard content types, behaviors and profiles, compiled into the binary
+//! from `crates/cairn-model/schema/`, plus loading of a site's own files.
+
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+
+use crate::schema::SchemaSources;
+
+static SCHEMA: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/schema");
+
+fn collect(dir: Option<&Dir<'_>>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = dir
+        .into_iter()
+        .flat_map(|d| d.files())
+        .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
+        .filter_map(|f| {
+            let name = f.path().file_name()?.to_string_lossy().to_string();
+            Some((name, f.contents_utf8()?.to_string()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The shipped schema files.
+pub fn sources() -> SchemaSources {
+    SchemaSources {
+        fieldsets: SCHEMA
+            .get_file("fieldsets.toml")
+            .and_then(|f| f.contents_utf8())
+            .map(|t| vec![("fieldsets.toml".to_string(), t.to_string())])
+            .unwrap_or_default(),
+        behaviors: collect(SCHEMA.get_dir("behaviors")),
+        types: collect(SCHEMA.get_dir("types")),
+        profiles: collect(SCHEMA.get_dir("profiles")),
+    }
+}
+
+/// Adds a site's own `types/`, `behaviors/` and `profiles/` files from `dir`
+/// (missing folders are fine) after the shipped ones, so they win on name clashes.
+pub fn add_local(src: &mut SchemaSources, dir: &Path) -> std::io::Result<()> {
+    for (sub, target) in [
+        ("behaviors", &mut src.behaviors),
+        ("types", &mut src.types),
+        ("profiles", &mut src.profiles),
+    ] {
+        let path = dir.join(sub);
+        if !path.is_dir() {
+            continue;
+        }
+        let mut files: Vec<_> = std::fs::read_dir(&path)?.collect::<Result<_, _>>()?;
+        files.sort_by_key(|e| e.file_name());
+        for e in files {
+            if e.path().extension().is_some_and(|x| x == "toml") {
+                let name = format!("{}/{}", path.display(), e.file_name().to_string_lossy());
+                target.push((name, std::fs::read_to_string(e.path())?));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! cairn-model: the pure data of cairn — identifiers, paths, content type
+//! schemas and field validation. No IO, no async; every other crate builds on it.
+
+pub mod ids;
+pub mod mime;
+pub mod schema;
+pub mod time;
+pub mod values;
+
+pub use ids::{ContentId, ContentPath, IdError, Uid};
+pub use schema::{FieldDef, FieldKind, ResolvedType, SchemaSources, TypeDef, TypeRegistry};
+
+/// The standard schema files shipped with cairn (types, behaviors, profiles).
+pub mod builtin;

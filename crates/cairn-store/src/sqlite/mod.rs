@@ -1,0 +1,138 @@
+//! The SQLite store: content rows with their catalog columns, the view-permission
+//! table, the change outbox, users and settings, in one WAL-mode file.
+//!
+//! Queries are built with sea-query so the PostgreSQL adapter can share their
+//! shape; the SQL text never leaves this crate.
+
+mod read;
+mod schema;
+mod write;
+
+use std::path::Path;
+
+use cairn_core::{CoreError, CoreResult};
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+
+/// The embedded store: a pool of connections to one SQLite file.
+pub struct SqliteStore {
+    pool: Pool<SqliteConnectionManager>,
+}
+
+pub(crate) fn db(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Storage(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file with WAL journaling.
+    pub fn open(file: &Path) -> CoreResult<Self> {
+        // WAL is a property of the file: switch it once, before the pool opens
+        // several connections that would otherwise race for the lock.
+        rusqlite::Connection::open(file)
+            .and_then(|c| c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)))
+            .map_err(db)?;
+        let manager = SqliteConnectionManager::file(file).with_init(|c| {
+            c.execute_batch(
+                "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
+                 PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;",
+            )
+        });
+        let pool = Pool::builder()
+            .max_size(16)
+            .min_idle(Some(2))
+            .build(manager)
+            .map_err(db)?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) fn conn(&self) -> CoreResult<PooledConnection<SqliteConnectionManager>> {
+        self.pool.get().map_err(db)
+    }
+}
+
+use cairn_core::Content;
+use cairn_core::ports::{ContentStore, UserRecord, ViewFilter, WriteBatch};
+use cairn_model::{ContentPath, Uid};
+use serde_json::Value;
+
+impl ContentStore for SqliteStore {
+    fn migrate(&self) -> CoreResult<()> {
+        let conn = self.conn()?;
+        for stmt in schema::ddl() {
+            conn.execute_batch(&stmt).map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn by_path(&self, site: &str, path: &ContentPath) -> CoreResult<Option<Content>> {
+        Ok(read::by_paths(&*self.conn()?, site, std::slice::from_ref(path))?.pop())
+    }
+
+    fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>> {
+        read::by_paths(&*self.conn()?, site, paths)
+    }
+
+    fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
+        read::by_uids(&*self.conn()?, site, uids)
+    }
+
+    fn children(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        filter: &ViewFilter,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<Content>, usize)> {
+        read::children(&*self.conn()?, site, parent, filter, start, limit)
+    }
+
+    fn neighbours(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        position: i64,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Option<Content>, Option<Content>)> {
+        read::neighbours(&*self.conn()?, site, parent, position, filter)
+    }
+
+    fn tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<Content>> {
+        read::tree(&*self.conn()?, site, root, depth, types, filter)
+    }
+
+    fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
+        read::child_ids(&*self.conn()?, site, parent)
+    }
+
+    fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
+        write::write(&mut *self.conn()?, site, batch)
+    }
+
+    fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>> {
+        write::user(&*self.conn()?, site, id)
+    }
+
+    fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()> {
+        write::put_user(&*self.conn()?, site, user)
+    }
+
+    fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {
+        write::setting(&*self.conn()?, site, key)
+    }
+
+    fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
+        write::put_setting(&*self.conn()?, site, key, value)
+    }
+
+    fn outbox_len(&self, site: &str) -> CoreResult<u64> {
+        write::outbox_len(&*self.conn()?, site)
+    }
+}

@@ -1,0 +1,194 @@
+//! Read queries: objects by path/UID, children by position, neighbours and
+//! subtrees, each one SQL statement with the view filter applied in SQL.
+
+use cairn_core::ports::ViewFilter;
+use cairn_core::{Content, CoreResult};
+use cairn_model::{ContentPath, Uid};
+use rusqlite::{Connection, Row};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query_rusqlite::RusqliteBinder;
+
+use super::db;
+use super::schema::{Allowed, CONTENT_COLUMNS, Obj};
+
+/// A SELECT of every content column for one site.
+pub fn select(site: &str) -> SelectStatement {
+    let mut q = Query::select();
+    q.columns(CONTENT_COLUMNS)
+        .from(Obj::Table)
+        .and_where(Expr::col(Obj::Site).eq(site));
+    q
+}
+
+/// Restricts `q` to objects one of the filter's principals may view.
+pub fn visible(q: &mut SelectStatement, site: &str, filter: &ViewFilter) {
+    if let Some(principals) = &filter.principals {
+        let sub = Query::select()
+            .column(Allowed::Uid)
+            .from(Allowed::Table)
+            .and_where(Expr::col(Allowed::Site).eq(site))
+            .and_where(Expr::col(Allowed::Principal).is_in(principals.iter().map(String::as_str)))
+            .to_owned();
+        q.and_where(Expr::col(Obj::Uid).in_subquery(sub));
+    }
+}
+
+/// Objects strictly below `root`: a path range, so the unique path index serves it.
+pub fn below(q: &mut SelectStatement, root: &ContentPath) {
+    if !root.is_root() {
+        let p = root.as_str();
+        q.and_where(Expr::col(Obj::Path).gt(format!("{p}/")));
+        q.and_where(Expr::col(Obj::Path).lt(format!("{p}0")));
+    } else {
+        q.and_where(Expr::col(Obj::Path).ne(""));
+    }
+}
+
+fn parse_ts(s: String) -> rusqlite::Result<jiff::Timestamp> {
+    s.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn row_to_content(r: &Row<'_>) -> rusqlite::Result<Content> {
+    let path: String = r.get(1)?;
+    let parent: Option<String> = r.get(2)?;
+    Ok(Content {
+        uid: Uid::parse(&r.get::<_, String>(0)?).unwrap_or_default(),
+        path: ContentPath::parse(&path).unwrap_or_else(|_| ContentPath::root()),
+        parent: parent.and_then(|p| Uid::parse(&p).ok()),
+        position: r.get(3)?,
+        portal_type: r.get(4)?,
+        review_state: r.get(5)?,
+        is_folderish: r.get(6)?,
+        created: parse_ts(r.get(7)?)?,
+        modified: parse_ts(r.get(8)?)?,
+        version: r.get(9)?,
+        layout: r.get(10)?,
+        fields: json(r.get(11)?)?,
+        allowed: json(r.get(12)?)?,
+    })
+}
+
+/// Runs a content SELECT and maps every row.
+pub fn fetch(conn: &Connection, q: &SelectStatement) -> CoreResult<Vec<Content>> {
+    let (sql, values) = q.build_rusqlite(SqliteQueryBuilder);
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+    let rows = stmt
+        .query_map(&*values.as_params(), row_to_content)
+        .map_err(db)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db)
+}
+
+pub fn by_paths(conn: &Connection, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>> {
+    let mut q = select(site);
+    q.and_where(Expr::col(Obj::Path).is_in(paths.iter().map(|p| p.as_str().to_string())));
+    fetch(conn, &q)
+}
+
+pub fn by_uids(conn: &Connection, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
+    let mut q = select(site);
+    q.and_where(Expr::col(Obj::Uid).is_in(uids.iter().map(|u| u.as_str().to_string())));
+    fetch(conn, &q)
+}
+
+pub fn children(
+    conn: &Connection,
+    site: &str,
+    parent: &ContentPath,
+    filter: &ViewFilter,
+    start: usize,
+    limit: usize,
+) -> CoreResult<(Vec<Content>, usize)> {
+    let mut q = select(site);
+    q.and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()));
+    visible(&mut q, site, filter);
+    let mut count = q.clone();
+    count.clear_selects().expr(Expr::col(Obj::Uid).count());
+    let (sql, values) = count.build_rusqlite(SqliteQueryBuilder);
+    let total: i64 = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(db)?;
+    if limit == 0 || start >= total as usize {
+        return Ok((Vec::new(), total as usize));
+    }
+    q.order_by(Obj::Position, Order::Asc)
+        .offset(start as u64)
+        .limit(limit.min(i64::MAX as usize) as u64);
+    Ok((fetch(conn, &q)?, total as usize))
+}
+
+pub fn neighbours(
+    conn: &Connection,
+    site: &str,
+    parent: &ContentPath,
+    position: i64,
+    filter: &ViewFilter,
+) -> CoreResult<(Option<Content>, Option<Content>)> {
+    let mut prev = select(site);
+    prev.and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()))
+        .and_where(Expr::col(Obj::Position).lt(position))
+        .order_by(Obj::Position, Order::Desc)
+        .limit(1);
+    visible(&mut prev, site, filter);
+    let mut next = select(site);
+    next.and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()))
+        .and_where(Expr::col(Obj::Position).gt(position))
+        .order_by(Obj::Position, Order::Asc)
+        .limit(1);
+    visible(&mut next, site, filter);
+    Ok((fetch(conn, &prev)?.pop(), fetch(conn, &next)?.pop()))
+}
+
+pub fn tree(
+    conn: &Connection,
+    site: &str,
+    root: &ContentPath,
+    depth: usize,
+    types: &[String],
+    filter: &ViewFilter,
+) -> CoreResult<Vec<Content>> {
+    let mut q = select(site);
+    below(&mut q, root);
+    q.and_where(Expr::col(Obj::Depth).lte((root.depth() + depth) as i64));
+    if !types.is_empty() {
+        q.cond_where(
+            Cond::all().add(Expr::col(Obj::PortalType).is_in(types.iter().map(String::as_str))),
+        );
+    }
+    visible(&mut q, site, filter);
+    q.order_by(Obj::Depth, Order::Asc)
+        .order_by(Obj::Position, Order::Asc);
+    fetch(conn, &q)
+}
+
+pub fn child_ids(
+    conn: &Connection,
+    site: &str,
+    parent: &ContentPath,
+) -> CoreResult<Vec<(Uid, String, i64)>> {
+    let (sql, values) = Query::select()
+        .columns([Obj::Uid, Obj::Path, Obj::Position])
+        .from(Obj::Table)
+        .and_where(Expr::col(Obj::Site).eq(site))
+        .and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()))
+        .order_by(Obj::Position, Order::Asc)
+        .build_rusqlite(SqliteQueryBuilder);
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+    let rows = stmt
+        .query_map(&*values.as_params(), |r| {
+            let uid: String = r.get(0)?;
+            let path: String = r.get(1)?;
+            let id = path.rsplit('/').next().unwrap_or("").to_string();
+            Ok((Uid::parse(&uid).unwrap_or_default(), id, r.get(2)?))
+        })
+        .map_err(db)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db)
+}

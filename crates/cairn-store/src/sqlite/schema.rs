@@ -1,0 +1,210 @@
+//! Table definitions (sea-query DDL) and the column list content rows are read with.
+
+use sea_query::{ColumnDef, Iden, Index, SqliteQueryBuilder, Table};
+
+/// The content table: one row per object, catalog columns beside the field JSON.
+#[derive(Iden, Clone, Copy)]
+pub enum Obj {
+    #[iden = "content"]
+    Table,
+    Site,
+    Uid,
+    Path,
+    ParentPath,
+    Depth,
+    Position,
+    PortalType,
+    ReviewState,
+    IsFolderish,
+    Title,
+    SortableTitle,
+    Created,
+    Modified,
+    Effective,
+    Expires,
+    Language,
+    ExcludeFromNav,
+    Layout,
+    Version,
+    ParentUid,
+    Fields,
+    Allowed,
+}
+
+/// Who may view what: one row per (object, principal), the allowedRolesAndUsers index.
+#[derive(Iden, Clone, Copy)]
+pub enum Allowed {
+    #[iden = "content_allowed"]
+    Table,
+    Site,
+    Uid,
+    Principal,
+}
+
+/// The change outbox every consumer (indexer, purger, other nodes) reads.
+#[derive(Iden, Clone, Copy)]
+pub enum Outbox {
+    #[iden = "outbox"]
+    Table,
+    Seq,
+    Site,
+    Kind,
+    Uid,
+    Path,
+    At,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Users {
+    #[iden = "users"]
+    Table,
+    Site,
+    Id,
+    PasswordHash,
+    Fullname,
+    Email,
+    Roles,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Settings {
+    #[iden = "settings"]
+    Table,
+    Site,
+    Key,
+    Value,
+}
+
+/// Columns in the order `read::row_to_content` expects them.
+pub const CONTENT_COLUMNS: [Obj; 18] = [
+    Obj::Uid,
+    Obj::Path,
+    Obj::ParentUid,
+    Obj::Position,
+    Obj::PortalType,
+    Obj::ReviewState,
+    Obj::IsFolderish,
+    Obj::Created,
+    Obj::Modified,
+    Obj::Version,
+    Obj::Layout,
+    Obj::Fields,
+    Obj::Allowed,
+    Obj::Depth,
+    Obj::ParentPath,
+    Obj::Title,
+    Obj::Effective,
+    Obj::Expires,
+];
+
+/// Every statement needed to create the schema, idempotently.
+pub fn ddl() -> Vec<String> {
+    let content = Table::create()
+        .table(Obj::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Obj::Site).text().not_null())
+        .col(ColumnDef::new(Obj::Uid).text().not_null())
+        .col(ColumnDef::new(Obj::Path).text().not_null())
+        .col(ColumnDef::new(Obj::ParentPath).text())
+        .col(ColumnDef::new(Obj::Depth).integer().not_null())
+        .col(ColumnDef::new(Obj::Position).big_integer().not_null())
+        .col(ColumnDef::new(Obj::PortalType).text().not_null())
+        .col(ColumnDef::new(Obj::ReviewState).text())
+        .col(ColumnDef::new(Obj::IsFolderish).boolean().not_null())
+        .col(ColumnDef::new(Obj::Title).text().not_null())
+        .col(ColumnDef::new(Obj::SortableTitle).text().not_null())
+        .col(ColumnDef::new(Obj::Created).text().not_null())
+        .col(ColumnDef::new(Obj::Modified).text().not_null())
+        .col(ColumnDef::new(Obj::Effective).text())
+        .col(ColumnDef::new(Obj::Expires).text())
+        .col(ColumnDef::new(Obj::Language).text())
+        .col(ColumnDef::new(Obj::ExcludeFromNav).boolean().not_null())
+        .col(ColumnDef::new(Obj::Layout).text())
+        .col(ColumnDef::new(Obj::Version).big_integer().not_null())
+        .col(ColumnDef::new(Obj::ParentUid).text())
+        .col(ColumnDef::new(Obj::Fields).text().not_null())
+        .col(ColumnDef::new(Obj::Allowed).text().not_null())
+        .primary_key(Index::create().col(Obj::Site).col(Obj::Uid))
+        .to_string(SqliteQueryBuilder);
+    let by_path = Index::create()
+        .if_not_exists()
+        .name("content_path")
+        .table(Obj::Table)
+        .col(Obj::Site)
+        .col(Obj::Path)
+        .unique()
+        .to_string(SqliteQueryBuilder);
+    let by_parent = Index::create()
+        .if_not_exists()
+        .name("content_parent_position")
+        .table(Obj::Table)
+        .col(Obj::Site)
+        .col(Obj::ParentPath)
+        .col(Obj::Position)
+        .to_string(SqliteQueryBuilder);
+    let allowed = Table::create()
+        .table(Allowed::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Allowed::Site).text().not_null())
+        .col(ColumnDef::new(Allowed::Uid).text().not_null())
+        .col(ColumnDef::new(Allowed::Principal).text().not_null())
+        .primary_key(
+            Index::create()
+                .col(Allowed::Site)
+                .col(Allowed::Principal)
+                .col(Allowed::Uid),
+        )
+        .to_string(SqliteQueryBuilder);
+    let allowed_by_uid = Index::create()
+        .if_not_exists()
+        .name("content_allowed_uid")
+        .table(Allowed::Table)
+        .col(Allowed::Site)
+        .col(Allowed::Uid)
+        .to_string(SqliteQueryBuilder);
+    let outbox = Table::create()
+        .table(Outbox::Table)
+        .if_not_exists()
+        .col(
+            ColumnDef::new(Outbox::Seq)
+                .integer()
+                .not_null()
+                .auto_increment()
+                .primary_key(),
+        )
+        .col(ColumnDef::new(Outbox::Site).text().not_null())
+        .col(ColumnDef::new(Outbox::Kind).text().not_null())
+        .col(ColumnDef::new(Outbox::Uid).text().not_null())
+        .col(ColumnDef::new(Outbox::Path).text().not_null())
+        .col(ColumnDef::new(Outbox::At).text().not_null())
+        .to_string(SqliteQueryBuilder);
+    let users = Table::create()
+        .table(Users::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Users::Site).text().not_null())
+        .col(ColumnDef::new(Users::Id).text().not_null())
+        .col(ColumnDef::new(Users::PasswordHash).text().not_null())
+        .col(ColumnDef::new(Users::Fullname).text().not_null())
+        .col(ColumnDef::new(Users::Email).text().not_null())
+        .col(ColumnDef::new(Users::Roles).text().not_null())
+        .primary_key(Index::create().col(Users::Site).col(Users::Id))
+        .to_string(SqliteQueryBuilder);
+    let settings = Table::create()
+        .table(Settings::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Settings::Site).text().not_null())
+        .col(ColumnDef::new(Settings::Key).text().not_null())
+        .col(ColumnDef::new(Settings::Value).text().not_null())
+        .primary_key(Index::create().col(Settings::Site).col(Settings::Key))
+        .to_string(SqliteQueryBuilder);
+    vec![
+        content,
+        by_path,
+        by_parent,
+        allowed,
+        allowed_by_uid,
+        outbox,
+        users,
+        settings,
+    ]
+}

@@ -1,0 +1,95 @@
+//! cairn (binary crate): settings, wiring of the embedded adapters, first-start
+//! bootstrap and `launch`, which tests call to run the real server on port 0.
+
+pub mod sample;
+pub mod settings;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use cairn_api::{AppState, Limits};
+use cairn_core::bootstrap::{self, Created};
+use cairn_core::ports::{BlobStore, ContentStore};
+use cairn_core::{Site, SiteSettings as CoreSiteSettings};
+use cairn_model::{TypeRegistry, builtin};
+use cairn_store::{FsBlobStore, SqliteStore};
+
+pub use settings::Settings;
+
+/// What first start created, for the operator's eyes.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Generated admin password, shown once.
+    pub generated_admin_password: Option<String>,
+    pub sample_objects: usize,
+}
+
+/// Opens storage, creates missing sites and returns the HTTP state.
+pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppState>, Report)> {
+    std::fs::create_dir_all(&settings.data)
+        .with_context(|| format!("while creating {}", settings.data.display()))?;
+    let store: Arc<dyn ContentStore> =
+        Arc::new(SqliteStore::open(&settings.data.join("cairn.sqlite"))?);
+    store
+        .migrate()
+        .context("while creating the database schema")?;
+    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
+    let mut sources = builtin::sources();
+    if let Some(dir) = &settings.config_dir {
+        builtin::add_local(&mut sources, dir)
+            .with_context(|| format!("while reading types from {}", dir.display()))?;
+    }
+    let mut report = Report::default();
+    let mut sites = Vec::new();
+    for s in &settings.sites {
+        let profile = (s.profile != "classic").then_some(s.profile.as_str());
+        let registry =
+            TypeRegistry::build(&sources, profile).context("while loading content types")?;
+        let created = bootstrap::ensure_root(&*store, &s.id, &s.title, &s.default_language)?;
+        let generated =
+            bootstrap::ensure_admin(&*store, &s.id, settings.admin_password.as_deref())?;
+        report.generated_admin_password = report.generated_admin_password.or(generated);
+        let site = Arc::new(Site {
+            id: s.id.clone(),
+            public_url: s
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{public_host}/{}", s.id)),
+            registry: Arc::new(registry),
+            settings: CoreSiteSettings {
+                title: s.title.clone(),
+                default_language: s.default_language.clone(),
+                available_languages: s.available_languages.clone(),
+                ..Default::default()
+            },
+            store: store.clone(),
+            blobs: blobs.clone(),
+            jwt_secret: bootstrap::jwt_secret(&*store, &s.id, s.jwt_secret.as_deref())?,
+            token_timeout: settings.token_timeout,
+        });
+        if created == Created::New && settings.sample_content {
+            report.sample_objects +=
+                sample::fill(&site).context("while creating sample content")?;
+        }
+        sites.push(site);
+    }
+    let limits = Limits {
+        max_body_bytes: settings.limits.max_body_bytes,
+        max_batch_size: settings.limits.max_batch_size,
+    };
+    Ok((Arc::new(AppState::new(sites, limits)), report))
+}
+
+/// Runs the server on `listener` until `shutdown` resolves.
+pub async fn launch(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let host = listener.local_addr()?.to_string();
+    let (state, _) = tokio::task::spawn_blocking(move || build(&settings, &host)).await??;
+    cairn_api::serve(listener, state, shutdown)
+        .await
+        .context("while serving")
+}

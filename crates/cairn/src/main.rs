@@ -1,0 +1,102 @@
+//! `cairn`: the command line. `cairn serve` starts the embedded server.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "A fast, plone.restapi-compatible content backend"
+)]
+struct Cli {
+    /// Settings file (default: ./cairn.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the HTTP server (embedded SQLite, sample content on first start).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Folder for the database and blobs.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Do not create sample content in a new site.
+        #[arg(long)]
+        no_sample: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let mut settings =
+        cairn::Settings::load(cli.config.as_deref()).context("while reading settings")?;
+    match cli.command {
+        Command::Serve {
+            listen,
+            data,
+            no_sample,
+        } => {
+            settings.listen = listen.unwrap_or(settings.listen);
+            settings.data = data.unwrap_or(settings.data);
+            settings.sample_content &= !no_sample;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(serve(settings))
+        }
+    }
+}
+
+async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("while binding {}", settings.listen))?;
+    let host = listener.local_addr()?.to_string();
+    let s = settings.clone();
+    let (state, report) = tokio::task::spawn_blocking(move || cairn::build(&s, &host)).await??;
+    if report.sample_objects > 0 {
+        println!("Created {} sample objects.", report.sample_objects);
+    }
+    for site in &settings.sites {
+        let url = site
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}/{}", settings.listen, site.id));
+        println!("cairn is serving site '{}' at {url}", site.id);
+    }
+    match report.generated_admin_password {
+        Some(pw) => println!(
+            "Log in as 'admin' with the generated password: {pw}\n(shown once; set CAIRN_ADMIN_PASSWORD to choose your own)"
+        ),
+        None => {
+            println!("Log in as 'admin' with the password from CAIRN_ADMIN_PASSWORD / cairn.toml.")
+        }
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let shutdown = async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! { _ = shutdown => {}, _ = term.recv() => {} }
+    };
+    cairn_api::serve(listener, state, shutdown)
+        .await
+        .context("while serving")
+}
