@@ -15,11 +15,7 @@ mod sha2_free_key {
     use std::hash::{BuildHasher, Hasher};
 
     /// A keyed hash of site and header value; the random key lives per process.
-    pub fn cache_key(
-        state: &std::collections::hash_map::RandomState,
-        site: &str,
-        header: &str,
-    ) -> u64 {
+    pub fn cache_key(state: &std::collections::hash_map::RandomState, site: &str, header: &str) -> u64 {
         let mut h = state.build_hasher();
         h.write(site.as_bytes());
         h.write(&[0]);
@@ -42,17 +38,9 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 
 /// Who sent the request. Credentials that are present but wrong are a 401,
 /// never a silent fall-back to anonymous.
-pub fn authenticate(
-    app: &AppState,
-    site: &Site,
-    method: &Method,
-    headers: &HeaderMap,
-) -> ApiResult<Principal> {
+pub fn authenticate(app: &AppState, site: &Site, method: &Method, headers: &HeaderMap) -> ApiResult<Principal> {
     let invalid = || ApiError::unauthorized("Invalid or expired authentication credentials");
-    if let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
         return match scheme.to_ascii_lowercase().as_str() {
             "bearer" => auth::check_token(site, rest.trim())?.ok_or_else(invalid),
@@ -73,11 +61,10 @@ pub fn authenticate(
             _ => Err(invalid()),
         };
     }
-    if matches!(*method, Method::GET | Method::HEAD) {
-        if let Some(token) = cookie_token(headers) {
+    if matches!(*method, Method::GET | Method::HEAD)
+        && let Some(token) = cookie_token(headers) {
             // An expired cookie is treated as logged out, as Volto expects.
             return Ok(auth::check_token(site, &token)?.unwrap_or_else(Principal::anonymous));
         }
-    }
     Ok(Principal::anonymous())
 }

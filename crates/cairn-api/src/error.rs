@@ -47,11 +47,7 @@ impl ApiError {
     }
 
     pub fn not_found(url: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!("Resource not found: {url}"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("Resource not found: {url}"))
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -82,17 +78,13 @@ impl ApiError {
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::NotFound => {
-                Self::new(StatusCode::NOT_FOUND, "NotFound", "Resource not found")
-            }
+            CoreError::NotFound => Self::new(StatusCode::NOT_FOUND, "NotFound", "Resource not found"),
             CoreError::Unauthorized(m) => Self::unauthorized(m),
             CoreError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "Forbidden", m).wrapped(),
             CoreError::BadRequest(m) => Self::bad_request(m),
             // plone.restapi sends the error list inside `message`; real JSON here,
             // which Volto's tryParseJSON reads as well as Python's repr.
-            CoreError::Validation(errors) => {
-                Self::bad_request(serde_json::to_string(&errors).unwrap_or_default())
-            }
+            CoreError::Validation(errors) => Self::bad_request(serde_json::to_string(&errors).unwrap_or_default()),
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "Conflict", m),
             CoreError::Storage(m) | CoreError::Internal(m) => {
                 tracing::error!(error = %m, "request failed");

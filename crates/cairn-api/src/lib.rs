@@ -119,9 +119,7 @@ async fn dispatch(
         }
     };
     let params = Params::parse(uri.query());
-    let task = tokio::task::spawn_blocking(move || {
-        handle(&app, site, target, &method, &headers, params, &bytes)
-    });
+    let task = tokio::task::spawn_blocking(move || handle(&app, site, target, &method, &headers, params, &bytes));
     match task.await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => e.into_response(),
@@ -142,25 +140,18 @@ fn handle(
     body: &[u8],
 ) -> ApiResult<Response> {
     let who = auth::authenticate(app, &site, method, headers)?;
-    let base = target
-        .vhm_base
-        .clone()
-        .unwrap_or_else(|| site.public_url.clone());
+    let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
     let ctx = Ctx::new(site, base, who, params);
     let path = &target.path;
     let not_found = || ApiError::not_found(&ctx.url(path));
     let result = match (&target.view, method.clone()) {
-        (View::Content, Method::GET | Method::HEAD) => {
-            content::get(&ctx, path, app.limits.max_batch_size)
-        }
+        (View::Content, Method::GET | Method::HEAD) => content::get(&ctx, path, app.limits.max_batch_size),
         (View::Content, Method::POST) => content::post(&ctx, path, body),
         (View::Content, Method::PATCH) => content::patch(&ctx, path, headers, body),
         (View::Content, Method::DELETE) => content::delete(&ctx, path),
         (View::Content, _) => Err(ApiError::method_not_allowed()),
         (View::Images(args), Method::GET | Method::HEAD) => files::images(&ctx, path, args),
-        (View::Download { args, inline }, Method::GET | Method::HEAD) => {
-            files::download(&ctx, path, args, *inline)
-        }
+        (View::Download { args, inline }, Method::GET | Method::HEAD) => files::download(&ctx, path, args, *inline),
         (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body),
         (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),

@@ -10,20 +10,12 @@ pub struct Params {
     raw: String,
 }
 
-const TRUE: [&str; 9] = [
-    "1", "y", "yes", "t", "true", "True", "active", "enabled", "on",
-];
-const FALSE: [&str; 9] = [
-    "0", "n", "no", "f", "false", "False", "inactive", "disabled", "off",
-];
+const TRUE: [&str; 9] = ["1", "y", "yes", "t", "true", "True", "active", "enabled", "on"];
+const FALSE: [&str; 9] = ["0", "n", "no", "f", "false", "False", "inactive", "disabled", "off"];
 
 fn strip_hint(key: &str) -> &str {
     match key.rsplit_once(':') {
-        Some((
-            k,
-            "list" | "int" | "boolean" | "bool" | "record" | "records" | "string" | "tuple"
-            | "float",
-        )) => k,
+        Some((k, "list" | "int" | "boolean" | "bool" | "record" | "records" | "string" | "tuple" | "float")) => k,
         _ => key,
     }
 }
@@ -60,10 +52,7 @@ impl Params {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Every value of a repeated key, with comma-separated values split.
@@ -86,9 +75,7 @@ impl Params {
             None => Ok(None),
             Some(v) if TRUE.contains(&v) => Ok(Some(true)),
             Some(v) if FALSE.contains(&v) => Ok(Some(false)),
-            Some(v) => Err(ApiError::bad_request(format!(
-                "Invalid boolean value for {key}: {v}"
-            ))),
+            Some(v) => Err(ApiError::bad_request(format!("Invalid boolean value for {key}: {v}"))),
         }
     }
 
@@ -115,16 +102,22 @@ impl Params {
 
 /// Encodes pairs back into a query string.
 pub fn encode(pairs: &[(String, String)]) -> String {
-    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    // Only what would break the query's structure; `_`, `.`, `:` and `,` stay readable.
+    const QUERY: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'&')
+        .add(b'+')
+        .add(b'=')
+        .add(b'?')
+        .add(b'<')
+        .add(b'>');
     pairs
         .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, NON_ALPHANUMERIC),
-                utf8_percent_encode(v, NON_ALPHANUMERIC)
-            )
-        })
+        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, QUERY), utf8_percent_encode(v, QUERY)))
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -36,11 +36,7 @@ fn decode(seg: &str) -> String {
 
 /// Splits a request path; `None` when it does not name a site at all.
 pub fn parse(raw_path: &str) -> Option<Target> {
-    let mut segs: Vec<String> = raw_path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .collect();
+    let mut segs: Vec<String> = raw_path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
     let mut vhm_base = None;
     // /VirtualHostBase/{proto}/{host:port}/{site}/++api++/VirtualHostRoot[/_vh_x…]/path
     if segs.first().map(String::as_str) == Some("VirtualHostBase") && segs.len() >= 3 {
@@ -74,10 +70,7 @@ pub fn parse(raw_path: &str) -> Option<Target> {
             let args: Vec<String> = segs[i + 1..].to_vec();
             view = match seg.as_str() {
                 "@@images" => View::Images(args),
-                "@@download" => View::Download {
-                    args,
-                    inline: false,
-                },
+                "@@download" => View::Download { args, inline: false },
                 "@@display-file" => View::Download { args, inline: true },
                 name => View::Service {
                     name: name.trim_start_matches('@').to_string(),
@@ -122,10 +115,7 @@ mod tests {
 
     #[test]
     fn virtual_host_prefix_sets_the_public_base() {
-        let t = parse(
-            "/VirtualHostBase/https/www.example.ch:443/Plone/++api++/VirtualHostRoot/a/@navigation",
-        )
-        .unwrap();
+        let t = parse("/VirtualHostBase/https/www.example.ch:443/Plone/++api++/VirtualHostRoot/a/@navigation").unwrap();
         assert_eq!(t.site, "Plone");
         assert_eq!(t.path.as_str(), "/a");
         assert_eq!(t.vhm_base.as_deref(), Some("https://www.example.ch"));

@@ -13,8 +13,8 @@ use crate::site::Site;
 
 /// Hashes a password for storage.
 pub fn hash_password(password: &str) -> CoreResult<String> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|e| CoreError::Internal(format!("salt: {e}")))?;
+    let salt =
+        SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| CoreError::Internal(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -22,11 +22,7 @@ pub fn hash_password(password: &str) -> CoreResult<String> {
 }
 
 pub(crate) fn verify(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 fn principal(u: UserRecord) -> Principal {
@@ -82,9 +78,7 @@ pub fn check_token(site: &Site, token: &str) -> CoreResult<Option<Principal>> {
     let mut v = Validation::new(Algorithm::HS256);
     v.set_required_spec_claims(&["exp", "sub"]);
     v.leeway = 0;
-    let Ok(data) =
-        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&site.jwt_secret), &v)
-    else {
+    let Ok(data) = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&site.jwt_secret), &v) else {
         return Ok(None);
     };
     Ok(site.store.user(&site.id, &data.claims.sub)?.map(principal))

@@ -17,12 +17,7 @@ pub enum Created {
 }
 
 /// Creates the site root unless it exists.
-pub fn ensure_root(
-    store: &dyn ContentStore,
-    site: &str,
-    title: &str,
-    language: &str,
-) -> CoreResult<Created> {
+pub fn ensure_root(store: &dyn ContentStore, site: &str, title: &str, language: &str) -> CoreResult<Created> {
     if store.by_path(site, &ContentPath::root())?.is_some() {
         return Ok(Created::Existing);
     }
@@ -67,11 +62,7 @@ pub fn ensure_root(
 
 /// Makes sure `admin` exists with the Manager role. With `password`, (re)sets
 /// it; without one a new account gets a generated password, returned once.
-pub fn ensure_admin(
-    store: &dyn ContentStore,
-    site: &str,
-    password: Option<&str>,
-) -> CoreResult<Option<String>> {
+pub fn ensure_admin(store: &dyn ContentStore, site: &str, password: Option<&str>) -> CoreResult<Option<String>> {
     let existing = store.user(site, "admin")?;
     let generated = match (password, &existing) {
         (Some(_), _) => None,
@@ -104,11 +95,7 @@ pub fn ensure_admin(
 }
 
 /// The site's JWT secret: configured, else stored, else generated and stored.
-pub fn jwt_secret(
-    store: &dyn ContentStore,
-    site: &str,
-    configured: Option<&str>,
-) -> CoreResult<Vec<u8>> {
+pub fn jwt_secret(store: &dyn ContentStore, site: &str, configured: Option<&str>) -> CoreResult<Vec<u8>> {
     if let Some(s) = configured {
         return Ok(s.as_bytes().to_vec());
     }

@@ -44,21 +44,14 @@ impl Content {
     }
 
     pub fn bool_field(&self, name: &str) -> bool {
-        self.fields
-            .get(name)
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.fields.get(name).and_then(Value::as_bool).unwrap_or(false)
     }
 
     pub fn strings(&self, name: &str) -> Vec<String> {
         self.fields
             .get(name)
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default()
     }
 

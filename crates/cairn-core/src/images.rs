@@ -53,12 +53,7 @@ pub fn scales_for(site: &Site, w: u32, h: u32) -> Vec<(String, u32, u32)> {
 }
 
 /// The bytes of the named scale of `blob`, generated on first use and kept.
-pub fn scale_bytes(
-    site: &Site,
-    blob: &str,
-    content_type: &str,
-    scale: &str,
-) -> CoreResult<(Vec<u8>, String)> {
+pub fn scale_bytes(site: &Site, blob: &str, content_type: &str, scale: &str) -> CoreResult<(Vec<u8>, String)> {
     let (_, bw, bh) = site
         .settings
         .scales

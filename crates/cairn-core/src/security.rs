@@ -48,9 +48,7 @@ impl Principal {
             p.push(format!("user:{id}"));
             p.extend(self.roles.iter().cloned());
         }
-        ViewFilter {
-            principals: Some(p),
-        }
+        ViewFilter { principals: Some(p) }
     }
 
     fn owns(&self, c: &Content) -> bool {
@@ -86,11 +84,7 @@ impl Principal {
 /// Roles that may view an object in each state of the shipped workflows
 /// (simple_publication_workflow's permission map). `None` state = no workflow,
 /// which follows the container.
-pub fn view_roles(
-    state: Option<&str>,
-    creator: Option<&str>,
-    parent_allowed: &[String],
-) -> Vec<String> {
+pub fn view_roles(state: Option<&str>, creator: Option<&str>, parent_allowed: &[String]) -> Vec<String> {
     let mut roles: Vec<String> = match state {
         None => return parent_allowed.to_vec(),
         Some("published") | Some("external") => vec!["Anonymous".into()],
@@ -98,9 +92,7 @@ pub fn view_roles(
         Some("pending") => ["Contributor", "Editor", "Reader", "Reviewer"]
             .map(String::from)
             .to_vec(),
-        Some(_) => ["Contributor", "Editor", "Reader"]
-            .map(String::from)
-            .to_vec(),
+        Some(_) => ["Contributor", "Editor", "Reader"].map(String::from).to_vec(),
     };
     roles.extend(ADMIN_ROLES.map(String::from));
     if let Some(c) = creator {

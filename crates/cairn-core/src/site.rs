@@ -53,10 +53,7 @@ impl Default for SiteSettings {
             ]
             .map(String::from)
             .to_vec(),
-            scales: DEFAULT_SCALES
-                .iter()
-                .map(|(n, w, h)| (n.to_string(), *w, *h))
-                .collect(),
+            scales: DEFAULT_SCALES.iter().map(|(n, w, h)| (n.to_string(), *w, *h)).collect(),
         }
     }
 }

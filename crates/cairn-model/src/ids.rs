@@ -82,10 +82,9 @@ impl ContentId {
         if raw.starts_with("aq_") || raw == "REQUEST" || raw.contains("++") {
             return err("the name is reserved");
         }
-        let ok = raw.chars().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(c, '-' | '_' | '.' | '~' | ' ' | ',' | '(' | ')' | '\'')
-        });
+        let ok = raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | ' ' | ',' | '(' | ')' | '\''));
         if !ok || raw.contains(' ') {
             return err("it contains characters that are not allowed");
         }
@@ -245,24 +244,13 @@ mod tests {
     fn ids_from_titles_are_folded_and_hyphenated() {
         let id = ContentId::from_title("Über die Gebühren für Änderungen!").unwrap();
         assert_eq!(id.as_str(), "ueber-die-gebuehren-fuer-aenderungen");
-        assert_eq!(
-            ContentId::from_title("My Document").unwrap().as_str(),
-            "my-document"
-        );
+        assert_eq!(ContentId::from_title("My Document").unwrap().as_str(), "my-document");
         assert!(ContentId::from_title("!!!").is_none());
     }
 
     #[test]
     fn reserved_and_malformed_ids_are_rejected() {
-        for bad in [
-            "",
-            "@@view",
-            "++api++",
-            "a/b",
-            "..",
-            "_private",
-            "with space",
-        ] {
+        for bad in ["", "@@view", "++api++", "a/b", "..", "_private", "with space"] {
             assert!(ContentId::parse(bad).is_err(), "{bad} accepted");
         }
         assert!(ContentId::parse("front-page.html").is_ok());

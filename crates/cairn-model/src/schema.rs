@@ -71,10 +71,7 @@ impl FieldKind {
 
     /// True for kinds whose value is a list.
     pub fn is_sequence(self) -> bool {
-        matches!(
-            self,
-            Self::List | Self::Tuple | Self::Set | Self::RelationList
-        )
+        matches!(self, Self::List | Self::Tuple | Self::Set | Self::RelationList)
     }
 }
 
@@ -212,11 +209,7 @@ impl FieldDef {
 fn substitute_portal_url(v: Value, portal_url: &str) -> Value {
     match v {
         Value::String(s) => Value::String(s.replace("${portal_url}", portal_url)),
-        Value::Array(a) => Value::Array(
-            a.into_iter()
-                .map(|x| substitute_portal_url(x, portal_url))
-                .collect(),
-        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| substitute_portal_url(x, portal_url)).collect()),
         Value::Object(o) => Value::Object(
             o.into_iter()
                 .map(|(k, x)| (k, substitute_portal_url(x, portal_url)))
@@ -235,11 +228,7 @@ pub fn toml_to_json(v: &toml::Value) -> Value {
         toml::Value::Boolean(b) => json!(b),
         toml::Value::Datetime(d) => json!(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
+        toml::Value::Table(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
     }
 }
 
@@ -325,10 +314,7 @@ struct ProfileFile {
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("{file}: {source}")]
-    Parse {
-        file: String,
-        source: toml::de::Error,
-    },
+    Parse { file: String, source: toml::de::Error },
     #[error("type '{ty}' uses unknown behavior '{behavior}'")]
     UnknownBehavior { ty: String, behavior: String },
     #[error("unknown profile '{0}'")]
@@ -481,8 +467,7 @@ impl TypeRegistry {
                         }
                     }
                     d.folderish = o.folderish.unwrap_or(d.folderish);
-                    d.filter_content_types =
-                        o.filter_content_types.unwrap_or(d.filter_content_types);
+                    d.filter_content_types = o.filter_content_types.unwrap_or(d.filter_content_types);
                     d.global_allow = o.global_allow.unwrap_or(d.global_allow);
                 }
             }
@@ -509,10 +494,7 @@ impl TypeRegistry {
     }
 }
 
-fn resolve(
-    def: TypeDef,
-    behaviors: &BTreeMap<String, BehaviorDef>,
-) -> Result<ResolvedType, SchemaError> {
+fn resolve(def: TypeDef, behaviors: &BTreeMap<String, BehaviorDef>) -> Result<ResolvedType, SchemaError> {
     let mut fields: Vec<FieldDef> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     fn add(
@@ -522,12 +504,10 @@ fn resolve(
         fields: &mut Vec<FieldDef>,
         names: &mut Vec<String>,
     ) -> Result<(), SchemaError> {
-        let b = behaviors
-            .get(name)
-            .ok_or_else(|| SchemaError::UnknownBehavior {
-                ty: ty.to_string(),
-                behavior: name.to_string(),
-            })?;
+        let b = behaviors.get(name).ok_or_else(|| SchemaError::UnknownBehavior {
+            ty: ty.to_string(),
+            behavior: name.to_string(),
+        })?;
         names.push(name.to_string());
         for inc in &b.includes {
             add(inc, behaviors, ty, fields, names)?;
@@ -543,10 +523,7 @@ fn resolve(
     for f in &def.fields {
         let mut f = f.clone();
         if f.behavior.is_empty() {
-            f.behavior = format!(
-                "plone.dexterity.schema.generated.plone_0_{}",
-                def.id.replace(' ', "_")
-            );
+            f.behavior = format!("plone.dexterity.schema.generated.plone_0_{}", def.id.replace(' ', "_"));
         }
         fields.push(f);
     }

@@ -52,9 +52,7 @@ pub fn validate(field: &FieldDef, value: &Value) -> Result<FieldInput, String> {
             refs: vec![relation_ref(value)?],
         }),
         FieldKind::RelationList => {
-            let items = value
-                .as_array()
-                .ok_or("Wrong contained type: a list is expected")?;
+            let items = value.as_array().ok_or("Wrong contained type: a list is expected")?;
             let refs = items.iter().map(relation_ref).collect::<Result<_, _>>()?;
             Ok(FieldInput::Relations { many: true, refs })
         }
@@ -133,16 +131,12 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
                 _ => return Err("Object is of wrong type.".into()),
             };
             if !field.choices.is_empty() && !field.choices.iter().any(|(t, _)| t == token) {
-                return Err(format!(
-                    "Constraint not satisfied: '{token}' is not a valid choice"
-                ));
+                return Err(format!("Constraint not satisfied: '{token}' is not a valid choice"));
             }
             json!(token)
         }
         List | Tuple | Set => {
-            let items = value
-                .as_array()
-                .ok_or("Wrong contained type: a list is expected")?;
+            let items = value.as_array().ok_or("Wrong contained type: a list is expected")?;
             let inner = field.value_kind.unwrap_or(Textline);
             let mut out: Vec<Value> = Vec::with_capacity(items.len());
             for item in items {
@@ -172,9 +166,7 @@ fn field_for_items(field: &FieldDef) -> &FieldDef {
 }
 
 fn string(value: &Value) -> Result<&str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| "Object is of wrong type.".to_string())
+    value.as_str().ok_or_else(|| "Object is of wrong type.".to_string())
 }
 
 fn length_checked<'a>(field: &FieldDef, s: &'a str) -> Result<&'a str, String> {
@@ -203,15 +195,11 @@ pub fn parse_datetime(s: &str) -> Result<Timestamp, String> {
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts);
     }
-    if let Ok(dt) = s.parse::<civil::DateTime>() {
-        if let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC) {
-            return Ok(z.timestamp());
-        }
+    if let Ok(z) = s.parse::<civil::DateTime>().and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC)) {
+        return Ok(z.timestamp());
     }
-    if let Ok(d) = s.parse::<civil::Date>() {
-        if let Ok(z) = d.to_zoned(jiff::tz::TimeZone::UTC) {
-            return Ok(z.timestamp());
-        }
+    if let Ok(z) = s.parse::<civil::Date>().and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC)) {
+        return Ok(z.timestamp());
     }
     Err(format!("Invalid date: {s}"))
 }
@@ -225,9 +213,7 @@ fn richtext(value: &Value) -> Result<Value, String> {
             o.get("data")
                 .and_then(Value::as_str)
                 .ok_or("Rich text needs a 'data' string")?,
-            o.get("content-type")
-                .and_then(Value::as_str)
-                .unwrap_or("text/html"),
+            o.get("content-type").and_then(Value::as_str).unwrap_or("text/html"),
         ),
         _ => return Err("Object is of wrong type.".into()),
     };
@@ -243,15 +229,7 @@ fn richtext(value: &Value) -> Result<Value, String> {
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .add_generic_attributes(["class", "id", "title", "lang"])
-        .add_tags([
-            "figure",
-            "figcaption",
-            "section",
-            "article",
-            "aside",
-            "span",
-            "div",
-        ])
+        .add_tags(["figure", "figcaption", "section", "article", "aside", "span", "div"])
         .clean(html)
         .to_string()
 }
@@ -274,11 +252,7 @@ fn blob(value: &Value) -> Result<FieldInput, String> {
         }
         _ => data.as_bytes().to_vec(),
     };
-    let filename = o
-        .get("filename")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let filename = o.get("filename").and_then(Value::as_str).unwrap_or("").to_string();
     let content_type = o
         .get("content-type")
         .and_then(Value::as_str)

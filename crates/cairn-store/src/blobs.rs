@@ -47,10 +47,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
         .parent()
         .ok_or_else(|| CoreError::Storage("blob path has no parent".into()))?;
     fs::create_dir_all(dir).map_err(io)?;
-    let tmp = dir.join(format!(
-        ".tmp-{}",
-        std::process::id() as u64 ^ rand_suffix()
-    ));
+    let tmp = dir.join(format!(".tmp-{}", std::process::id() as u64 ^ rand_suffix()));
     let mut f = fs::File::create(&tmp).map_err(io)?;
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;

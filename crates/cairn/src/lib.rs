@@ -27,28 +27,21 @@ pub struct Report {
 
 /// Opens storage, creates missing sites and returns the HTTP state.
 pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppState>, Report)> {
-    std::fs::create_dir_all(&settings.data)
-        .with_context(|| format!("while creating {}", settings.data.display()))?;
-    let store: Arc<dyn ContentStore> =
-        Arc::new(SqliteStore::open(&settings.data.join("cairn.sqlite"))?);
-    store
-        .migrate()
-        .context("while creating the database schema")?;
+    std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
+    let store: Arc<dyn ContentStore> = Arc::new(SqliteStore::open(&settings.data.join("cairn.sqlite"))?);
+    store.migrate().context("while creating the database schema")?;
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
     let mut sources = builtin::sources();
     if let Some(dir) = &settings.config_dir {
-        builtin::add_local(&mut sources, dir)
-            .with_context(|| format!("while reading types from {}", dir.display()))?;
+        builtin::add_local(&mut sources, dir).with_context(|| format!("while reading types from {}", dir.display()))?;
     }
     let mut report = Report::default();
     let mut sites = Vec::new();
     for s in &settings.sites {
         let profile = (s.profile != "classic").then_some(s.profile.as_str());
-        let registry =
-            TypeRegistry::build(&sources, profile).context("while loading content types")?;
+        let registry = TypeRegistry::build(&sources, profile).context("while loading content types")?;
         let created = bootstrap::ensure_root(&*store, &s.id, &s.title, &s.default_language)?;
-        let generated =
-            bootstrap::ensure_admin(&*store, &s.id, settings.admin_password.as_deref())?;
+        let generated = bootstrap::ensure_admin(&*store, &s.id, settings.admin_password.as_deref())?;
         report.generated_admin_password = report.generated_admin_password.or(generated);
         let site = Arc::new(Site {
             id: s.id.clone(),
@@ -69,8 +62,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
             token_timeout: settings.token_timeout,
         });
         if created == Created::New && settings.sample_content {
-            report.sample_objects +=
-                sample::fill(&site).context("while creating sample content")?;
+            report.sample_objects += sample::fill(&site).context("while creating sample content")?;
         }
         sites.push(site);
     }

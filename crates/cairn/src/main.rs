@@ -6,11 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "cairn",
-    version,
-    about = "A fast, plone.restapi-compatible content backend"
-)]
+#[command(name = "cairn", version, about = "A fast, plone.restapi-compatible content backend")]
 struct Cli {
     /// Settings file (default: ./cairn.toml if present).
     #[arg(long, global = true)]
@@ -38,13 +34,10 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let cli = Cli::parse();
-    let mut settings =
-        cairn::Settings::load(cli.config.as_deref()).context("while reading settings")?;
+    let mut settings = cairn::Settings::load(cli.config.as_deref()).context("while reading settings")?;
     match cli.command {
         Command::Serve {
             listen,
@@ -92,8 +85,8 @@ async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
     };
     #[cfg(unix)]
     let shutdown = async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = shutdown => {}, _ = term.recv() => {} }
     };
     cairn_api::serve(listener, state, shutdown)

@@ -22,8 +22,7 @@ fn picture(width: u32, height: u32, seed: u64) -> Vec<u8> {
         image::Rgb(base.map(|c| ((c as f32 + 55.0 * t) as u8).saturating_add(stripe)))
     });
     let mut out = Vec::new();
-    let _ = image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png);
+    let _ = image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png);
     out
 }
 
@@ -46,11 +45,11 @@ fn body_of(node: &Map<String, Value>) -> Map<String, Value> {
             dim("height", 600),
             spec.get("seed").and_then(Value::as_u64).unwrap_or(1),
         );
-        let name = format!(
-            "{}.png",
-            node.get("id").and_then(Value::as_str).unwrap_or("bild")
+        let name = format!("{}.png", node.get("id").and_then(Value::as_str).unwrap_or("bild"));
+        body.insert(
+            "image".into(),
+            json!({"data": b64(&png), "encoding": "base64", "filename": name, "content-type": "image/png"}),
         );
-        body.insert("image".into(), json!({"data": b64(&png), "encoding": "base64", "filename": name, "content-type": "image/png"}));
     }
     if let Some(spec) = node.get("file").and_then(Value::as_object) {
         let text = spec.get("text").and_then(Value::as_str).unwrap_or("");
@@ -76,19 +75,11 @@ fn add(
     let created = repo::create(site, parent, &body_of(node), admin)
         .map_err(|e| anyhow::anyhow!("sample item {:?}: {e:?}", node.get("id")))?;
     *count += 1;
-    let wanted = node
-        .get("review_state")
-        .and_then(Value::as_str)
-        .unwrap_or("published");
+    let wanted = node.get("review_state").and_then(Value::as_str).unwrap_or("published");
     if wanted == "published" && created.review_state.as_deref() == Some("private") {
         workflow::transition(site, &created.path, "publish", "", false, admin)?;
     }
-    for child in node
-        .get("items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for child in node.get("items").and_then(Value::as_array).into_iter().flatten() {
         if let Some(child) = child.as_object() {
             add(site, &created.path, child, admin, count)?;
         }

@@ -95,9 +95,7 @@ impl Default for Settings {
 impl Settings {
     /// Loads the layers; `file` defaults to `cairn.toml` in the working folder.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
-        let file = file
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("cairn.toml"));
+        let file = file.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("cairn.toml"));
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("CAIRN_").split("__"))

@@ -58,12 +58,7 @@ pub fn post(ctx: &Ctx, path: &ContentPath, body: &[u8]) -> ApiResult<Response> {
 }
 
 /// PATCH: partial update; 204, or 200 with the object on `Prefer: return=representation`.
-pub fn patch(
-    ctx: &Ctx,
-    path: &ContentPath,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> ApiResult<Response> {
+pub fn patch(ctx: &Ctx, path: &ContentPath, headers: &HeaderMap, body: &[u8]) -> ApiResult<Response> {
     let body = body_object(body).map_err(ApiError::wrapped)?;
     let updated = repo::update(&ctx.site, path, &body, &ctx.who).map_err(wrap_service_error)?;
     let wants_body = headers

@@ -15,18 +15,12 @@ fn blob_field<'a>(c: &'a Content, field: &str) -> Option<&'a Value> {
     c.fields.get(field).filter(|v| v.get("blob").is_some())
 }
 
-fn bytes_response(
-    bytes: Vec<u8>,
-    content_type: &str,
-    disposition: Option<String>,
-    cache: &str,
-) -> Response {
+fn bytes_response(bytes: Vec<u8>, content_type: &str, disposition: Option<String>, cache: &str) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Some(d) = disposition.and_then(|d| HeaderValue::from_str(&d).ok()) {
         h.insert(header::CONTENT_DISPOSITION, d);
@@ -48,21 +42,23 @@ fn cache_policy(c: &Content, immutable: bool) -> &'static str {
 }
 
 fn filename_header(kind: &str, name: &str) -> String {
+    // The plain parameter must be ASCII; the full name travels in filename*.
     let safe: String = name
         .chars()
-        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
     format!("{kind}; filename=\"{safe}\"; filename*=UTF-8''{encoded}")
 }
 
 /// `@@download/<field>[/<filename>]` (attachment) and `@@display-file` (inline).
-pub fn download(
-    ctx: &Ctx,
-    path: &ContentPath,
-    args: &[String],
-    inline: bool,
-) -> ApiResult<Response> {
+pub fn download(ctx: &Ctx, path: &ContentPath, args: &[String], inline: bool) -> ApiResult<Response> {
     let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
     let field = args
         .first()
@@ -91,12 +87,7 @@ fn primary_field<'a>(ctx: &'a Ctx, c: &Content) -> Option<&'a str> {
     let ty = ctx.site.registry.get(&c.portal_type)?;
     ty.fields
         .iter()
-        .find(|f| {
-            matches!(
-                f.kind,
-                cairn_model::FieldKind::File | cairn_model::FieldKind::Image
-            )
-        })
+        .find(|f| matches!(f.kind, cairn_model::FieldKind::File | cairn_model::FieldKind::Image))
         .map(|f| f.name.as_str())
 }
 
@@ -106,8 +97,7 @@ pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Respo
         return Err(ApiError::bad_request("An image field name is required"));
     };
     let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
-    let not_found =
-        || ApiError::not_found(&format!("{}/@@images/{}", ctx.url(path), args.join("/")));
+    let not_found = || ApiError::not_found(&format!("{}/@@images/{}", ctx.url(path), args.join("/")));
     // Stable ids: `<field>-<width>-<hash>.<ext>`; the field name may contain '-'.
     let (field, scale, immutable) = if let Some(v) = blob_field(&c, first) {
         let _ = v;
@@ -115,11 +105,7 @@ pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Respo
     } else {
         let stem = first.rsplit_once('.').map_or(first.as_str(), |(s, _)| s);
         let mut parts = stem.rsplitn(3, '-');
-        let (hash, _width, field) = (
-            parts.next().unwrap_or(""),
-            parts.next(),
-            parts.next().unwrap_or(""),
-        );
+        let (hash, _width, field) = (parts.next().unwrap_or(""), parts.next(), parts.next().unwrap_or(""));
         let v = blob_field(&c, field).ok_or_else(not_found)?;
         let blob = v["blob"].as_str().unwrap_or("");
         let scale = if scale_hash(blob, "original") == hash {
@@ -138,20 +124,10 @@ pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Respo
     };
     let v = blob_field(&c, field).ok_or_else(not_found)?;
     let blob = v["blob"].as_str().unwrap_or("");
-    let ct = v
-        .get("content-type")
-        .and_then(Value::as_str)
-        .unwrap_or("image/png");
-    let name = v
-        .get("filename")
-        .and_then(Value::as_str)
-        .unwrap_or(field)
-        .to_string();
+    let ct = v.get("content-type").and_then(Value::as_str).unwrap_or("image/png");
+    let name = v.get("filename").and_then(Value::as_str).unwrap_or(field).to_string();
     let (bytes, ct) = match scale {
-        None => (
-            ctx.site.blobs.get(blob)?.ok_or_else(not_found)?,
-            ct.to_string(),
-        ),
+        None => (ctx.site.blobs.get(blob)?.ok_or_else(not_found)?, ct.to_string()),
         Some(s) => scale_bytes(&ctx.site, blob, ct, &s).map_err(|e| match e {
             cairn_core::CoreError::NotFound => not_found(),
             other => other.into(),

@@ -16,11 +16,9 @@ pub fn login(ctx: &Ctx, body: &[u8]) -> ApiResult<Response> {
         body.get("login").and_then(Value::as_str),
         body.get("password").and_then(Value::as_str),
     ) else {
-        return Err(
-            ApiError::bad_request("Login and password must be provided in body.")
-                .with_kind("Missing credentials")
-                .wrapped(),
-        );
+        return Err(ApiError::bad_request("Login and password must be provided in body.")
+            .with_kind("Missing credentials")
+            .wrapped());
     };
     let who = auth::check_password(&ctx.site, login, password)?.ok_or_else(|| {
         ApiError::unauthorized("Wrong login and/or password.")
@@ -34,11 +32,9 @@ pub fn login(ctx: &Ctx, body: &[u8]) -> ApiResult<Response> {
 /// POST `@login-renew` → a fresh token for the authenticated user.
 pub fn renew(ctx: &Ctx) -> ApiResult<Response> {
     if ctx.who.is_anonymous() {
-        return Err(
-            ApiError::unauthorized("No valid authentication token found.")
-                .with_kind("Invalid or expired authentication token")
-                .wrapped(),
-        );
+        return Err(ApiError::unauthorized("No valid authentication token found.")
+            .with_kind("Invalid or expired authentication token")
+            .wrapped());
     }
     let token = auth::issue_token(&ctx.site, &ctx.who)?;
     Ok(json(StatusCode::OK, &json!({"token": token})))

@@ -32,13 +32,12 @@ pub fn body_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(
-            ApiError::bad_request("Malformed body: a JSON object is expected")
-                .with_kind("DeserializationError"),
-        ),
-        Err(e) => Err(
-            ApiError::bad_request(format!("No JSON object could be decoded: {e}"))
-                .with_kind("DeserializationError"),
-        ),
+        Ok(_) => {
+            Err(ApiError::bad_request("Malformed body: a JSON object is expected").with_kind("DeserializationError"))
+        }
+        Err(e) => {
+            Err(ApiError::bad_request(format!("No JSON object could be decoded: {e}"))
+                .with_kind("DeserializationError"))
+        }
     }
 }

@@ -12,12 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::serialize::components;
 
 /// GET `@{name}` on the object at `path`; `None` when no such service exists.
-pub fn get(
-    ctx: &Ctx,
-    path: &ContentPath,
-    name: &str,
-    args: &[String],
-) -> Option<ApiResult<Response>> {
+pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option<ApiResult<Response>> {
     let run = || -> ApiResult<Response> {
         let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
         let body = match name {
@@ -44,11 +39,7 @@ pub fn get(
 
 fn site(ctx: &Ctx) -> serde_json::Value {
     let s = &ctx.site.settings;
-    let sizes: Vec<String> = s
-        .scales
-        .iter()
-        .map(|(n, w, h)| format!("{n} {w}:{h}"))
-        .collect();
+    let sizes: Vec<String> = s.scales.iter().map(|(n, w, h)| format!("{n} {w}:{h}")).collect();
     json!({
         "@id": format!("{}/@site", ctx.base),
         "features": {"filter_aliases_by_date": true, "multilingual": false},
@@ -65,9 +56,7 @@ fn site(ctx: &Ctx) -> serde_json::Value {
 /// `@types` (addable types here) and `@types/{name}[/{field-or-fieldset}]`.
 fn types(ctx: &Ctx, c: &cairn_core::Content, args: &[String]) -> ApiResult<Response> {
     if ctx.who.is_anonymous() {
-        return Err(ApiError::unauthorized(
-            "You are not allowed to list content types",
-        ));
+        return Err(ApiError::unauthorized("You are not allowed to list content types"));
     }
     let Some(name) = args.first() else {
         return Ok(json(StatusCode::OK, &json!(components::types(ctx, c))));
@@ -79,11 +68,7 @@ fn types(ctx: &Ctx, c: &cairn_core::Content, args: &[String]) -> ApiResult<Respo
         .ok_or_else(|| ApiError::not_found(&format!("{}/@types/{name}", ctx.base)))?;
     let schema = ty.json_schema(&ctx.site.registry, &ctx.base);
     match args.get(1) {
-        None => Ok(json_typed(
-            StatusCode::OK,
-            &schema,
-            "application/json+schema",
-        )),
+        None => Ok(json_typed(StatusCode::OK, &schema, "application/json+schema")),
         Some(part) => {
             if let Some(prop) = schema["properties"].get(part) {
                 return Ok(json(StatusCode::OK, prop));
@@ -99,12 +84,7 @@ fn types(ctx: &Ctx, c: &cairn_core::Content, args: &[String]) -> ApiResult<Respo
 }
 
 /// POST `@workflow/{transition}` with optional `comment` and `include_children`.
-pub fn workflow_transition(
-    ctx: &Ctx,
-    path: &ContentPath,
-    args: &[String],
-    body: &[u8],
-) -> ApiResult<Response> {
+pub fn workflow_transition(ctx: &Ctx, path: &ContentPath, args: &[String], body: &[u8]) -> ApiResult<Response> {
     let body = super::body_object(body).map_err(ApiError::wrapped)?;
     let Some(transition) = args.first() else {
         return Err(ApiError::bad_request("Missing transition")
@@ -116,27 +96,18 @@ pub fn workflow_transition(
             "You are not allowed to change the state of this object",
         ));
     }
-    let comment = body
-        .get("comment")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("");
+    let comment = body.get("comment").and_then(serde_json::Value::as_str).unwrap_or("");
     let include_children = body
         .get("include_children")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
-    let entry = cairn_core::repo::workflow::transition(
-        &ctx.site,
-        path,
-        transition,
-        comment,
-        include_children,
-        &ctx.who,
-    )
-    .map_err(|e| match e {
-        cairn_core::CoreError::BadRequest(m) => ApiError::bad_request(m)
-            .with_kind("WorkflowException")
-            .wrapped(),
-        other => other.into(),
-    })?;
+    let entry =
+        cairn_core::repo::workflow::transition(&ctx.site, path, transition, comment, include_children, &ctx.who)
+            .map_err(|e| match e {
+                cairn_core::CoreError::BadRequest(m) => {
+                    ApiError::bad_request(m).with_kind("WorkflowException").wrapped()
+                }
+                other => other.into(),
+            })?;
     Ok(json(StatusCode::OK, &entry))
 }

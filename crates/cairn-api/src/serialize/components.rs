@@ -71,9 +71,7 @@ pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
         .chain((!c.is_root()).then_some(c))
         .map(|a| json!({"@id": ctx.url(&a.path), "title": nav_title(a)}))
         .collect();
-    Ok(
-        json!({"@id": format!("{}/@breadcrumbs", ctx.url(&c.path)), "items": items, "root": ctx.base}),
-    )
+    Ok(json!({"@id": format!("{}/@breadcrumbs", ctx.url(&c.path)), "items": items, "root": ctx.base}))
 }
 
 fn nav_entry(ctx: &Ctx, n: &Content, items: Vec<Value>) -> Value {
@@ -108,9 +106,8 @@ pub fn navigation(ctx: &Ctx, c: &Content, depth: usize) -> CoreResult<Value> {
             .map(|n| nav_entry(ctx, n, build(ctx, &n.path, nodes)))
             .collect()
     }
-    let mut items = vec![
-        json!({"@id": ctx.base, "description": "", "items": [], "review_state": null, "title": "Home"}),
-    ];
+    let mut items =
+        vec![json!({"@id": ctx.base, "description": "", "items": [], "review_state": null, "title": "Home"})];
     items.extend(build(ctx, &ContentPath::root(), &shown));
     Ok(json!({"@id": format!("{}/@navigation", ctx.url(&c.path)), "items": items}))
 }
@@ -138,12 +135,7 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
     let mut object = vec![action("view", "View", "toolbar-action/view", url.clone())];
     let mut buttons = Vec::new();
     if can_edit {
-        object.push(action(
-            "edit",
-            "Edit",
-            "toolbar-action/edit",
-            format!("{url}/edit"),
-        ));
+        object.push(action("edit", "Edit", "toolbar-action/edit", format!("{url}/edit")));
         let contents = if c.is_folderish {
             url.clone()
         } else {
@@ -168,18 +160,8 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
             format!("{url}/@@sharing"),
         ));
         if !c.is_root() {
-            buttons.push(action(
-                "cut",
-                "Cut",
-                "plone-cut",
-                format!("{url}/object_cut"),
-            ));
-            buttons.push(action(
-                "copy",
-                "Copy",
-                "plone-copy",
-                format!("{url}/object_copy"),
-            ));
+            buttons.push(action("cut", "Cut", "plone-cut", format!("{url}/object_cut")));
+            buttons.push(action("copy", "Copy", "plone-copy", format!("{url}/object_copy")));
             buttons.push(action(
                 "delete",
                 "Delete",
@@ -201,12 +183,7 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
         ));
     }
     let user = if ctx.who.is_anonymous() {
-        vec![action(
-            "login",
-            "Log in",
-            "plone-login",
-            format!("{base}/login"),
-        )]
+        vec![action("login", "Log in", "plone-login", format!("{base}/login"))]
     } else {
         let mut u = vec![
             action(
@@ -215,12 +192,7 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
                 "plone-user",
                 format!("{base}/@@personal-preferences"),
             ),
-            action(
-                "dashboard",
-                "Dashboard",
-                "plone-dashboard",
-                format!("{base}/dashboard"),
-            ),
+            action("dashboard", "Dashboard", "plone-dashboard", format!("{base}/dashboard")),
         ];
         if ctx.who.is_admin() {
             u.push(action(
@@ -230,12 +202,7 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
                 format!("{base}/@@overview-controlpanel"),
             ));
         }
-        u.push(action(
-            "logout",
-            "Log out",
-            "plone-logout",
-            format!("{base}/logout"),
-        ));
+        u.push(action("logout", "Log out", "plone-logout", format!("{base}/logout")));
         u
     };
     let categories: Vec<String> = ctx.params.list("categories");
@@ -252,22 +219,19 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
         "user": user,
     });
     match all {
-        Value::Object(m) if !categories.is_empty() => Value::Object(
-            m.into_iter()
-                .filter(|(k, _)| categories.contains(k))
-                .collect(),
-        ),
+        Value::Object(m) if !categories.is_empty() => {
+            Value::Object(m.into_iter().filter(|(k, _)| categories.contains(k)).collect())
+        }
         other => other,
     }
 }
 
 /// `@types`: every type with whether it may be added here by this user.
 pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
-    let container_ty = ctx.site.registry.get(if c.is_root() {
-        "Plone Site"
-    } else {
-        &c.portal_type
-    });
+    let container_ty = ctx
+        .site
+        .registry
+        .get(if c.is_root() { "Plone Site" } else { &c.portal_type });
     let may_add = c.is_folderish && ctx.who.can_add(c);
     ctx.site
         .registry

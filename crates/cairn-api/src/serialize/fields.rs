@@ -16,9 +16,7 @@ fn image_parts(v: &Value) -> Option<(&str, u64, u64, &str)> {
         v.get("blob")?.as_str()?,
         v.get("width")?.as_u64()?,
         v.get("height")?.as_u64()?,
-        v.get("content-type")
-            .and_then(Value::as_str)
-            .unwrap_or("image/png"),
+        v.get("content-type").and_then(Value::as_str).unwrap_or("image/png"),
     ))
 }
 
@@ -48,14 +46,8 @@ fn image_value(ctx: &Ctx, url: &str, field: &str, v: &Value, full: bool) -> Valu
         if !full && sw as u64 >= w {
             continue;
         }
-        let download = format!(
-            "{prefix}@@images/{field}-{sw}-{}.{ext}",
-            scale_hash(blob, &name)
-        );
-        scales.insert(
-            name,
-            json!({"download": download, "width": sw, "height": sh}),
-        );
+        let download = format!("{prefix}@@images/{field}-{sw}-{}.{ext}", scale_hash(blob, &name));
+        scales.insert(name, json!({"download": download, "width": sw, "height": sh}));
     }
     json!({
         "content-type": ct,
@@ -101,12 +93,10 @@ pub fn value(ctx: &Ctx, c: &Content, url: &str, f: &FieldDef, related: &[Content
                 .collect();
             json!(items)
         }
-        FieldKind::Choice if f.name == "language" => {
-            match v.as_str().and_then(super::language_title) {
-                Some(title) => json!({"token": v, "title": title}),
-                None => v.clone(),
-            }
-        }
+        FieldKind::Choice if f.name == "language" => match v.as_str().and_then(super::language_title) {
+            Some(title) => json!({"token": v, "title": title}),
+            None => v.clone(),
+        },
         FieldKind::Choice if !f.choices.is_empty() => {
             let token = v.as_str().unwrap_or("");
             match f.choices.iter().find(|(t, _)| t == token) {
@@ -127,11 +117,7 @@ pub fn relation_uids(c: &Content, fields: &[FieldDef]) -> Vec<Uid> {
     {
         match c.fields.get(&f.name) {
             Some(Value::String(s)) => out.extend(Uid::parse(s).ok()),
-            Some(Value::Array(a)) => out.extend(
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .filter_map(|s| Uid::parse(s).ok()),
-            ),
+            Some(Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str).filter_map(|s| Uid::parse(s).ok())),
             _ => {}
         }
     }

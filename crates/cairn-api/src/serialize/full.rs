@@ -47,11 +47,10 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
     let store = &ctx.site.store;
     let site = &ctx.site.id;
     let url = ctx.url(&c.path);
-    let ty = ctx.site.registry.get(if c.is_root() {
-        "Plone Site"
-    } else {
-        &c.portal_type
-    });
+    let ty = ctx
+        .site
+        .registry
+        .get(if c.is_root() { "Plone Site" } else { &c.portal_type });
     let mut o = Map::new();
     o.insert("@components".into(), components(ctx, c, &opts.expand)?);
     o.insert("@id".into(), json!(url));
@@ -89,10 +88,7 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
             o.insert(f.name.clone(), value(ctx, c, &url, f, &related));
         }
     }
-    o.insert(
-        "id".into(),
-        json!(if c.is_root() { site.as_str() } else { c.id() }),
-    );
+    o.insert("id".into(), json!(if c.is_root() { site.as_str() } else { c.id() }));
     o.insert("is_folderish".into(), json!(c.is_folderish));
     o.insert("layout".into(), json!(c.layout));
     o.insert("lock".into(), lock(c, ctx));
@@ -107,12 +103,7 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
         let parent = match parent {
             Some(p) => Some(p),
             None => {
-                fetched = c
-                    .path
-                    .parent()
-                    .map(|p| store.by_path(site, &p))
-                    .transpose()?
-                    .flatten();
+                fetched = c.path.parent().map(|p| store.by_path(site, &p)).transpose()?.flatten();
                 fetched.as_ref()
             }
         };

@@ -60,12 +60,7 @@ pub fn type_title(ctx: &Ctx, c: &Content) -> String {
 }
 
 fn date_field(c: &Content, name: &str, fallback: &str) -> Value {
-    json!(
-        c.fields
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or(fallback)
-    )
+    json!(c.fields.get(name).and_then(Value::as_str).unwrap_or(fallback))
 }
 
 fn human_size(bytes: u64) -> String {
@@ -199,11 +194,7 @@ pub fn summary(ctx: &Ctx, c: &Content, metadata_fields: &[String]) -> Value {
     }
     let all = metadata_fields.iter().any(|m| m == "_all");
     let wanted: Vec<&str> = if all {
-        ALL_COLUMNS
-            .iter()
-            .copied()
-            .chain(["getPath", "getURL"])
-            .collect()
+        ALL_COLUMNS.iter().copied().chain(["getPath", "getURL"]).collect()
     } else {
         metadata_fields.iter().map(String::as_str).collect()
     };

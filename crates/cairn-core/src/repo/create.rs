@@ -40,15 +40,11 @@ pub fn create(
     let parent_ty = site.registry.get(&parent.portal_type);
     let allowed_here = parent.is_folderish
         && match parent_ty {
-            Some(pt) if pt.def.filter_content_types => {
-                pt.def.allowed_types.iter().any(|t| t == type_name)
-            }
+            Some(pt) if pt.def.filter_content_types => pt.def.allowed_types.iter().any(|t| t == type_name),
             _ => ty.def.global_allow,
         };
     if !allowed_here {
-        return Err(CoreError::Forbidden(format!(
-            "Disallowed subobject type: {type_name}"
-        )));
+        return Err(CoreError::Forbidden(format!("Disallowed subobject type: {type_name}")));
     }
     let uid = match body.get("UID").and_then(Value::as_str) {
         Some(raw) if !who.has_role("Manager") => {
@@ -59,14 +55,8 @@ pub fn create(
         }
         Some(raw) => {
             let uid = Uid::parse(raw).map_err(|e| CoreError::BadRequest(e.to_string()))?;
-            if !site
-                .store
-                .by_uids(&site.id, std::slice::from_ref(&uid))?
-                .is_empty()
-            {
-                return Err(CoreError::BadRequest(format!(
-                    "The UID {uid} is already in use"
-                )));
+            if !site.store.by_uids(&site.id, std::slice::from_ref(&uid))?.is_empty() {
+                return Err(CoreError::BadRequest(format!("The UID {uid} is already in use")));
             }
             uid
         }
@@ -79,9 +69,7 @@ pub fn create(
     let id = choose_id(site, parent_path, body, &values, type_name)?;
     let now = Timestamp::now();
     let creator = who.id.clone().unwrap_or_default();
-    if !values.contains_key("creators")
-        || values["creators"].as_array().is_some_and(|a| a.is_empty())
-    {
+    if !values.contains_key("creators") || values["creators"].as_array().is_some_and(|a| a.is_empty()) {
         values.insert("creators".into(), json!([creator]));
     }
     let layout = match body.get("layout").and_then(Value::as_str) {
@@ -133,11 +121,7 @@ fn choose_id(
     values: &Map<String, Value>,
     type_name: &str,
 ) -> CoreResult<ContentId> {
-    if let Some(raw) = body
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(raw) = body.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
         let id = ContentId::parse(raw).map_err(|e| CoreError::BadRequest(e.to_string()))?;
         if site
             .store
@@ -153,12 +137,7 @@ fn choose_id(
     }
     let from_file = ["file", "image"]
         .iter()
-        .find_map(|f| {
-            values
-                .get(*f)
-                .and_then(|v| v.get("filename"))
-                .and_then(Value::as_str)
-        })
+        .find_map(|f| values.get(*f).and_then(|v| v.get("filename")).and_then(Value::as_str))
         .filter(|s| !s.is_empty());
     let base = values
         .get("title")

@@ -62,23 +62,17 @@ pub fn apply(
         }
     }
     // An invariant of plone.publication: an item cannot expire before it starts.
-    if let (Some(Value::String(e)), Some(Value::String(x))) =
-        (fields.get("effective"), fields.get("expires"))
-    {
-        if x < e {
+    if let (Some(Value::String(e)), Some(Value::String(x))) = (fields.get("effective"), fields.get("expires"))
+        && x < e {
             errors.push(FieldError::new(
                 "expires",
                 "Expiration date must be after the publishing date.",
             ));
         }
-    }
-    if let (Some(Value::String(s)), Some(Value::String(e))) =
-        (fields.get("start"), fields.get("end"))
-    {
-        if e < s {
+    if let (Some(Value::String(s)), Some(Value::String(e))) = (fields.get("start"), fields.get("end"))
+        && e < s {
             errors.push(FieldError::new("end", "End date must be after start date."));
         }
-    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -93,8 +87,8 @@ fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload) -> Result<Value, Str
         "size": up.data.len(),
     });
     if kind == FieldKind::Image {
-        let (w, h) = crate::images::dimensions(&up.data)
-            .ok_or("The image could not be read (unsupported or corrupt file)")?;
+        let (w, h) =
+            crate::images::dimensions(&up.data).ok_or("The image could not be read (unsupported or corrupt file)")?;
         v["width"] = json!(w);
         v["height"] = json!(h);
     }

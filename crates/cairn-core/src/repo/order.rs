@@ -60,9 +60,7 @@ pub fn reorder(site: &Site, container: &Content, o: &Ordering) -> CoreResult<Vec
             .filter(|id| subset.contains(id))
             .collect();
         if in_order.len() != subset.len() || in_order.iter().zip(subset).any(|(a, b)| *a != b) {
-            return Err(CoreError::BadRequest(
-                "Client/server ordering mismatch".into(),
-            ));
+            return Err(CoreError::BadRequest("Client/server ordering mismatch".into()));
         }
     }
     let from = ids
@@ -96,12 +94,7 @@ pub fn reorder(site: &Site, container: &Content, o: &Ordering) -> CoreResult<Vec
 }
 
 /// New positions with all children sorted on a catalog-like key.
-pub fn resort(
-    site: &Site,
-    container: &Content,
-    s: &SortSpec,
-    _who: &Principal,
-) -> CoreResult<Vec<(Uid, i64)>> {
+pub fn resort(site: &Site, container: &Content, s: &SortSpec, _who: &Principal) -> CoreResult<Vec<(Uid, i64)>> {
     ensure_orderable(container)?;
     let (children, _) = site.store.children(
         &site.id,
@@ -118,11 +111,7 @@ pub fn resort(
             "created" => c.created.to_string(),
             "effective" => c.str_field("effective").to_string(),
             "portal_type" => c.portal_type.clone(),
-            other => c
-                .fields
-                .get(other)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
+            other => c.fields.get(other).map(|v| v.to_string()).unwrap_or_default(),
         }
     };
     let mut sorted: Vec<(String, Uid)> = children.iter().map(|c| (key(c), c.uid.clone())).collect();

@@ -9,9 +9,7 @@ use crate::site::Site;
 
 /// The object at `path`, or `NotFound`.
 pub fn get(site: &Site, path: &ContentPath) -> CoreResult<Content> {
-    site.store
-        .by_path(&site.id, path)?
-        .ok_or(CoreError::NotFound)
+    site.store.by_path(&site.id, path)?.ok_or(CoreError::NotFound)
 }
 
 /// The object at `path` if `who` may view it: missing is 404, hidden is 401

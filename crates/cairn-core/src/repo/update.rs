@@ -15,12 +15,7 @@ use crate::site::Site;
 
 /// Applies `body` to the object at `path`: field values, `layout`, and the
 /// container keys `ordering` / `sort`. Everything commits in one batch.
-pub fn update(
-    site: &Site,
-    path: &ContentPath,
-    body: &Map<String, Value>,
-    who: &Principal,
-) -> CoreResult<Content> {
+pub fn update(site: &Site, path: &ContentPath, body: &Map<String, Value>, who: &Principal) -> CoreResult<Content> {
     let current = get_visible(site, path, who)?;
     if who.is_anonymous() {
         return Err(CoreError::Unauthorized(
@@ -32,9 +27,10 @@ pub fn update(
             "You are not allowed to modify this resource".into(),
         ));
     }
-    let ty = site.registry.get(&current.portal_type).ok_or_else(|| {
-        CoreError::Internal(format!("type {} is not registered", current.portal_type))
-    })?;
+    let ty = site
+        .registry
+        .get(&current.portal_type)
+        .ok_or_else(|| CoreError::Internal(format!("type {} is not registered", current.portal_type)))?;
     let mut next = current.clone();
     fields::apply(site, ty, body, &mut next.fields, false)?;
     if let Some(layout) = body.get("layout") {
@@ -47,16 +43,16 @@ pub fn update(
     if let Some(spec) = body.get("ordering") {
         let ordering: Ordering = serde_json::from_value(spec.clone())
             .map_err(|e| CoreError::BadRequest(format!("Invalid ordering: {e}")))?;
-        batch.ops.push(WriteOp::Reposition(order::reorder(
-            site, &current, &ordering,
-        )?));
+        batch
+            .ops
+            .push(WriteOp::Reposition(order::reorder(site, &current, &ordering)?));
     }
     if let Some(spec) = body.get("sort") {
-        let sort: SortSpec = serde_json::from_value(spec.clone())
-            .map_err(|e| CoreError::BadRequest(format!("Invalid sort: {e}")))?;
-        batch.ops.push(WriteOp::Reposition(order::resort(
-            site, &current, &sort, who,
-        )?));
+        let sort: SortSpec =
+            serde_json::from_value(spec.clone()).map_err(|e| CoreError::BadRequest(format!("Invalid sort: {e}")))?;
+        batch
+            .ops
+            .push(WriteOp::Reposition(order::resort(site, &current, &sort, who)?));
     }
     next.modified = Timestamp::now().max(current.modified);
     next.version = current.version + 1;
@@ -80,9 +76,7 @@ pub fn update(
 pub fn delete(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<()> {
     let current = get_visible(site, path, who)?;
     if current.is_root() {
-        return Err(CoreError::Forbidden(
-            "The site root cannot be deleted".into(),
-        ));
+        return Err(CoreError::Forbidden("The site root cannot be deleted".into()));
     }
     if who.is_anonymous() {
         return Err(CoreError::Unauthorized(

@@ -15,34 +15,10 @@ use crate::site::Site;
 
 /// `(transition, from states, to state, title, needs reviewer rights)`.
 const TRANSITIONS: [(&str, &[&str], &str, &str, bool); 6] = [
-    (
-        "publish",
-        &["private", "pending"],
-        "published",
-        "Publish",
-        true,
-    ),
-    (
-        "submit",
-        &["private"],
-        "pending",
-        "Submit for publication",
-        false,
-    ),
-    (
-        "retract",
-        &["pending", "published"],
-        "private",
-        "Retract",
-        false,
-    ),
-    (
-        "reject",
-        &["pending", "published"],
-        "private",
-        "Send back",
-        true,
-    ),
+    ("publish", &["private", "pending"], "published", "Publish", true),
+    ("submit", &["private"], "pending", "Submit for publication", false),
+    ("retract", &["pending", "published"], "private", "Retract", false),
+    ("reject", &["pending", "published"], "private", "Send back", true),
     ("hide", &["published"], "private", "Make private", false),
     ("show", &["private"], "published", "Make public", true),
 ];
@@ -76,9 +52,7 @@ pub fn available(c: &Content, who: &Principal) -> Vec<(&'static str, &'static st
     TRANSITIONS
         .iter()
         .filter(|(id, from, _, _, reviewer)| {
-            from.contains(&state)
-                && may_fire(who, c, *reviewer)
-                && !(*id == "show" || *id == "hide")
+            from.contains(&state) && may_fire(who, c, *reviewer) && !(*id == "show" || *id == "hide")
         })
         .map(|(id, _, _, title, _)| (*id, *title))
         .collect()
@@ -96,11 +70,8 @@ pub fn transition(
     who: &Principal,
 ) -> CoreResult<Value> {
     let c = get_visible(site, path, who)?;
-    let Some((_, _, to, _, reviewer)) = TRANSITIONS.iter().find(|(id, ..)| *id == transition)
-    else {
-        return Err(CoreError::BadRequest(format!(
-            "Invalid transition '{transition}'"
-        )));
+    let Some((_, _, to, _, reviewer)) = TRANSITIONS.iter().find(|(id, ..)| *id == transition) else {
+        return Err(CoreError::BadRequest(format!("Invalid transition '{transition}'")));
     };
     let fire = |obj: &Content| -> bool {
         let state = obj.review_state.as_deref().unwrap_or("");
@@ -121,41 +92,28 @@ pub fn transition(
         "review_state": to, "time": cairn_model::time::format_ts(now), "title": state_title(to),
     });
     let mut subtree = vec![c.clone()];
-    subtree.extend(site.store.tree(
-        &site.id,
-        &c.path,
-        usize::MAX / 2,
-        &[],
-        &ViewFilter::unrestricted(),
-    )?);
+    subtree.extend(
+        site.store
+            .tree(&site.id, &c.path, 1000, &[], &ViewFilter::unrestricted())?,
+    );
     let parent_allowed = match c.path.parent() {
-        Some(p) => site
-            .store
-            .by_path(&site.id, &p)?
-            .map(|p| p.allowed)
-            .unwrap_or_default(),
+        Some(p) => site.store.by_path(&site.id, &p)?.map(|p| p.allowed).unwrap_or_default(),
         None => Vec::new(),
     };
     let mut batch = WriteBatch::default();
-    let mut allowed_by_path: std::collections::HashMap<ContentPath, Vec<String>> =
-        Default::default();
+    let mut allowed_by_path: std::collections::HashMap<ContentPath, Vec<String>> = Default::default();
     // Parents come before children (tree is ordered by depth), so each child
     // inherits the freshly computed set of its container.
     for (i, obj) in subtree.into_iter().enumerate() {
         let mut next = obj.clone();
-        let changes_state =
-            (i == 0 || include_children) && obj.review_state.as_deref() != Some(to) && fire(&obj);
+        let changes_state = (i == 0 || include_children) && obj.review_state.as_deref() != Some(to) && fire(&obj);
         if changes_state {
             next.review_state = Some(to.to_string());
             if *to == "published" && !next.fields.get("effective").is_some_and(|v| v.is_string()) {
                 next.fields
                     .insert("effective".into(), json!(cairn_model::time::format_ts(now)));
             }
-            let mut history = next
-                .fields
-                .get("_workflow_history")
-                .cloned()
-                .unwrap_or(json!([]));
+            let mut history = next.fields.get("_workflow_history").cloned().unwrap_or(json!([]));
             if let Some(h) = history.as_array_mut() {
                 h.push(entry.clone());
             }

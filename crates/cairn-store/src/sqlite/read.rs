@@ -45,15 +45,13 @@ pub fn below(q: &mut SelectStatement, root: &ContentPath) {
 }
 
 fn parse_ts(s: String) -> rusqlite::Result<jiff::Timestamp> {
-    s.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+    s.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn json<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
-    serde_json::from_str(&s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+    serde_json::from_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn row_to_content(r: &Row<'_>) -> rusqlite::Result<Content> {
@@ -80,9 +78,7 @@ fn row_to_content(r: &Row<'_>) -> rusqlite::Result<Content> {
 pub fn fetch(conn: &Connection, q: &SelectStatement) -> CoreResult<Vec<Content>> {
     let (sql, values) = q.build_rusqlite(SqliteQueryBuilder);
     let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-    let rows = stmt
-        .query_map(&*values.as_params(), row_to_content)
-        .map_err(db)?;
+    let rows = stmt.query_map(&*values.as_params(), row_to_content).map_err(db)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(db)
 }
 
@@ -159,21 +155,14 @@ pub fn tree(
     below(&mut q, root);
     q.and_where(Expr::col(Obj::Depth).lte((root.depth() + depth) as i64));
     if !types.is_empty() {
-        q.cond_where(
-            Cond::all().add(Expr::col(Obj::PortalType).is_in(types.iter().map(String::as_str))),
-        );
+        q.cond_where(Cond::all().add(Expr::col(Obj::PortalType).is_in(types.iter().map(String::as_str))));
     }
     visible(&mut q, site, filter);
-    q.order_by(Obj::Depth, Order::Asc)
-        .order_by(Obj::Position, Order::Asc);
+    q.order_by(Obj::Depth, Order::Asc).order_by(Obj::Position, Order::Asc);
     fetch(conn, &q)
 }
 
-pub fn child_ids(
-    conn: &Connection,
-    site: &str,
-    parent: &ContentPath,
-) -> CoreResult<Vec<(Uid, String, i64)>> {
+pub fn child_ids(conn: &Connection, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
     let (sql, values) = Query::select()
         .columns([Obj::Uid, Obj::Path, Obj::Position])
         .from(Obj::Table)

@@ -13,11 +13,7 @@ use serde_json::Value;
 use super::db;
 use super::schema::{Allowed, Obj, Outbox, Settings, Users};
 
-fn exec(
-    tx: &Connection,
-    sql: &str,
-    values: &sea_query_rusqlite::RusqliteValues,
-) -> CoreResult<usize> {
+fn exec(tx: &Connection, sql: &str, values: &sea_query_rusqlite::RusqliteValues) -> CoreResult<usize> {
     tx.prepare_cached(sql)
         .and_then(|mut s| s.execute(&*values.as_params()))
         .map_err(db)
@@ -47,21 +43,12 @@ fn sortable_title(title: &str) -> String {
 /// The catalog columns of a row, derived from the object.
 fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
     let s = |v: &str| -> SimpleExpr { v.to_string().into() };
-    let opt = |name: &str| -> SimpleExpr {
-        c.fields
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .into()
-    };
+    let opt = |name: &str| -> SimpleExpr { c.fields.get(name).and_then(Value::as_str).map(str::to_string).into() };
     vec![
         (Obj::Site, s(site)),
         (Obj::Uid, s(c.uid.as_str())),
         (Obj::Path, s(c.path.as_str())),
-        (
-            Obj::ParentPath,
-            c.path.parent().map(|p| p.as_str().to_string()).into(),
-        ),
+        (Obj::ParentPath, c.path.parent().map(|p| p.as_str().to_string()).into()),
         (Obj::Depth, (c.path.depth() as i64).into()),
         (Obj::Position, c.position.into()),
         (Obj::PortalType, s(&c.portal_type)),
@@ -77,10 +64,7 @@ fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
         (Obj::ExcludeFromNav, c.bool_field("exclude_from_nav").into()),
         (Obj::Layout, c.layout.clone().into()),
         (Obj::Version, c.version.into()),
-        (
-            Obj::ParentUid,
-            c.parent.as_ref().map(|u| u.as_str().to_string()).into(),
-        ),
+        (Obj::ParentUid, c.parent.as_ref().map(|u| u.as_str().to_string()).into()),
         (Obj::Fields, s(&Value::Object(c.fields.clone()).to_string())),
         (
             Obj::Allowed,
@@ -117,10 +101,7 @@ fn insert(tx: &Transaction<'_>, site: &str, c: &Content) -> CoreResult<()> {
         .build_rusqlite(SqliteQueryBuilder);
     match exec(tx, &sql, &v) {
         Err(CoreError::Storage(msg)) if msg.contains("UNIQUE") => {
-            return Err(CoreError::Conflict(format!(
-                "An object already exists at {}",
-                c.path
-            )));
+            return Err(CoreError::Conflict(format!("An object already exists at {}", c.path)));
         }
         other => other?,
     };
@@ -169,11 +150,7 @@ fn delete_subtree(tx: &Transaction<'_>, site: &str, path: &ContentPath) -> CoreR
     Ok(())
 }
 
-fn reposition(
-    tx: &Transaction<'_>,
-    site: &str,
-    moves: &[(cairn_model::Uid, i64)],
-) -> CoreResult<()> {
+fn reposition(tx: &Transaction<'_>, site: &str, moves: &[(cairn_model::Uid, i64)]) -> CoreResult<()> {
     for (uid, pos) in moves {
         let (sql, v) = Query::update()
             .table(Obj::Table)
@@ -189,13 +166,7 @@ fn reposition(
 fn append_event(tx: &Transaction<'_>, site: &str, e: &ChangeEvent, at: &str) -> CoreResult<()> {
     let (sql, v) = Query::insert()
         .into_table(Outbox::Table)
-        .columns([
-            Outbox::Site,
-            Outbox::Kind,
-            Outbox::Uid,
-            Outbox::Path,
-            Outbox::At,
-        ])
+        .columns([Outbox::Site, Outbox::Kind, Outbox::Uid, Outbox::Path, Outbox::At])
         .values_panic([
             site.into(),
             e.kind.into(),
@@ -278,12 +249,7 @@ pub fn put_user(conn: &Connection, site: &str, u: &UserRecord) -> CoreResult<()>
         ])
         .on_conflict(
             OnConflict::columns([Users::Site, Users::Id])
-                .update_columns([
-                    Users::PasswordHash,
-                    Users::Fullname,
-                    Users::Email,
-                    Users::Roles,
-                ])
+                .update_columns([Users::PasswordHash, Users::Fullname, Users::Email, Users::Roles])
                 .to_owned(),
         )
         .build_rusqlite(SqliteQueryBuilder);
@@ -298,9 +264,7 @@ pub fn setting(conn: &Connection, site: &str, key: &str) -> CoreResult<Option<Va
         .and_where(Expr::col(Settings::Key).eq(key))
         .build_rusqlite(SqliteQueryBuilder);
     let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-    let mut rows = stmt
-        .query_map(&*v.as_params(), |r| r.get::<_, String>(0))
-        .map_err(db)?;
+    let mut rows = stmt.query_map(&*v.as_params(), |r| r.get::<_, String>(0)).map_err(db)?;
     match rows.next().transpose().map_err(db)? {
         Some(s) => serde_json::from_str(&s).map(Some).map_err(db),
         None => Ok(None),

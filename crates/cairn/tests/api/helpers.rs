@@ -1,0 +1,180 @@
+//! The test harness: the real server on port 0 with a fresh database, and a
+//! small HTTP client that never treats 4xx/5xx as transport errors.
+
+use std::time::Duration;
+
+use base64::Engine;
+use cairn::Settings;
+use cairn::settings::SiteSettings;
+use serde_json::Value;
+
+/// A running server and what is needed to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub root: String,
+    /// URL of the site: `<root>/plone`.
+    pub site: String,
+    agent: ureq::Agent,
+    _rt: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+/// A response as the tests look at it.
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub const ADMIN_PASSWORD: &str = "secret";
+
+/// Starts cairn with one classic-profile site `plone` and no sample content.
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {})
+}
+
+/// Starts cairn after letting the test adjust the settings.
+pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut settings = Settings {
+        data: dir.path().to_path_buf(),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        sample_content: false,
+        ..Settings::default()
+    };
+    settings.sites = vec![SiteSettings {
+        id: "plone".into(),
+        title: "Plone site".into(),
+        public_url: None,
+        jwt_secret: None,
+        default_language: "en".into(),
+        available_languages: vec!["en".into(), "de".into()],
+        profile: "classic".into(),
+    }];
+    adjust(&mut settings);
+    let (state, _) = cairn::build(&settings, &addr).expect("server builds");
+    rt.spawn(cairn_api::serve(listener, state, std::future::pending()));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let root = format!("http://{addr}");
+    TestApp {
+        site: format!("{root}/plone"),
+        root,
+        agent,
+        _rt: rt,
+        _dir: dir,
+    }
+}
+
+/// Credentials for a request.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    Anonymous,
+    Admin,
+    Basic(&'a str, &'a str),
+    Bearer(&'a str),
+}
+
+impl TestApp {
+    /// Sends `method url` with an optional JSON body and extra headers.
+    pub fn send(&self, method: &str, url: &str, auth: Auth<'_>, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Resp {
+        let url = if url.starts_with("http") {
+            url.to_string()
+        } else {
+            format!("{}{url}", self.site)
+        };
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("Accept", "application/json");
+        let basic = |u: &str, p: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        };
+        req = match auth {
+            Auth::Anonymous => req,
+            Auth::Admin => req.header("Authorization", basic("admin", ADMIN_PASSWORD)),
+            Auth::Basic(u, p) => req.header("Authorization", basic(u, p)),
+            Auth::Bearer(t) => req.header("Authorization", format!("Bearer {t}")),
+        };
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if body.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        let result = match body {
+            Some(b) => self.agent.run(req.body(b.to_vec()).unwrap()),
+            None => self.agent.run(req.body(()).unwrap()),
+        };
+        let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(256 * 1024 * 1024)
+            .read_to_vec()
+            .unwrap_or_default();
+        Resp { status, headers, body }
+    }
+
+    pub fn get(&self, url: &str, auth: Auth<'_>) -> Resp {
+        self.send("GET", url, auth, None, &[])
+    }
+
+    pub fn post(&self, url: &str, auth: Auth<'_>, body: &Value) -> Resp {
+        self.send("POST", url, auth, Some(body.to_string().as_bytes()), &[])
+    }
+
+    pub fn patch(&self, url: &str, auth: Auth<'_>, body: &Value) -> Resp {
+        self.send("PATCH", url, auth, Some(body.to_string().as_bytes()), &[])
+    }
+
+    pub fn delete(&self, url: &str, auth: Auth<'_>) -> Resp {
+        self.send("DELETE", url, auth, None, &[])
+    }
+
+    /// Creates content as admin and returns the new object's JSON.
+    pub fn create(&self, container: &str, body: Value) -> Value {
+        let r = self.post(container, Auth::Admin, &body);
+        assert_eq!(r.status, 201, "create failed: {}", String::from_utf8_lossy(&r.body));
+        r.json()
+    }
+
+    /// Publishes an object as admin.
+    pub fn publish(&self, url: &str) {
+        let r = self.post(&format!("{url}/@workflow/publish"), Auth::Admin, &serde_json::json!({}));
+        assert_eq!(r.status, 200, "publish failed: {}", String::from_utf8_lossy(&r.body));
+    }
+}

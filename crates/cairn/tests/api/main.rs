@@ -1,0 +1,5 @@
+//! API tests: the real server over HTTP on port 0 with a fresh database.
+
+mod content;
+mod files;
+mod helpers;
