@@ -62,9 +62,10 @@ pub fn authenticate(app: &AppState, site: &Site, method: &Method, headers: &Head
         };
     }
     if matches!(*method, Method::GET | Method::HEAD)
-        && let Some(token) = cookie_token(headers) {
-            // An expired cookie is treated as logged out, as Volto expects.
-            return Ok(auth::check_token(site, &token)?.unwrap_or_else(Principal::anonymous));
-        }
+        && let Some(token) = cookie_token(headers)
+    {
+        // An expired cookie is treated as logged out, as Volto expects.
+        return Ok(auth::check_token(site, &token)?.unwrap_or_else(Principal::anonymous));
+    }
     Ok(Principal::anonymous())
 }

@@ -165,11 +165,13 @@ fn handle(
         (_, _) => Err(ApiError::method_not_allowed()),
     };
     // A missing object is reported with its public URL, as Plone does.
-    result.map_err(|e| {
-        if e.status == StatusCode::NOT_FOUND && e.message == "Resource not found" {
-            not_found()
-        } else {
-            e
+    result.map_err(|mut e| {
+        if e.status == StatusCode::NOT_FOUND {
+            if e.message == "Resource not found" {
+                e = not_found();
+            }
+            e.context = Some(ctx.base.clone());
         }
+        e
     })
 }

@@ -19,16 +19,13 @@ pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// Size of `(w, h)` scaled into the box `(bw, bh)`, keeping the aspect ratio
-/// and never upscaling.
+/// and never upscaling; fractions are cut off, as Plone's scaling does.
 pub fn fit(w: u32, h: u32, bw: u32, bh: u32) -> (u32, u32) {
     if w == 0 || h == 0 {
         return (w, h);
     }
     let ratio = (bw as f64 / w as f64).min(bh as f64 / h as f64).min(1.0);
-    (
-        ((w as f64 * ratio).round() as u32).max(1),
-        ((h as f64 * ratio).round() as u32).max(1),
-    )
+    (((w as f64 * ratio) as u32).max(1), ((h as f64 * ratio) as u32).max(1))
 }
 
 /// The stable id part of a scale URL: changes whenever the image changes.

@@ -6,7 +6,22 @@ use cairn_model::TypeRegistry;
 
 use crate::ports::{BlobStore, ContentStore};
 
-/// Plone 6 + plone.volto's `plone.allowed_sizes`: name, max width, max height.
+/// Plone 6's `plone.allowed_sizes`: name, max width, max height.
+pub const CLASSIC_SCALES: [(&str, u32, u32); 11] = [
+    ("huge", 1600, 65536),
+    ("great", 1200, 65536),
+    ("larger", 1000, 65536),
+    ("large", 800, 65536),
+    ("teaser", 600, 65536),
+    ("preview", 400, 65536),
+    ("mini", 200, 65536),
+    ("thumb", 128, 128),
+    ("tile", 64, 64),
+    ("icon", 32, 32),
+    ("listing", 16, 16),
+];
+
+/// plone.volto's sizes: the classic ones plus `2k` and `4k`, without `listing`.
 pub const DEFAULT_SCALES: [(&str, u32, u32); 12] = [
     ("huge", 1600, 65536),
     ("great", 1200, 65536),

@@ -481,6 +481,13 @@ impl TypeRegistry {
             reg.order.push(resolved.def.id.clone());
             reg.types.insert(resolved.def.id.clone(), resolved);
         }
+        // `@types` lists types by title, as plone.restapi does.
+        let titles: BTreeMap<String, String> = reg
+            .types
+            .values()
+            .map(|t| (t.def.id.clone(), t.def.title.clone()))
+            .collect();
+        reg.order.sort_by_key(|id| titles.get(id).cloned().unwrap_or_default());
         Ok(reg)
     }
 

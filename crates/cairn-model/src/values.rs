@@ -195,10 +195,16 @@ pub fn parse_datetime(s: &str) -> Result<Timestamp, String> {
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts);
     }
-    if let Ok(z) = s.parse::<civil::DateTime>().and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC)) {
+    if let Ok(z) = s
+        .parse::<civil::DateTime>()
+        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC))
+    {
         return Ok(z.timestamp());
     }
-    if let Ok(z) = s.parse::<civil::Date>().and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC)) {
+    if let Ok(z) = s
+        .parse::<civil::Date>()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+    {
         return Ok(z.timestamp());
     }
     Err(format!("Invalid date: {s}"))
@@ -217,12 +223,29 @@ fn richtext(value: &Value) -> Result<Value, String> {
         ),
         _ => return Err("Object is of wrong type.".into()),
     };
-    let html = match mime {
-        "text/html" | "text/x-html-safe" => sanitize_html(data),
-        "text/plain" => format!("<p>{}</p>", ammonia::clean_text(data)),
+    let (html, mime) = match mime {
+        "text/html" | "text/x-html-safe" => (sanitize_html(data), "text/html"),
+        // Plain text keeps its type (as Plone does); the stored form is escaped.
+        "text/plain" => (format!("<p>{}</p>", escape_text(data)), "text/plain"),
         other => return Err(format!("Unsupported rich text content type: {other}")),
     };
-    Ok(json!({"data": html, "content-type": "text/html", "encoding": "utf-8"}))
+    Ok(json!({"data": html, "content-type": mime, "encoding": "utf-8"}))
+}
+
+/// Escapes the characters that are markup in HTML.
+fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The HTML sanitizer used for every rich text and html value.

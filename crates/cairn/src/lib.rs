@@ -54,6 +54,12 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
                 title: s.title.clone(),
                 default_language: s.default_language.clone(),
                 available_languages: s.available_languages.clone(),
+                scales: match profile {
+                    Some(_) => cairn_core::site::DEFAULT_SCALES.iter(),
+                    None => cairn_core::site::CLASSIC_SCALES.iter(),
+                }
+                .map(|(n, w, h)| (n.to_string(), *w, *h))
+                .collect(),
                 ..Default::default()
             },
             store: store.clone(),

@@ -75,13 +75,18 @@ pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
 }
 
 fn nav_entry(ctx: &Ctx, n: &Content, items: Vec<Value>) -> Value {
-    json!({
+    let mut e = json!({
         "@id": ctx.url(&n.path),
         "description": n.description(),
         "items": items,
         "review_state": n.review_state,
         "title": nav_title(n),
-    })
+    });
+    // Below the tabs, entries come from the navtree builder, which adds this flag.
+    if n.path.depth() > 1 {
+        e["use_view_action_in_listings"] = json!(matches!(n.portal_type.as_str(), "File" | "Image"));
+    }
+    e
 }
 
 /// `@navigation`: "Home" plus the tree below the root, `depth` levels deep, from one query.

@@ -63,16 +63,18 @@ pub fn apply(
     }
     // An invariant of plone.publication: an item cannot expire before it starts.
     if let (Some(Value::String(e)), Some(Value::String(x))) = (fields.get("effective"), fields.get("expires"))
-        && x < e {
-            errors.push(FieldError::new(
-                "expires",
-                "Expiration date must be after the publishing date.",
-            ));
-        }
+        && x < e
+    {
+        errors.push(FieldError::new(
+            "expires",
+            "Expiration date must be after the publishing date.",
+        ));
+    }
     if let (Some(Value::String(s)), Some(Value::String(e))) = (fields.get("start"), fields.get("end"))
-        && e < s {
-            errors.push(FieldError::new("end", "End date must be after start date."));
-        }
+        && e < s
+    {
+        errors.push(FieldError::new("end", "End date must be after start date."));
+    }
     if errors.is_empty() {
         Ok(())
     } else {
