@@ -330,10 +330,8 @@ fn walk_array(path: &str, ea: &[Value], aa: &[Value], out: &mut Vec<Diff>) {
 /// Rewrites every occurrence of the test server's root URL to the golden host.
 fn rehost(v: &mut Value, root: &str) {
     match v {
-        Value::String(s) => {
-            if s.contains(root) {
-                *s = s.replace(root, GOLDEN_ROOT);
-            }
+        Value::String(s) if s.contains(root) => {
+            *s = s.replace(root, GOLDEN_ROOT);
         }
         Value::Array(a) => a.iter_mut().for_each(|x| rehost(x, root)),
         Value::Object(m) => m.values_mut().for_each(|x| rehost(x, root)),
