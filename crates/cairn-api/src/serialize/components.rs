@@ -2,6 +2,8 @@
 //! `@navigation`, `@navroot`, `@actions`, `@types` and `@workflow`. Each is
 //! answered with at most one content query.
 
+use std::collections::HashMap;
+
 use cairn_core::{Content, CoreResult};
 use cairn_model::ContentPath;
 use serde_json::{Map, Value, json};
@@ -104,16 +106,25 @@ pub fn navigation(ctx: &Ctx, c: &Content, depth: usize) -> CoreResult<Value> {
         .iter()
         .filter(|n| !n.bool_field("exclude_from_nav") || c.path.starts_with(&n.path))
         .collect();
-    fn build(ctx: &Ctx, parent: &ContentPath, nodes: &[&Content]) -> Vec<Value> {
-        nodes
-            .iter()
-            .filter(|n| n.path.parent().as_ref() == Some(parent))
-            .map(|n| nav_entry(ctx, n, build(ctx, &n.path, nodes)))
-            .collect()
+    // Group once by container (nodes arrive ordered by depth, then position).
+    let mut by_parent: HashMap<&str, Vec<&Content>> = HashMap::new();
+    for n in &shown {
+        let parent = n.path.as_str().rsplit_once('/').map_or("", |(p, _)| p);
+        by_parent.entry(parent).or_default().push(n);
+    }
+    fn build(ctx: &Ctx, parent: &str, by_parent: &HashMap<&str, Vec<&Content>>) -> Vec<Value> {
+        by_parent
+            .get(parent)
+            .map(|kids| {
+                kids.iter()
+                    .map(|n| nav_entry(ctx, n, build(ctx, n.path.as_str(), by_parent)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
     let mut items =
         vec![json!({"@id": ctx.base, "description": "", "items": [], "review_state": null, "title": "Home"})];
-    items.extend(build(ctx, &ContentPath::root(), &shown));
+    items.extend(build(ctx, "", &by_parent));
     Ok(json!({"@id": format!("{}/@navigation", ctx.url(&c.path)), "items": items}))
 }
 

@@ -142,6 +142,15 @@ pub fn ddl() -> Vec<String> {
         .col(Obj::ParentPath)
         .col(Obj::Position)
         .to_string(SqliteQueryBuilder);
+    // Navigation trees select by depth below a root.
+    let by_depth = Index::create()
+        .if_not_exists()
+        .name("content_depth_position")
+        .table(Obj::Table)
+        .col(Obj::Site)
+        .col(Obj::Depth)
+        .col(Obj::Position)
+        .to_string(SqliteQueryBuilder);
     let allowed = Table::create()
         .table(Allowed::Table)
         .if_not_exists()
