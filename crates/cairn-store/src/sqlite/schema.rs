@@ -210,6 +210,7 @@ pub fn ddl() -> Vec<String> {
         content,
         by_path,
         by_parent,
+        by_depth,
         allowed,
         allowed_by_uid,
         outbox,
