@@ -102,6 +102,18 @@ pub trait ContentStore: Send + Sync {
         types: &[String],
         filter: &ViewFilter,
     ) -> CoreResult<Vec<Content>>;
+    /// As [`ContentStore::tree`], for navigation: the objects carry only their
+    /// summary fields (no rich text or blocks), so never write them back.
+    /// Visible objects strictly below `root`, at most `depth` levels down, of the
+    /// given types (all types when empty), ordered by path then position.
+    fn nav_tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<Content>>;
     /// Every child id and position of a container (for naming and ordering).
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;

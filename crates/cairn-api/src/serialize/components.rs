@@ -94,7 +94,7 @@ fn nav_entry(ctx: &Ctx, n: &Content, items: Vec<Value>) -> Value {
 /// `@navigation`: "Home" plus the tree below the root, `depth` levels deep, from one query.
 pub fn navigation(ctx: &Ctx, c: &Content, depth: usize) -> CoreResult<Value> {
     let depth = depth.clamp(1, 10);
-    let nodes = ctx.site.store.tree(
+    let nodes = ctx.site.store.nav_tree(
         &ctx.site.id,
         &ContentPath::root(),
         depth,

@@ -105,7 +105,18 @@ impl ContentStore for SqliteStore {
         types: &[String],
         filter: &ViewFilter,
     ) -> CoreResult<Vec<Content>> {
-        read::tree(&*self.conn()?, site, root, depth, types, filter)
+        read::tree(&*self.conn()?, site, root, depth, types, filter, false)
+    }
+
+    fn nav_tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<Content>> {
+        read::tree(&*self.conn()?, site, root, depth, types, filter, true)
     }
 
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {

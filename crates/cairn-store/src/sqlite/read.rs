@@ -20,6 +20,17 @@ pub fn select(site: &str) -> SelectStatement {
     q
 }
 
+/// Like [`select`], but loads the summary fields (`meta`) in place of all fields.
+pub fn select_light(site: &str) -> SelectStatement {
+    let mut cols = CONTENT_COLUMNS;
+    cols[11] = Obj::Meta;
+    let mut q = Query::select();
+    q.columns(cols)
+        .from(Obj::Table)
+        .and_where(Expr::col(Obj::Site).eq(site));
+    q
+}
+
 /// Restricts `q` to objects one of the filter's principals may view.
 pub fn visible(q: &mut SelectStatement, site: &str, filter: &ViewFilter) {
     if let Some(principals) = &filter.principals {
@@ -150,8 +161,9 @@ pub fn tree(
     depth: usize,
     types: &[String],
     filter: &ViewFilter,
+    light: bool,
 ) -> CoreResult<Vec<Content>> {
-    let mut q = select(site);
+    let mut q = if light { select_light(site) } else { select(site) };
     below(&mut q, root);
     q.and_where(Expr::col(Obj::Depth).lte((root.depth() + depth) as i64));
     if !types.is_empty() {

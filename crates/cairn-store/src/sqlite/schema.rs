@@ -28,6 +28,8 @@ pub enum Obj {
     Version,
     ParentUid,
     Fields,
+    /// The fields a summary needs (no rich text or blocks): what a catalog brain holds.
+    Meta,
     Allowed,
 }
 
@@ -123,6 +125,7 @@ pub fn ddl() -> Vec<String> {
         .col(ColumnDef::new(Obj::Version).big_integer().not_null())
         .col(ColumnDef::new(Obj::ParentUid).text())
         .col(ColumnDef::new(Obj::Fields).text().not_null())
+        .col(ColumnDef::new(Obj::Meta).text().not_null())
         .col(ColumnDef::new(Obj::Allowed).text().not_null())
         .primary_key(Index::create().col(Obj::Site).col(Obj::Uid))
         .to_string(SqliteQueryBuilder);

@@ -40,6 +40,20 @@ fn sortable_title(title: &str) -> String {
     out.chars().take(40).collect()
 }
 
+/// Large values a summary never shows; everything else goes into `meta`.
+const NOT_META: [&str; 5] = ["text", "blocks", "blocks_layout", "_workflow_history", "query"];
+
+/// The brain-like subset of the fields, so listings and trees skip big values.
+fn meta(c: &Content) -> String {
+    let m: serde_json::Map<String, Value> = c
+        .fields
+        .iter()
+        .filter(|(k, _)| !NOT_META.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Value::Object(m).to_string()
+}
+
 /// The catalog columns of a row, derived from the object.
 fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
     let s = |v: &str| -> SimpleExpr { v.to_string().into() };
@@ -66,6 +80,7 @@ fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
         (Obj::Version, c.version.into()),
         (Obj::ParentUid, c.parent.as_ref().map(|u| u.as_str().to_string()).into()),
         (Obj::Fields, s(&Value::Object(c.fields.clone()).to_string())),
+        (Obj::Meta, s(&meta(c))),
         (
             Obj::Allowed,
             s(&serde_json::to_string(&c.allowed).unwrap_or_else(|_| "[]".into())),
