@@ -4,3 +4,4 @@ mod conformance;
 mod content;
 mod files;
 mod helpers;
+mod sites;

@@ -1,0 +1,68 @@
+//! Deployment-level behaviour: custom types from the config folder, several sites.
+
+use serde_json::json;
+
+use crate::helpers::{Auth, spawn_app_with};
+
+#[test]
+fn a_site_adds_its_own_content_type_from_files() {
+    let cfg = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cfg.path().join("types")).unwrap();
+    std::fs::write(
+        cfg.path().join("types/Office.toml"),
+        r#"
+id = "Office"
+title = "Dienststelle"
+default_view = "document_view"
+workflow = "simple_publication_workflow"
+behaviors = ["plone.dublincore", "plone.shortname"]
+
+[[fields]]
+name = "email"
+kind = "email"
+title = "E-Mail"
+required = true
+
+[[fields]]
+name = "floor"
+kind = "int"
+title = "Stockwerk"
+minimum = 0
+"#,
+    )
+    .unwrap();
+    let dir = cfg.path().to_path_buf();
+    let app = spawn_app_with(|s| s.config_dir = Some(dir));
+    let schema = app.get("/@types/Office", Auth::Admin).json();
+    assert_eq!(schema["title"], "Dienststelle");
+    assert_eq!(schema["properties"]["email"]["widget"], "email");
+    assert!(schema["required"].as_array().unwrap().contains(&json!("email")));
+    let r = app.post(
+        "",
+        Auth::Admin,
+        &json!({"@type": "Office", "title": "Steueramt", "email": "kein-mail", "floor": -1}),
+    );
+    assert_eq!(r.status, 400);
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("email") && msg.contains("floor"), "{msg}");
+    let ok = app.create(
+        "",
+        json!({"@type": "Office", "title": "Steueramt", "email": "steuern@aarwald.example", "floor": 2}),
+    );
+    assert_eq!(ok["floor"], 2);
+}
+
+#[test]
+fn two_sites_have_separate_content_and_urls() {
+    let app = spawn_app_with(|s| {
+        let mut second = s.sites[0].clone();
+        second.id = "intranet".into();
+        second.public_url = Some("https://intranet.example".into());
+        s.sites.push(second);
+    });
+    app.create("", json!({"@type": "Document", "id": "only-here", "title": "x"}));
+    let intranet = format!("{}/intranet", app.root);
+    assert_eq!(app.get(&format!("{intranet}/only-here"), Auth::Admin).status, 404);
+    let root = app.get(&intranet, Auth::Anonymous).json();
+    assert_eq!(root["@id"], "https://intranet.example");
+}
