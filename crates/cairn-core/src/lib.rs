@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod cache;
 pub mod content;
 pub mod error;
 pub mod images;

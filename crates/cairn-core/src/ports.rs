@@ -113,7 +113,7 @@ pub trait ContentStore: Send + Sync {
         depth: usize,
         types: &[String],
         filter: &ViewFilter,
-    ) -> CoreResult<Vec<Content>>;
+    ) -> CoreResult<std::sync::Arc<Vec<Content>>>;
     /// Every child id and position of a container (for naming and ordering).
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;

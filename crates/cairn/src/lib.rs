@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use cairn_api::{AppState, Limits};
 use cairn_core::bootstrap::{self, Created};
+use cairn_core::cache::CachedStore;
 use cairn_core::ports::{BlobStore, ContentStore};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
 use cairn_model::{TypeRegistry, builtin};
@@ -28,7 +29,8 @@ pub struct Report {
 /// Opens storage, creates missing sites and returns the HTTP state.
 pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppState>, Report)> {
     std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
-    let store: Arc<dyn ContentStore> = Arc::new(SqliteStore::open(&settings.data.join("cairn.sqlite"))?);
+    let sqlite = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
+    let store: Arc<dyn ContentStore> = Arc::new(CachedStore::new(sqlite, settings.cache_objects));
     store.migrate().context("while creating the database schema")?;
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
     let mut sources = builtin::sources();

@@ -62,6 +62,8 @@ pub struct Settings {
     pub sample_content: bool,
     /// Token lifetime in seconds.
     pub token_timeout: u64,
+    /// Decoded objects kept in memory (dropped on every write).
+    pub cache_objects: u64,
     pub limits: LimitSettings,
     pub sites: Vec<SiteSettings>,
 }
@@ -75,6 +77,7 @@ impl Default for Settings {
             admin_password: None,
             sample_content: true,
             token_timeout: 43_200,
+            cache_objects: 20_000,
             limits: LimitSettings {
                 max_body_bytes: 64 * 1024 * 1024,
                 max_batch_size: 1000,

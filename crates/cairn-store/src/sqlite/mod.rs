@@ -115,8 +115,8 @@ impl ContentStore for SqliteStore {
         depth: usize,
         types: &[String],
         filter: &ViewFilter,
-    ) -> CoreResult<Vec<Content>> {
-        read::tree(&*self.conn()?, site, root, depth, types, filter, true)
+    ) -> CoreResult<std::sync::Arc<Vec<Content>>> {
+        read::tree(&*self.conn()?, site, root, depth, types, filter, true).map(std::sync::Arc::new)
     }
 
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {

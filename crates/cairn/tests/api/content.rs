@@ -348,3 +348,33 @@ pub fn tiny_png() -> serde_json::Value {
         .unwrap();
     json!({"data": base64::engine::general_purpose::STANDARD.encode(out), "encoding": "base64", "filename": "t.png", "content-type": "image/png"})
 }
+
+#[test]
+fn cached_reads_see_every_write_immediately() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "f", "title": "Before"}));
+    app.publish(&format!("{}/f", app.site));
+    let nav = || {
+        app.get("/@navigation?expand.navigation.depth=2", Auth::Anonymous)
+            .json()["items"][1]["title"]
+            .clone()
+    };
+    assert_eq!(nav(), "Before");
+    assert_eq!(app.get("/f", Auth::Anonymous).json()["title"], "Before");
+    assert_eq!(app.patch("/f", Auth::Admin, &json!({"title": "After"})).status, 204);
+    assert_eq!(nav(), "After");
+    assert_eq!(app.get("/f", Auth::Anonymous).json()["title"], "After");
+    assert_eq!(app.post("/f/@workflow/retract", Auth::Admin, &json!({})).status, 200);
+    assert_eq!(
+        app.get("/f", Auth::Anonymous).status,
+        401,
+        "a retracted folder must vanish from cached reads"
+    );
+    assert_eq!(
+        app.get("/@navigation", Auth::Anonymous).json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

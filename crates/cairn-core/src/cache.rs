@@ -1,0 +1,198 @@
+//! A read-through cache in front of any [`ContentStore`]: decoded objects by
+//! path and navigation trees, dropped on every write this process commits.
+//!
+//! A generation counter closes the race between a reader that loaded old rows
+//! and a writer that committed meanwhile: results are only cached when no write
+//! happened during the load. Other nodes (scale-out) will bump the generation
+//! from the outbox; the embedded default has a single writer, this process.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use cairn_model::{ContentPath, Uid};
+use moka::sync::Cache;
+use serde_json::Value;
+
+use crate::content::Content;
+use crate::error::CoreResult;
+use crate::ports::{ContentStore, UserRecord, ViewFilter, WriteBatch};
+
+type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>);
+
+/// The caching decorator.
+pub struct CachedStore<S> {
+    inner: S,
+    generation: AtomicU64,
+    objects: Cache<(String, String), Option<Content>>,
+    trees: Cache<TreeKey, std::sync::Arc<Vec<Content>>>,
+}
+
+impl<S: ContentStore> CachedStore<S> {
+    /// Wraps `inner`; `capacity` bounds the number of cached objects.
+    pub fn new(inner: S, capacity: u64) -> Self {
+        Self {
+            inner,
+            generation: AtomicU64::new(0),
+            objects: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            // Trees are big; a handful (one per role set and depth) is what a site uses.
+            trees: Cache::builder()
+                .max_capacity(64)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+        }
+    }
+
+    /// Forgets everything; called after each committed write.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.objects.invalidate_all();
+        self.trees.invalidate_all();
+    }
+
+    fn load<K, V>(&self, cache: &Cache<K, V>, key: K, f: impl FnOnce() -> CoreResult<V>) -> CoreResult<V>
+    where
+        K: std::hash::Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        if let Some(v) = cache.get(&key) {
+            return Ok(v);
+        }
+        let before = self.generation.load(Ordering::SeqCst);
+        let v = f()?;
+        if self.generation.load(Ordering::SeqCst) == before {
+            cache.insert(key, v.clone());
+        }
+        Ok(v)
+    }
+}
+
+impl<S: ContentStore> ContentStore for CachedStore<S> {
+    fn migrate(&self) -> CoreResult<()> {
+        self.inner.migrate()
+    }
+
+    fn by_path(&self, site: &str, path: &ContentPath) -> CoreResult<Option<Content>> {
+        let key = (site.to_string(), path.as_str().to_string());
+        self.load(&self.objects, key, || self.inner.by_path(site, path))
+    }
+
+    fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>> {
+        let mut out = Vec::with_capacity(paths.len());
+        let mut missing = Vec::new();
+        for p in paths {
+            match self.objects.get(&(site.to_string(), p.as_str().to_string())) {
+                Some(Some(c)) => out.push(c),
+                Some(None) => {}
+                None => missing.push(p.clone()),
+            }
+        }
+        if !missing.is_empty() {
+            let before = self.generation.load(Ordering::SeqCst);
+            let loaded = self.inner.by_paths(site, &missing)?;
+            if self.generation.load(Ordering::SeqCst) == before {
+                for c in &loaded {
+                    self.objects
+                        .insert((site.to_string(), c.path.as_str().to_string()), Some(c.clone()));
+                }
+            }
+            out.extend(loaded);
+        }
+        Ok(out)
+    }
+
+    fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
+        self.inner.by_uids(site, uids)
+    }
+
+    fn children(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        filter: &ViewFilter,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<Content>, usize)> {
+        self.inner.children(site, parent, filter, start, limit)
+    }
+
+    fn neighbours(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        position: i64,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Option<Content>, Option<Content>)> {
+        self.inner.neighbours(site, parent, position, filter)
+    }
+
+    fn tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<Content>> {
+        self.inner.tree(site, root, depth, types, filter)
+    }
+
+    fn nav_tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<std::sync::Arc<Vec<Content>>> {
+        let mut principals = filter.principals.clone();
+        if let Some(p) = principals.as_mut() {
+            p.sort();
+        }
+        let key = (
+            site.to_string(),
+            root.as_str().to_string(),
+            depth,
+            types.to_vec(),
+            principals,
+        );
+        let tree = self.load(&self.trees, key, || {
+            self.inner.nav_tree(site, root, depth, types, filter)
+        })?;
+        Ok(tree)
+    }
+
+    fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
+        self.inner.child_ids(site, parent)
+    }
+
+    fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
+        let result = self.inner.write(site, batch);
+        // Invalidate even on failure: a failed batch rolled back, but being
+        // conservative costs one cache refill, being wrong costs stale pages.
+        self.invalidate();
+        result
+    }
+
+    fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>> {
+        self.inner.user(site, id)
+    }
+
+    fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()> {
+        self.inner.put_user(site, user)
+    }
+
+    fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {
+        self.inner.setting(site, key)
+    }
+
+    fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
+        self.inner.put_setting(site, key, value)
+    }
+
+    fn outbox_len(&self, site: &str) -> CoreResult<u64> {
+        self.inner.outbox_len(site)
+    }
+}
