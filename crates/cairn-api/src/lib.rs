@@ -8,6 +8,7 @@ mod ctx;
 mod error;
 mod handlers;
 mod query;
+mod response_cache;
 mod route;
 mod serialize;
 
@@ -39,6 +40,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest `b_size` honoured.
     pub max_batch_size: usize,
+    /// Memory for rendered anonymous responses (0 turns the cache off).
+    pub response_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -46,6 +49,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: 64 * 1024 * 1024,
             max_batch_size: 1000,
+            response_cache_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -56,10 +60,12 @@ pub struct AppState {
     pub limits: Limits,
     auth_cache: moka::sync::Cache<u64, Principal>,
     hasher: RandomState,
+    responses: response_cache::ResponseCache,
 }
 
 impl AppState {
     pub fn new(sites: Vec<Arc<Site>>, limits: Limits) -> Self {
+        let responses = response_cache::ResponseCache::new(limits.response_cache_bytes);
         Self {
             sites: sites.into_iter().map(|s| (s.id.clone(), s)).collect(),
             limits,
@@ -70,6 +76,7 @@ impl AppState {
                 .time_to_live(Duration::from_secs(60))
                 .build(),
             hasher: RandomState::new(),
+            responses,
         }
     }
 }
@@ -118,10 +125,22 @@ async fn dispatch(
             .into_response();
         }
     };
+    // Anonymous GETs are answered from rendered responses while nothing changed.
+    let generation = site.store.generation();
+    let cache_key = (generation != 0)
+        .then(|| response_cache::ResponseCache::key(&method, &uri, &headers))
+        .flatten();
+    if let Some(hit) = cache_key.as_ref().and_then(|k| app.responses.get(k, generation)) {
+        return hit;
+    }
     let params = Params::parse(uri.query());
-    let task = tokio::task::spawn_blocking(move || handle(&app, site, target, &method, &headers, params, &bytes));
+    let worker = app.clone();
+    let task = tokio::task::spawn_blocking(move || handle(&worker, site, target, &method, &headers, params, &bytes));
     match task.await {
-        Ok(Ok(r)) => r,
+        Ok(Ok(r)) => match cache_key {
+            Some(key) => app.responses.store(key, generation, r).await,
+            None => r,
+        },
         Ok(Err(e)) => e.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "handler panicked");

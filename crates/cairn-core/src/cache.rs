@@ -195,4 +195,9 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     fn outbox_len(&self, site: &str) -> CoreResult<u64> {
         self.inner.outbox_len(site)
     }
+
+    fn generation(&self) -> u64 {
+        // Starts at 1 so that 0 can mean "this store cannot tell".
+        self.generation.load(Ordering::SeqCst) + 1
+    }
 }

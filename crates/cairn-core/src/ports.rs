@@ -121,6 +121,11 @@ pub trait ContentStore: Send + Sync {
     fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()>;
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>>;
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()>;
+    /// A counter that changes whenever committed content changes, so callers
+    /// can cache derived data (rendered responses) and detect staleness.
+    fn generation(&self) -> u64 {
+        0
+    }
     /// Number of change events in the outbox after `after` (observability, tests).
     fn outbox_len(&self, site: &str) -> CoreResult<u64>;
 }

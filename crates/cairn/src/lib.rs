@@ -77,6 +77,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
     let limits = Limits {
         max_body_bytes: settings.limits.max_body_bytes,
         max_batch_size: settings.limits.max_batch_size,
+        response_cache_bytes: settings.limits.response_cache_bytes,
     };
     Ok((Arc::new(AppState::new(sites, limits)), report))
 }

@@ -46,6 +46,8 @@ fn default_profile() -> String {
 pub struct LimitSettings {
     pub max_body_bytes: usize,
     pub max_batch_size: usize,
+    /// Memory for rendered anonymous responses, in bytes (0 turns it off).
+    pub response_cache_bytes: u64,
 }
 
 /// Everything `cairn serve` needs.
@@ -81,6 +83,7 @@ impl Default for Settings {
             limits: LimitSettings {
                 max_body_bytes: 64 * 1024 * 1024,
                 max_batch_size: 1000,
+                response_cache_bytes: 128 * 1024 * 1024,
             },
             sites: vec![SiteSettings {
                 id: "Plone".into(),

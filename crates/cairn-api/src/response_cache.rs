@@ -1,0 +1,87 @@
+//! Rendered responses for anonymous GETs, reused until content changes.
+//!
+//! Anonymous visitors all see the same thing, so the serialized body of a
+//! page, listing or navigation tree can be kept and served again. Entries are
+//! stamped with the store's generation and ignored once any write happened;
+//! a short time-to-live bounds what time alone can change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Largest body kept; bigger answers (big navigation trees) are rare per URL.
+const MAX_ENTRY: usize = 2 * 1024 * 1024;
+
+struct Entry {
+    generation: u64,
+    content_type: HeaderValue,
+    cache_control: Option<HeaderValue>,
+    body: Bytes,
+}
+
+/// The cache; bounded by the total size of the kept bodies.
+pub struct ResponseCache {
+    entries: moka::sync::Cache<String, Arc<Entry>>,
+}
+
+impl ResponseCache {
+    pub fn new(max_bytes: u64) -> Self {
+        let entries = moka::sync::Cache::builder()
+            .weigher(|k: &String, e: &Arc<Entry>| (k.len() + e.body.len()).try_into().unwrap_or(u32::MAX))
+            .max_capacity(max_bytes)
+            .time_to_live(Duration::from_secs(60))
+            .build();
+        Self { entries }
+    }
+
+    /// The cache key of a request, `None` when its answer may depend on who asks.
+    pub fn key(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> Option<String> {
+        if *method != Method::GET || headers.contains_key(header::AUTHORIZATION) {
+            return None;
+        }
+        let has_session = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("auth_token="));
+        (!has_session).then(|| uri.to_string())
+    }
+
+    /// A stored answer that is still current.
+    pub fn get(&self, key: &str, generation: u64) -> Option<Response> {
+        let e = self.entries.get(key)?;
+        if e.generation != generation {
+            return None;
+        }
+        let mut r = (StatusCode::OK, e.body.clone()).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, e.content_type.clone());
+        if let Some(cc) = &e.cache_control {
+            r.headers_mut().insert(header::CACHE_CONTROL, cc.clone());
+        }
+        Some(r)
+    }
+
+    /// Keeps a successful answer and hands it on unchanged.
+    pub async fn store(&self, key: String, generation: u64, resp: Response) -> Response {
+        if resp.status() != StatusCode::OK {
+            return resp;
+        }
+        let (parts, body) = resp.into_parts();
+        let Ok(bytes) = to_bytes(body, MAX_ENTRY + 1).await else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        if let (true, Some(ct)) = (bytes.len() <= MAX_ENTRY, parts.headers.get(header::CONTENT_TYPE)) {
+            let entry = Entry {
+                generation,
+                content_type: ct.clone(),
+                cache_control: parts.headers.get(header::CACHE_CONTROL).cloned(),
+                body: bytes.clone(),
+            };
+            self.entries.insert(key, Arc::new(entry));
+        }
+        Response::from_parts(parts, Body::from(bytes))
+    }
+}
