@@ -164,6 +164,10 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         Ok(tree)
     }
 
+    fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {
+        self.inner.next_position(site, parent)
+    }
+
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
         self.inner.child_ids(site, parent)
     }

@@ -114,6 +114,8 @@ pub trait ContentStore: Send + Sync {
         types: &[String],
         filter: &ViewFilter,
     ) -> CoreResult<std::sync::Arc<Vec<Content>>>;
+    /// The position after the last child of `parent` (0 when empty).
+    fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64>;
     /// Every child id and position of a container (for naming and ordering).
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;

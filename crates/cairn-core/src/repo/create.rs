@@ -78,13 +78,7 @@ pub fn create(
     };
     let state = initial_state(&ty.def.workflow);
     let path = parent_path.child(&id);
-    let position = site
-        .store
-        .child_ids(&site.id, parent_path)?
-        .iter()
-        .map(|(_, _, p)| *p + 1)
-        .max()
-        .unwrap_or(0);
+    let position = site.store.next_position(&site.id, parent_path)?;
     let allowed = view_roles(state.as_deref(), Some(&creator), &parent.allowed);
     let content = Content {
         uid: uid.clone(),
@@ -123,12 +117,7 @@ fn choose_id(
 ) -> CoreResult<ContentId> {
     if let Some(raw) = body.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
         let id = ContentId::parse(raw).map_err(|e| CoreError::BadRequest(e.to_string()))?;
-        if site
-            .store
-            .child_ids(&site.id, parent)?
-            .iter()
-            .any(|(_, existing, _)| existing == id.as_str())
-        {
+        if site.store.by_path(&site.id, &parent.child(&id))?.is_some() {
             return Err(CoreError::BadRequest(format!(
                 "The id \"{id}\" is invalid - it is already in use."
             )));

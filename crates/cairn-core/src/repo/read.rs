@@ -26,19 +26,26 @@ pub fn get_visible(site: &Site, path: &ContentPath, who: &Principal) -> CoreResu
 }
 
 /// A free id in `parent` based on `wanted`: `wanted`, then `wanted-1`, `wanted-2`...
+/// Candidates are probed by path in batches, so big folders cost no full scan.
 pub fn unique_id(site: &Site, parent: &ContentPath, wanted: &ContentId) -> CoreResult<ContentId> {
-    let taken: std::collections::HashSet<String> = site
-        .store
-        .child_ids(&site.id, parent)?
-        .into_iter()
-        .map(|(_, id, _)| id)
-        .collect();
-    if !taken.contains(wanted.as_str()) {
-        return Ok(wanted.clone());
+    const BATCH: usize = 32;
+    for round in 0..1000 {
+        let candidates: Vec<ContentId> = (round * BATCH..(round + 1) * BATCH)
+            .filter_map(|n| match n {
+                0 => Some(wanted.clone()),
+                n => ContentId::parse(&format!("{wanted}-{n}")).ok(),
+            })
+            .collect();
+        let paths: Vec<ContentPath> = candidates.iter().map(|c| parent.child(c)).collect();
+        let taken: std::collections::HashSet<ContentPath> = site
+            .store
+            .by_paths(&site.id, &paths)?
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
+        if let Some(free) = candidates.into_iter().find(|c| !taken.contains(&parent.child(c))) {
+            return Ok(free);
+        }
     }
-    (1..)
-        .map(|n| format!("{wanted}-{n}"))
-        .find(|cand| !taken.contains(cand))
-        .and_then(|cand| ContentId::parse(&cand).ok())
-        .ok_or_else(|| CoreError::Internal("no free id".into()))
+    Err(CoreError::BadRequest(format!("No free id left for '{wanted}'")))
 }

@@ -17,6 +17,9 @@ use r2d2_sqlite::SqliteConnectionManager;
 /// The embedded store: a pool of connections to one SQLite file.
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
+    /// SQLite has one writer at a time; queueing writers here is cheaper than
+    /// letting them spin in SQLite's busy handler.
+    write_lock: std::sync::Mutex<()>,
 }
 
 pub(crate) fn db(e: impl std::fmt::Display) -> CoreError {
@@ -42,7 +45,10 @@ impl SqliteStore {
             .min_idle(Some(2))
             .build(manager)
             .map_err(db)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            write_lock: std::sync::Mutex::new(()),
+        })
     }
 
     pub(crate) fn conn(&self) -> CoreResult<PooledConnection<SqliteConnectionManager>> {
@@ -119,11 +125,19 @@ impl ContentStore for SqliteStore {
         read::tree(&*self.conn()?, site, root, depth, types, filter, true).map(std::sync::Arc::new)
     }
 
+    fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {
+        read::next_position(&*self.conn()?, site, parent)
+    }
+
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
         read::child_ids(&*self.conn()?, site, parent)
     }
 
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
+        let _writer = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         write::write(&mut *self.conn()?, site, batch)
     }
 

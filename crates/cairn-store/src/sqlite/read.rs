@@ -193,3 +193,17 @@ pub fn child_ids(conn: &Connection, site: &str, parent: &ContentPath) -> CoreRes
         .map_err(db)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(db)
 }
+
+pub fn next_position(conn: &Connection, site: &str, parent: &ContentPath) -> CoreResult<i64> {
+    let (sql, values) = Query::select()
+        .expr(Expr::col(Obj::Position).max())
+        .from(Obj::Table)
+        .and_where(Expr::col(Obj::Site).eq(site))
+        .and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()))
+        .build_rusqlite(SqliteQueryBuilder);
+    let max: Option<i64> = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(db)?;
+    Ok(max.map_or(0, |m| m + 1))
+}
