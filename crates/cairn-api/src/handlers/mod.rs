@@ -25,6 +25,14 @@ pub fn json_typed(status: StatusCode, body: &Value, content_type: &'static str) 
     r
 }
 
+/// A 200 response from already serialized JSON.
+pub fn bytes_json(bytes: Vec<u8>) -> Response {
+    let mut r = (StatusCode::OK, bytes).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
 /// The request body as a JSON object; an empty body counts as `{}`.
 pub fn body_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
     if body.iter().all(u8::is_ascii_whitespace) {

@@ -19,7 +19,8 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
             "breadcrumbs" => components::breadcrumbs(ctx, &c)?,
             "navigation" => {
                 let depth = ctx.params.usize("expand.navigation.depth")?.unwrap_or(1);
-                components::navigation(ctx, &c, depth)?
+                let bytes = crate::serialize::navigation::navigation_bytes(ctx, &c, depth)?;
+                return Ok(super::bytes_json(bytes));
             }
             "navroot" => components::navroot(ctx, &c)?,
             "actions" => components::actions(ctx, &c),

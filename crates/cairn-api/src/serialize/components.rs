@@ -2,8 +2,6 @@
 //! `@navigation`, `@navroot`, `@actions`, `@types` and `@workflow`. Each is
 //! answered with at most one content query.
 
-use std::collections::HashMap;
-
 use cairn_core::{Content, CoreResult};
 use cairn_model::ContentPath;
 use serde_json::{Map, Value, json};
@@ -37,7 +35,7 @@ pub fn components(ctx: &Ctx, c: &Content, expand: &[String]) -> CoreResult<Value
                     .get("expand.navigation.depth")
                     .and_then(|d| d.parse().ok())
                     .unwrap_or(1);
-                Some(navigation(ctx, c, depth)?)
+                Some(super::navigation::navigation(ctx, c, depth)?)
             }
             "navroot" if wanted => Some(navroot(ctx, c)?),
             // Anonymous users may not list types; Volto drops the expander for them.
@@ -53,7 +51,7 @@ pub fn components(ctx: &Ctx, c: &Content, expand: &[String]) -> CoreResult<Value
     Ok(Value::Object(o))
 }
 
-fn nav_title(c: &Content) -> &str {
+pub(super) fn nav_title(c: &Content) -> &str {
     c.fields
         .get("nav_title")
         .and_then(Value::as_str)
@@ -74,58 +72,6 @@ pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
         .map(|a| json!({"@id": ctx.url(&a.path), "title": nav_title(a)}))
         .collect();
     Ok(json!({"@id": format!("{}/@breadcrumbs", ctx.url(&c.path)), "items": items, "root": ctx.base}))
-}
-
-fn nav_entry(ctx: &Ctx, n: &Content, items: Vec<Value>) -> Value {
-    let mut e = json!({
-        "@id": ctx.url(&n.path),
-        "description": n.description(),
-        "items": items,
-        "review_state": n.review_state,
-        "title": nav_title(n),
-    });
-    // Below the tabs, entries come from the navtree builder, which adds this flag.
-    if n.path.depth() > 1 {
-        e["use_view_action_in_listings"] = json!(matches!(n.portal_type.as_str(), "File" | "Image"));
-    }
-    e
-}
-
-/// `@navigation`: "Home" plus the tree below the root, `depth` levels deep, from one query.
-pub fn navigation(ctx: &Ctx, c: &Content, depth: usize) -> CoreResult<Value> {
-    let depth = depth.clamp(1, 10);
-    let nodes = ctx.site.store.nav_tree(
-        &ctx.site.id,
-        &ContentPath::root(),
-        depth,
-        &ctx.site.settings.displayed_types,
-        &ctx.filter,
-    )?;
-    // Excluded items still show when they are on the current object's path.
-    let shown: Vec<&Content> = nodes
-        .iter()
-        .filter(|n| !n.bool_field("exclude_from_nav") || c.path.starts_with(&n.path))
-        .collect();
-    // Group once by container (nodes arrive ordered by depth, then position).
-    let mut by_parent: HashMap<&str, Vec<&Content>> = HashMap::new();
-    for n in &shown {
-        let parent = n.path.as_str().rsplit_once('/').map_or("", |(p, _)| p);
-        by_parent.entry(parent).or_default().push(n);
-    }
-    fn build(ctx: &Ctx, parent: &str, by_parent: &HashMap<&str, Vec<&Content>>) -> Vec<Value> {
-        by_parent
-            .get(parent)
-            .map(|kids| {
-                kids.iter()
-                    .map(|n| nav_entry(ctx, n, build(ctx, n.path.as_str(), by_parent)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-    let mut items =
-        vec![json!({"@id": ctx.base, "description": "", "items": [], "review_state": null, "title": "Home"})];
-    items.extend(build(ctx, "", &by_parent));
-    Ok(json!({"@id": format!("{}/@navigation", ctx.url(&c.path)), "items": items}))
 }
 
 /// `@navroot`: the navigation root (the site) serialized in full, without items.

@@ -4,6 +4,7 @@
 pub mod components;
 pub mod fields;
 pub mod full;
+pub mod navigation;
 pub mod summary;
 
 /// Human names of the languages the site offers (the language vocabulary).
