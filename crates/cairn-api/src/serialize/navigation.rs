@@ -45,7 +45,7 @@ fn build<'a>(ctx: &Ctx, parent: &str, by_parent: &HashMap<&str, Vec<&'a Content>
             title: nav_title(n),
             // Below the tabs, entries come from the navtree builder, which adds this flag.
             use_view_action_in_listings: (n.path.depth() > 1)
-                .then(|| matches!(n.portal_type.as_str(), "File" | "Image")),
+                .then_some(matches!(n.portal_type.as_str(), "File" | "Image")),
         })
         .collect()
 }
