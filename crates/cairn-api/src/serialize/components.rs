@@ -190,10 +190,7 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
 
 /// `@types`: every type with whether it may be added here by this user.
 pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
-    let container_ty = ctx
-        .site
-        .registry
-        .get(if c.is_root() { "Plone Site" } else { &c.portal_type });
+    let container_ty = ctx.site.registry.get(&c.portal_type);
     let may_add = c.is_folderish && ctx.who.can_add(c);
     ctx.site
         .registry

@@ -47,21 +47,11 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
     let store = &ctx.site.store;
     let site = &ctx.site.id;
     let url = ctx.url(&c.path);
-    let ty = ctx
-        .site
-        .registry
-        .get(if c.is_root() { "Plone Site" } else { &c.portal_type });
+    let ty = ctx.site.registry.get(&c.portal_type);
     let mut o = Map::new();
     o.insert("@components".into(), components(ctx, c, &opts.expand)?);
     o.insert("@id".into(), json!(url));
-    o.insert(
-        "@type".into(),
-        json!(if c.is_root() {
-            "Plone Site"
-        } else {
-            c.portal_type.as_str()
-        }),
-    );
+    o.insert("@type".into(), json!(c.portal_type));
     o.insert("UID".into(), json!(c.uid));
     o.insert(
         "allow_discussion".into(),

@@ -162,14 +162,7 @@ pub fn column(ctx: &Ctx, c: &Content, name: &str) -> Option<Value> {
 pub fn summary(ctx: &Ctx, c: &Content, metadata_fields: &[String]) -> Value {
     let mut o = Map::new();
     o.insert("@id".into(), json!(ctx.url(&c.path)));
-    o.insert(
-        "@type".into(),
-        json!(if c.is_root() {
-            "Plone Site"
-        } else {
-            c.portal_type.as_str()
-        }),
-    );
+    o.insert("@type".into(), json!(c.portal_type));
     o.insert("description".into(), json!(c.description()));
     if !c.is_root() {
         o.insert("review_state".into(), json!(c.review_state));

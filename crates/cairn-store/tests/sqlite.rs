@@ -1,0 +1,135 @@
+//! The SQLite store's contract: atomic batches, the outbox, optimistic
+//! concurrency, subtree deletes and view filtering in SQL.
+
+use cairn_core::Content;
+use cairn_core::CoreError;
+use cairn_core::ports::{ChangeEvent, ContentStore, ViewFilter, WriteBatch, WriteOp};
+use cairn_model::{ContentPath, Uid};
+use cairn_store::SqliteStore;
+use serde_json::json;
+
+fn store() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("t.sqlite")).unwrap();
+    s.migrate().unwrap();
+    (s, dir)
+}
+
+fn obj(path: &str, position: i64, allowed: &[&str]) -> Content {
+    let now = jiff::Timestamp::now();
+    Content {
+        uid: Uid::new(),
+        path: ContentPath::parse(path).unwrap(),
+        parent: None,
+        position,
+        portal_type: "Document".into(),
+        review_state: Some("private".into()),
+        is_folderish: true,
+        created: now,
+        modified: now,
+        version: 1,
+        layout: None,
+        fields: json!({"title": path, "text": {"data": "<p>big</p>"}})
+            .as_object()
+            .unwrap()
+            .clone(),
+        allowed: allowed.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn insert(c: &Content) -> WriteBatch {
+    WriteBatch {
+        ops: vec![WriteOp::Insert(Box::new(c.clone()))],
+        events: vec![ChangeEvent {
+            kind: "added",
+            uid: c.uid.clone(),
+            path: c.path.clone(),
+        }],
+    }
+}
+
+#[test]
+fn every_write_appends_to_the_outbox_in_the_same_transaction() {
+    let (s, _d) = store();
+    s.write("x", insert(&obj("", 0, &["Anonymous"]))).unwrap();
+    s.write("x", insert(&obj("/a", 0, &["Anonymous"]))).unwrap();
+    assert_eq!(s.outbox_len("x").unwrap(), 2);
+    assert_eq!(s.outbox_len("other-site").unwrap(), 0);
+}
+
+#[test]
+fn a_failing_batch_leaves_nothing_behind() {
+    let (s, _d) = store();
+    s.write("x", insert(&obj("/a", 0, &[]))).unwrap();
+    let fresh = obj("/b", 1, &[]);
+    let clash = obj("/a", 2, &[]);
+    let mut batch = insert(&fresh);
+    batch.ops.push(WriteOp::Insert(Box::new(clash)));
+    assert!(matches!(s.write("x", batch), Err(CoreError::Conflict(_))));
+    assert!(
+        s.by_path("x", &fresh.path).unwrap().is_none(),
+        "half a batch was committed"
+    );
+    assert_eq!(s.outbox_len("x").unwrap(), 1);
+}
+
+#[test]
+fn a_stale_update_is_a_conflict() {
+    let (s, _d) = store();
+    let a = obj("/a", 0, &[]);
+    s.write("x", insert(&a)).unwrap();
+    let mut next = a.clone();
+    next.version = 2;
+    let upd = |expected| WriteBatch {
+        ops: vec![WriteOp::Update {
+            content: Box::new(next.clone()),
+            expected,
+        }],
+        events: vec![],
+    };
+    s.write("x", upd(1)).unwrap();
+    assert!(matches!(s.write("x", upd(1)), Err(CoreError::Conflict(_))));
+}
+
+#[test]
+fn deleting_a_subtree_spares_siblings_with_similar_names() {
+    let (s, _d) = store();
+    for p in ["/a", "/a/b", "/a/b/c", "/ab", "/a-b"] {
+        s.write("x", insert(&obj(p, 0, &[]))).unwrap();
+    }
+    let batch = WriteBatch {
+        ops: vec![WriteOp::DeleteSubtree(ContentPath::parse("/a").unwrap())],
+        events: vec![],
+    };
+    s.write("x", batch).unwrap();
+    let left: Vec<String> = ["/a", "/a/b", "/a/b/c", "/ab", "/a-b"]
+        .iter()
+        .filter(|p| s.by_path("x", &ContentPath::parse(p).unwrap()).unwrap().is_some())
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(left, ["/ab", "/a-b"]);
+}
+
+#[test]
+fn listings_filter_on_view_permissions_and_count_only_visible_items() {
+    let (s, _d) = store();
+    s.write("x", insert(&obj("/pub", 0, &["Anonymous"]))).unwrap();
+    s.write("x", insert(&obj("/priv", 1, &["Manager", "user:jane"])))
+        .unwrap();
+    let anon = ViewFilter {
+        principals: Some(vec!["Anonymous".into()]),
+    };
+    let jane = ViewFilter {
+        principals: Some(vec!["Anonymous".into(), "user:jane".into()]),
+    };
+    let root = ContentPath::root();
+    assert_eq!(s.children("x", &root, &anon, 0, 10).unwrap().1, 1);
+    assert_eq!(s.children("x", &root, &jane, 0, 10).unwrap().1, 2);
+    assert_eq!(s.children("x", &root, &ViewFilter::unrestricted(), 0, 10).unwrap().1, 2);
+    let light = s.nav_tree("x", &root, 1, &[], &jane).unwrap();
+    assert_eq!(light.len(), 2);
+    assert!(
+        light[0].fields.get("text").is_none(),
+        "navigation rows must not carry rich text"
+    );
+}
