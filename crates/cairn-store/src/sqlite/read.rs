@@ -34,13 +34,16 @@ pub fn select_light(site: &str) -> SelectStatement {
 /// Restricts `q` to objects one of the filter's principals may view.
 pub fn visible(q: &mut SelectStatement, site: &str, filter: &ViewFilter) {
     if let Some(principals) = &filter.principals {
+        // A correlated EXISTS probes the (site, uid) index per candidate row;
+        // `uid IN (subquery)` would materialize every object a role may see.
         let sub = Query::select()
-            .column(Allowed::Uid)
+            .expr(Expr::val(1))
             .from(Allowed::Table)
-            .and_where(Expr::col(Allowed::Site).eq(site))
-            .and_where(Expr::col(Allowed::Principal).is_in(principals.iter().map(String::as_str)))
+            .and_where(Expr::col((Allowed::Table, Allowed::Site)).eq(site))
+            .and_where(Expr::col((Allowed::Table, Allowed::Uid)).equals((Obj::Table, Obj::Uid)))
+            .and_where(Expr::col((Allowed::Table, Allowed::Principal)).is_in(principals.iter().map(String::as_str)))
             .to_owned();
-        q.and_where(Expr::col(Obj::Uid).in_subquery(sub));
+        q.and_where(Expr::exists(sub));
     }
 }
 

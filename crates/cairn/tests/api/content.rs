@@ -378,3 +378,36 @@ fn cached_reads_see_every_write_immediately() {
         1
     );
 }
+
+#[test]
+fn related_items_resolve_to_summaries_and_hide_what_the_reader_may_not_see() {
+    let app = spawn_app();
+    let secret = app.create("", json!({"@type": "Document", "id": "secret", "title": "Secret"}));
+    let public = app.create("", json!({"@type": "Document", "id": "public", "title": "Public"}));
+    app.publish(&format!("{}/public", app.site));
+    let body = json!({"@type": "Document", "id": "page", "title": "Page",
+        "relatedItems": [secret["UID"], format!("{}/public", app.site)]});
+    app.create("", body);
+    app.publish(&format!("{}/page", app.site));
+    let as_admin = app.get("/page", Auth::Admin).json();
+    let titles: Vec<&str> = as_admin["relatedItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Secret", "Public"]);
+    let as_anon = app.get("/page", Auth::Anonymous).json();
+    assert_eq!(
+        as_anon["relatedItems"].as_array().unwrap().len(),
+        1,
+        "a private relation target leaked"
+    );
+    assert_eq!(as_anon["relatedItems"][0]["@id"], public["@id"]);
+    let r = app.post(
+        "",
+        Auth::Admin,
+        &json!({"@type": "Document", "title": "x", "relatedItems": ["0123456789abcdef0123456789abcdef"]}),
+    );
+    assert_eq!(r.status, 400, "a relation to a missing object is a validation error");
+}
