@@ -1,0 +1,214 @@
+//! The content each doc test had in its site, built through the API.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::helpers::{Auth, TestApp};
+
+use super::*;
+
+/// Builds fixture content through the API; failures are collected, not panicked on.
+pub(super) struct Fixture<'a> {
+    app: &'a TestApp,
+    pub(super) errors: Vec<Diff>,
+}
+
+impl<'a> Fixture<'a> {
+    pub(super) fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            errors: Vec::new(),
+        }
+    }
+
+    pub(super) fn step(&mut self, method: &str, url: &str, body: Option<&Value>, want: u16) -> Option<Value> {
+        let bytes = body.map(Value::to_string);
+        let r = self
+            .app
+            .send(method, url, Auth::Admin, bytes.as_deref().map(str::as_bytes), &[]);
+        if r.status != want {
+            self.errors.push(Diff {
+                path: format!("fixture: {method} {url}"),
+                expected: format!("status {want}"),
+                actual: format!(
+                    "status {} {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                        .replace(&self.app.root, GOLDEN_ROOT)
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
+                ),
+            });
+            return None;
+        }
+        serde_json::from_slice(&r.body).ok()
+    }
+
+    pub(super) fn create(&mut self, container: &str, body: Value) {
+        self.step("POST", container, Some(&body), 201);
+    }
+
+    pub(super) fn front_page(&mut self) {
+        self.create(
+            "",
+            json!({
+                "@type": "Document", "id": "front-page", "title": "Welcome to Plone",
+                "description": "Congratulations! You have successfully installed Plone.",
+                "text": {
+                    "data": "If you're seeing this instead of the web site you were expecting, the owner of this web site has just installed Plone. Do not contact the Plone Team or the Plone mailing lists about this.",
+                    "content-type": "text/plain", "encoding": "utf-8"
+                }
+            }),
+        );
+    }
+
+    /// `create_folder()` of the doc tests.
+    pub(super) fn folder_with_two_documents(&mut self) {
+        self.create(
+            "",
+            json!({"@type": "Folder", "id": "folder", "title": "My Folder",
+                   "description": "This is a folder with two documents"}),
+        );
+        for id in ["doc1", "doc2"] {
+            self.create(
+                "/folder",
+                json!({"@type": "Document", "id": id, "title": "A document within a folder"}),
+            );
+        }
+    }
+
+    pub(super) fn token(&mut self) -> Option<String> {
+        let r = self.app.post(
+            "/@login",
+            Auth::Anonymous,
+            &json!({"login": "admin", "password": "secret"}),
+        );
+        let t = r.json()["token"].as_str().map(str::to_string);
+        if t.is_none() {
+            self.errors.push(Diff {
+                path: "fixture: POST /@login".into(),
+                expected: "a token".into(),
+                actual: format!("status {}", r.status),
+            });
+        }
+        t
+    }
+}
+
+/// A 215x56 PNG like plone.restapi's `tests/image.png`, as a base64 upload.
+pub(super) fn image_png() -> Value {
+    let mut out = Vec::new();
+    let img = image::RgbImage::from_fn(215, 56, |x, y| image::Rgb([(x % 256) as u8, (y * 4) as u8, 128]));
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    json!({"data": base64::engine::general_purpose::STANDARD.encode(out), "encoding": "base64",
+           "filename": "image.png", "content-type": "image/png"})
+}
+
+/// A small PDF upload named like plone.restapi's `tests/file.pdf`.
+pub(super) fn file_pdf() -> Value {
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    json!({"data": base64::engine::general_purpose::STANDARD.encode(pdf), "encoding": "base64",
+           "filename": "file.pdf", "content-type": "application/pdf"})
+}
+
+/// Builds what the doc test that recorded `name` had in its site, and returns the
+/// Bearer token to substitute for the recorded one (JWT pairs only).
+pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
+    // Every TestDocumentation test starts with the front page.
+    f.front_page();
+    match name {
+        "content_post" | "folder" => f.folder_with_two_documents(),
+        "content_get" | "content_get_folder" | "content_patch" | "content_patch_representation" | "content_delete" => {
+            f.folder_with_two_documents();
+            f.create("/folder", json!({"@type": "Document", "title": "My Document"}));
+        }
+        "newsitem" => f.create(
+            "",
+            json!({"@type": "News Item", "id": "newsitem", "title": "My News Item",
+                   "description": "This is a news item",
+                   "text": {"data": "Lorem ipsum", "content-type": "text/plain", "encoding": "utf-8"},
+                   "image": image_png(), "image_caption": "This is an image caption."}),
+        ),
+        "event" => f.create(
+            "",
+            json!({"@type": "Event", "id": "event", "title": "Event", "description": "This is an event",
+                   "start": "2013-01-01T10:00:00+00:00", "end": "2013-01-01T12:00:00+00:00"}),
+        ),
+        "link" => {
+            let site = f.app.site.clone();
+            f.create(
+                "",
+                json!({"@type": "Link", "id": "link", "title": "My Link", "description": "This is a link",
+                       "remoteUrl": site}),
+            );
+        }
+        "file" => f.create(
+            "",
+            json!({"@type": "File", "id": "file", "title": "My File", "description": "This is a file",
+                   "file": file_pdf()}),
+        ),
+        "image" => f.create(
+            "",
+            json!({"@type": "Image", "id": "image", "title": "My Image", "description": "This is an image",
+                   "image": image_png()}),
+        ),
+        "navigation_tree" => {
+            f.create("", json!({"@type": "Folder", "id": "folder", "title": "Some Folder"}));
+            f.create(
+                "",
+                json!({"@type": "Folder", "id": "folder2", "title": "Some Folder 2"}),
+            );
+            f.create(
+                "/folder",
+                json!({"@type": "Folder", "id": "subfolder1", "title": "SubFolder 1"}),
+            );
+            f.create(
+                "/folder",
+                json!({"@type": "Folder", "id": "subfolder2", "title": "SubFolder 2"}),
+            );
+            f.create(
+                "/folder/subfolder1",
+                json!({"@type": "Folder", "id": "thirdlevelfolder", "title": "Third Level Folder"}),
+            );
+            f.create(
+                "/folder/subfolder1/thirdlevelfolder",
+                json!({"@type": "Folder", "id": "fourthlevelfolder", "title": "Fourth Level Folder"}),
+            );
+            f.create(
+                "/folder",
+                json!({"@type": "Document", "id": "doc1", "title": "A document"}),
+            );
+        }
+        "types_document" | "types_document_get_field" | "types_document_get_fieldset" => {
+            // test_documentation_types_document_crud: add a fieldset, then a field.
+            f.step(
+                "POST",
+                "/@types/Document",
+                Some(&json!({"factory": "fieldset", "title": "Contact Info", "description": "Contact information"})),
+                201,
+            );
+            f.step(
+                "POST",
+                "/@types/Document",
+                Some(&json!({"factory": "Email", "title": "Author email",
+                             "description": "Email of the author", "required": true})),
+                201,
+            );
+        }
+        "batching" => {
+            f.create("", json!({"@type": "Folder", "id": "folder", "title": "Folder"}));
+            for i in 1..=7 {
+                f.create(
+                    "/folder",
+                    json!({"@type": "Document", "id": format!("doc-{i}"), "title": format!("Document {i}")}),
+                );
+            }
+        }
+        "jwt_login_renew" | "jwt_logout" | "jwt_logged_in" => return f.token(),
+        _ => {}
+    }
+    None
+}
