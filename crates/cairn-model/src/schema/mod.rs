@@ -1,0 +1,223 @@
+//! Content types as data: fields, behaviors, fieldsets and types, read from
+//! TOML files (the role Plone's FTIs and supermodel XML play).
+//!
+//! The standard set ships inside the binary (`schema/` beside this crate); a site
+//! adds or overrides types and behaviors with files in its configuration folder.
+
+mod jsonschema;
+mod registry;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub use registry::{SchemaSources, TypeRegistry};
+
+/// The kinds of field a schema can declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Textline,
+    Text,
+    Richtext,
+    Email,
+    Uri,
+    Password,
+    Ascii,
+    Int,
+    Float,
+    Decimal,
+    Bool,
+    Date,
+    Datetime,
+    Time,
+    Choice,
+    List,
+    Tuple,
+    Set,
+    Dict,
+    Json,
+    Image,
+    File,
+    Relation,
+    RelationList,
+}
+
+impl FieldKind {
+    /// True for kinds whose value is a list.
+    pub fn is_sequence(self) -> bool {
+        matches!(self, Self::List | Self::Tuple | Self::Set | Self::RelationList)
+    }
+}
+
+/// One field of a type or behavior.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FieldDef {
+    pub name: String,
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default = "default_fieldset")]
+    pub fieldset: String,
+    /// The `behavior` printed in `@types`; filled with the declaring file's name.
+    #[serde(default)]
+    pub behavior: String,
+    #[serde(default)]
+    pub default: Option<toml::Value>,
+    #[serde(default)]
+    pub missing: Option<toml::Value>,
+    #[serde(default)]
+    pub missing_null: bool,
+    #[serde(default)]
+    pub value_kind: Option<FieldKind>,
+    #[serde(default)]
+    pub max_length: Option<usize>,
+    #[serde(default)]
+    pub min_length: Option<usize>,
+    #[serde(default)]
+    pub minimum: Option<f64>,
+    #[serde(default)]
+    pub maximum: Option<f64>,
+    #[serde(default)]
+    pub choices: Vec<(String, String)>,
+    #[serde(default)]
+    pub vocabulary: Option<String>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub schema: Option<toml::Value>,
+    /// `"first"` or `"last"`: moves the field within the assembled type.
+    #[serde(default)]
+    pub order: Option<String>,
+}
+
+fn default_fieldset() -> String {
+    "default".into()
+}
+
+impl FieldDef {
+    /// The value stored when a new object does not set the field.
+    pub fn default_value(&self) -> Option<Value> {
+        self.default.as_ref().map(toml_to_json)
+    }
+
+    /// The value shown for a field that was never set.
+    pub fn missing_value(&self) -> Value {
+        if let Some(m) = &self.missing {
+            return toml_to_json(m);
+        }
+        if self.missing_null {
+            return Value::Null;
+        }
+        match self.kind {
+            k if k.is_sequence() => json!([]),
+            FieldKind::Textline | FieldKind::Text | FieldKind::Ascii => json!(""),
+            _ => Value::Null,
+        }
+    }
+}
+
+/// Converts a TOML value into JSON (TOML datetimes become ISO strings).
+pub fn toml_to_json(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => json!(s),
+        toml::Value::Integer(i) => json!(i),
+        toml::Value::Float(f) => json!(f),
+        toml::Value::Boolean(b) => json!(b),
+        toml::Value::Datetime(d) => json!(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+    }
+}
+
+/// A named group of fields (Plone behaviors); composite ones `include` others.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BehaviorDef {
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub includes: Vec<String>,
+    #[serde(default)]
+    pub fields: Vec<FieldDef>,
+}
+
+/// A fieldset (tab) of the edit form.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FieldsetDef {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A content type (Plone's FTI plus its model).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TypeDef {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub folderish: bool,
+    #[serde(default = "yes")]
+    pub global_allow: bool,
+    #[serde(default)]
+    pub filter_content_types: bool,
+    #[serde(default)]
+    pub allowed_types: Vec<String>,
+    pub default_view: String,
+    #[serde(default)]
+    pub view_methods: Vec<String>,
+    #[serde(default)]
+    pub workflow: String,
+    #[serde(default)]
+    pub add_permission: String,
+    #[serde(default)]
+    pub behaviors: Vec<String>,
+    #[serde(default)]
+    pub fields: Vec<FieldDef>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Why a schema file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("{file}: {source}")]
+    Parse { file: String, source: toml::de::Error },
+    #[error("type '{ty}' uses unknown behavior '{behavior}'")]
+    UnknownBehavior { ty: String, behavior: String },
+    #[error("unknown profile '{0}'")]
+    UnknownProfile(String),
+}
+
+/// A type with its behaviors resolved into one ordered field list.
+#[derive(Debug, Clone)]
+pub struct ResolvedType {
+    pub def: TypeDef,
+    pub fields: Vec<FieldDef>,
+    pub behaviors: Vec<String>,
+}
+
+impl ResolvedType {
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn has_behavior(&self, name: &str) -> bool {
+        self.behaviors.iter().any(|b| b == name)
+    }
+
+    /// The first image field, used for `image_field` / `image_scales`.
+    pub fn image_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(|f| f.kind == FieldKind::Image)
+    }
+}
