@@ -55,6 +55,11 @@ pub enum WriteOp {
     DeleteSubtree(ContentPath),
     /// Set the positions of children of one container.
     Reposition(Vec<(Uid, i64)>),
+    /// Give an object and its subtree a new path (rename in place).
+    Move {
+        from: ContentPath,
+        to: ContentPath,
+    },
 }
 
 /// A stored account (the user folder).

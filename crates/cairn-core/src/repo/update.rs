@@ -1,6 +1,6 @@
 //! Partial updates (PATCH) and deletion of objects.
 
-use cairn_model::ContentPath;
+use cairn_model::{ContentId, ContentPath};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
@@ -8,7 +8,7 @@ use super::fields;
 use super::order::{self, Ordering, SortSpec};
 use super::read::get_visible;
 use crate::content::Content;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, FieldError};
 use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
 use crate::security::Principal;
 use crate::site::Site;
@@ -40,6 +40,23 @@ pub fn update(site: &Site, path: &ContentPath, body: &Map<String, Value>, who: &
         next.layout = Some(l.to_string());
     }
     let mut batch = WriteBatch::default();
+    if let Some(new_id) = renamed_to(site, &current, body)? {
+        let to = current
+            .path
+            .parent()
+            .map(|p| p.child(&new_id))
+            .unwrap_or_else(ContentPath::root);
+        batch.ops.push(WriteOp::Move {
+            from: current.path.clone(),
+            to: to.clone(),
+        });
+        batch.events.push(ChangeEvent {
+            kind: "moved",
+            uid: current.uid.clone(),
+            path: current.path.clone(),
+        });
+        next.path = to;
+    }
     if let Some(spec) = body.get("ordering") {
         let ordering: Ordering = serde_json::from_value(spec.clone())
             .map_err(|e| CoreError::BadRequest(format!("Invalid ordering: {e}")))?;
@@ -70,6 +87,25 @@ pub fn update(site: &Site, path: &ContentPath, body: &Map<String, Value>, who: &
     });
     site.store.write(&site.id, batch)?;
     Ok(next)
+}
+
+/// The new id when `body` renames the object (Volto's rename sends `id` in a PATCH).
+fn renamed_to(site: &Site, current: &Content, body: &Map<String, Value>) -> CoreResult<Option<ContentId>> {
+    let Some(raw) = body.get("id").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    if raw == current.id() || current.is_root() {
+        return Ok(None);
+    }
+    let id = ContentId::parse(raw).map_err(|e| CoreError::Validation(vec![FieldError::new("id", e.to_string())]))?;
+    let parent = current.path.parent().unwrap_or_else(ContentPath::root);
+    if site.store.by_path(&site.id, &parent.child(&id))?.is_some() {
+        return Err(CoreError::Validation(vec![FieldError::new(
+            "id",
+            format!("The id \"{id}\" is already in use."),
+        )]));
+    }
+    Ok(Some(id))
 }
 
 /// Deletes the object at `path` with everything inside it.

@@ -178,6 +178,42 @@ fn reposition(tx: &Transaction<'_>, site: &str, moves: &[(cairn_model::Uid, i64)
     Ok(())
 }
 
+fn prefix(to: &str, cut: i64) -> [sea_query::Value; 2] {
+    [to.into(), cut.into()]
+}
+
+/// Rewrites the path prefix of an object and its subtree in one statement.
+fn move_subtree(tx: &Transaction<'_>, site: &str, from: &ContentPath, to: &ContentPath) -> CoreResult<()> {
+    let (f, t) = (from.as_str(), to.as_str());
+    let cut = (f.len() + 1) as i64;
+    let new_parent = to.parent().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let (sql, v) = Query::update()
+        .table(Obj::Table)
+        // `||` and substr() are the same in SQLite and PostgreSQL.
+        .value(
+            Obj::Path,
+            Expr::cust_with_values("? || substr(path, ?)", prefix(t, cut)),
+        )
+        .value(
+            Obj::ParentPath,
+            Expr::case(Expr::col(Obj::Path).eq(f), Expr::val(new_parent))
+                .finally(Expr::cust_with_values("? || substr(parent_path, ?)", prefix(t, cut))),
+        )
+        .and_where(Expr::col(Obj::Site).eq(site))
+        .and_where(
+            Expr::col(Obj::Path).eq(f).or(Expr::col(Obj::Path)
+                .gt(format!("{f}/"))
+                .and(Expr::col(Obj::Path).lt(format!("{f}0")))),
+        )
+        .build_rusqlite(SqliteQueryBuilder);
+    match exec(tx, &sql, &v) {
+        Err(CoreError::Storage(msg)) if msg.contains("UNIQUE") => {
+            Err(CoreError::Conflict(format!("An object already exists at {to}")))
+        }
+        other => other.map(|_| ()),
+    }
+}
+
 fn append_event(tx: &Transaction<'_>, site: &str, e: &ChangeEvent, at: &str) -> CoreResult<()> {
     let (sql, v) = Query::insert()
         .into_table(Outbox::Table)
@@ -204,6 +240,7 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
             WriteOp::Update { content, expected } => update(&tx, site, content, *expected)?,
             WriteOp::DeleteSubtree(p) => delete_subtree(&tx, site, p)?,
             WriteOp::Reposition(moves) => reposition(&tx, site, moves)?,
+            WriteOp::Move { from, to } => move_subtree(&tx, site, from, to)?,
         }
     }
     let at = format_ts(jiff::Timestamp::now());

@@ -411,3 +411,22 @@ fn related_items_resolve_to_summaries_and_hide_what_the_reader_may_not_see() {
     );
     assert_eq!(r.status, 400, "a relation to a missing object is a validation error");
 }
+
+#[test]
+fn patching_the_id_renames_the_object_and_its_subtree() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "old", "title": "Old"}));
+    app.create("/old", json!({"@type": "Document", "id": "child", "title": "Child"}));
+    app.create("", json!({"@type": "Document", "id": "taken", "title": "Taken"}));
+    assert_eq!(app.patch("/old", Auth::Admin, &json!({"id": "taken"})).status, 400);
+    assert_eq!(
+        app.patch("/old", Auth::Admin, &json!({"id": "new", "title": "New"}))
+            .status,
+        204
+    );
+    assert_eq!(app.get("/old", Auth::Admin).status, 404);
+    let child = app.get("/new/child", Auth::Admin).json();
+    assert_eq!(child["parent"]["@id"], format!("{}/new", app.site));
+    assert_eq!(child["parent"]["title"], "New");
+    assert_eq!(app.get("/new", Auth::Admin).json()["items_total"], 1);
+}
