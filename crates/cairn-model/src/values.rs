@@ -152,9 +152,13 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
             if !value.is_object() {
                 return Err("Object is of wrong type.".into());
             }
+            field.check_value_schema(value)?;
             value.clone()
         }
-        Json => value.clone(),
+        Json => {
+            field.check_value_schema(value)?;
+            value.clone()
+        }
         Image | File | Relation | RelationList => unreachable!("handled in validate"),
     };
     Ok(v)

@@ -94,6 +94,21 @@ pub struct FieldDef {
     /// `"first"` or `"last"`: moves the field within the assembled type.
     #[serde(default)]
     pub order: Option<String>,
+    /// A JSON Schema the value of a `json`/`dict` field must satisfy.
+    #[serde(default)]
+    pub value_schema: Option<toml::Value>,
+    #[serde(skip)]
+    validator: CompiledSchema,
+}
+
+/// The compiled form of `value_schema`, built on first use and shared by clones.
+#[derive(Clone, Default)]
+struct CompiledSchema(std::sync::OnceLock<Option<std::sync::Arc<::jsonschema::Validator>>>);
+
+impl std::fmt::Debug for CompiledSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompiledSchema")
+    }
 }
 
 fn default_fieldset() -> String {
@@ -104,6 +119,29 @@ impl FieldDef {
     /// The value stored when a new object does not set the field.
     pub fn default_value(&self) -> Option<Value> {
         self.default.as_ref().map(toml_to_json)
+    }
+
+    /// Checks a value against `value_schema`; the error names the first problem.
+    /// An invalid schema in a type file rejects every value, loudly.
+    pub fn check_value_schema(&self, value: &Value) -> Result<(), String> {
+        let Some(schema) = &self.value_schema else {
+            return Ok(());
+        };
+        let compiled = self.validator.0.get_or_init(|| {
+            ::jsonschema::validator_for(&toml_to_json(schema))
+                .ok()
+                .map(std::sync::Arc::new)
+        });
+        match compiled {
+            None => Err(format!("The schema of field '{}' is invalid", self.name)),
+            Some(v) => match v.iter_errors(value).next() {
+                None => Ok(()),
+                Some(e) => Err(format!(
+                    "Value does not match the expected structure: {e} at '{}'",
+                    e.instance_path()
+                )),
+            },
+        }
     }
 
     /// The value shown for a field that was never set.

@@ -66,3 +66,32 @@ fn two_sites_have_separate_content_and_urls() {
     let root = app.get(&intranet, Auth::Anonymous).json();
     assert_eq!(root["@id"], "https://intranet.example");
 }
+
+#[test]
+fn volto_blocks_are_stored_and_malformed_blocks_are_refused() {
+    let app = spawn_app_with(|s| s.sites[0].profile = "volto".into());
+    let blocks = json!({"b1": {"@type": "slate", "plaintext": "Hallo"}, "b2": {"@type": "title"}});
+    let layout = json!({"items": ["b2", "b1"]});
+    let doc = app.create(
+        "",
+        json!({"@type": "Document", "title": "Seite", "blocks": blocks, "blocks_layout": layout}),
+    );
+    assert_eq!(doc["blocks"]["b1"]["plaintext"], "Hallo");
+    assert_eq!(doc["blocks_layout"]["items"][0], "b2");
+    assert_eq!(doc["is_folderish"], true, "Volto pages are folderish");
+    let url = doc["@id"].as_str().unwrap().to_string();
+    for bad in [
+        json!({"blocks_layout": ["b1"]}),
+        json!({"blocks_layout": "oops"}),
+        json!({"blocks": [1, 2]}),
+        json!({"blocks": {"b1": {"plaintext": "no type"}}}),
+    ] {
+        let r = app.patch(&url, Auth::Admin, &bad);
+        assert_eq!(r.status, 400, "{bad} was accepted");
+    }
+    assert_eq!(
+        app.get(&url, Auth::Admin).json()["blocks_layout"],
+        layout,
+        "a refused PATCH changed data"
+    );
+}
