@@ -1,12 +1,22 @@
-//! Who is asking and what they may do.
+//! Who is asking and what they may do: Plone's roles and permissions.
 //!
-//! This is the foundation's model: global roles and the creator's ownership.
-//! Local roles, groups and per-state permission maps are declared in workflow
-//! files by the security issue; every check already goes through these
-//! functions so that work replaces their bodies, not their call sites.
+//! A permission on an object is granted to roles by the object's workflow
+//! state (for the permissions that workflow manages) or else by the site's
+//! rolemap. A principal holds its global roles everywhere and `Owner` on what
+//! it created. Objects without a workflow acquire View from their container.
+//! Every handler checks through these functions; none decides on its own.
+
+use std::borrow::Cow;
 
 use crate::content::Content;
 use crate::ports::ViewFilter;
+use crate::site::Site;
+
+pub const VIEW: &str = "View";
+pub const MODIFY: &str = "Modify portal content";
+pub const ADD: &str = "Add portal content";
+pub const DELETE: &str = "Delete objects";
+pub const REVIEW: &str = "Review portal content";
 
 /// The authenticated user (or anonymous) making a request.
 #[derive(Debug, Clone, Default)]
@@ -14,11 +24,9 @@ pub struct Principal {
     /// `None` for anonymous.
     pub id: Option<String>,
     pub fullname: String,
+    /// Global roles (from the user and their groups).
     pub roles: Vec<String>,
 }
-
-/// Roles that see and manage everything in a site.
-const ADMIN_ROLES: [&str; 2] = ["Manager", "Site Administrator"];
 
 impl Principal {
     pub fn anonymous() -> Self {
@@ -33,13 +41,15 @@ impl Principal {
         self.roles.iter().any(|r| r == role)
     }
 
+    /// Managers and Site Administrators administer the site.
     pub fn is_admin(&self) -> bool {
-        ADMIN_ROLES.iter().any(|r| self.has_role(r))
+        self.has_role("Manager") || self.has_role("Site Administrator")
     }
 
-    /// The principals matched against each object's `allowed` set.
+    /// The principals matched against each object's `allowed` set; Managers
+    /// hold every permission and are not filtered at all.
     pub fn view_filter(&self) -> ViewFilter {
-        if self.is_admin() {
+        if self.has_role("Manager") {
             return ViewFilter::unrestricted();
         }
         let mut p = vec!["Anonymous".to_string()];
@@ -51,62 +61,90 @@ impl Principal {
         ViewFilter { principals: Some(p) }
     }
 
-    fn owns(&self, c: &Content) -> bool {
-        self.id
-            .as_ref()
-            .is_some_and(|id| c.strings("creators").first() == Some(id))
-    }
-
-    /// May add content inside `container`.
-    pub fn can_add(&self, container: &Content) -> bool {
-        self.is_admin()
-            || self.has_role("Contributor")
-            || self.has_role("Editor")
-            || (self.owns(container) && self.has_role("Member"))
-    }
-
-    /// May edit `c`.
-    pub fn can_modify(&self, c: &Content) -> bool {
-        self.is_admin() || self.has_role("Editor") || self.owns(c)
-    }
-
-    /// May delete `c`.
-    pub fn can_delete(&self, c: &Content) -> bool {
-        self.can_modify(c)
-    }
-
-    /// May read the authoring metadata (`@types`, edit actions).
+    /// May see authoring information (`@types`) at all.
     pub fn can_author(&self) -> bool {
-        self.is_admin() || self.has_role("Contributor") || self.has_role("Editor")
+        !self.is_anonymous()
     }
 }
 
-/// Roles that may view an object in each state of the shipped workflows
-/// (simple_publication_workflow's permission map). `None` state = no workflow,
-/// which follows the container.
-pub fn view_roles(state: Option<&str>, creator: Option<&str>, parent_allowed: &[String]) -> Vec<String> {
-    let mut roles: Vec<String> = match state {
-        None => return parent_allowed.to_vec(),
-        Some("published") | Some("external") => vec!["Anonymous".into()],
-        Some("internally_published") | Some("internal") => vec!["Authenticated".into()],
-        Some("pending") => ["Contributor", "Editor", "Reader", "Reviewer"]
-            .map(String::from)
-            .to_vec(),
-        Some(_) => ["Contributor", "Editor", "Reader"].map(String::from).to_vec(),
-    };
-    roles.extend(ADMIN_ROLES.map(String::from));
-    if let Some(c) = creator {
-        roles.push(format!("user:{c}"));
+/// The roles `who` holds on `c`: implicit, global and local (Owner).
+pub fn roles_on(who: &Principal, c: &Content) -> Vec<String> {
+    let mut roles = vec!["Anonymous".to_string()];
+    if let Some(id) = &who.id {
+        roles.push("Authenticated".into());
+        roles.extend(who.roles.iter().cloned());
+        if c.strings("creators").first() == Some(id) {
+            roles.push("Owner".into());
+        }
     }
     roles
 }
 
-/// The initial state of a workflow (`""` means no workflow).
-pub fn initial_state(workflow: &str) -> Option<String> {
-    match workflow {
-        "" => None,
-        "one_state_workflow" => Some("published".into()),
-        "intranet_workflow" | "intranet_folder_workflow" => Some("internal".into()),
-        _ => Some("private".into()),
+/// The roles granted `permission` on `c`.
+pub fn permission_roles<'a>(site: &'a Site, c: &'a Content, permission: &str) -> Cow<'a, [String]> {
+    let workflow = site.workflow_for(&c.portal_type);
+    if let (Some(wf), Some(state)) = (workflow, c.review_state.as_deref()) {
+        if let Some(roles) = wf.roles_for(state, permission) {
+            return Cow::Borrowed(roles);
+        }
     }
+    let acquired_view = matches!(permission, "View" | "Access contents information");
+    if acquired_view && workflow.is_none() {
+        // Stored when the object was written: the container's View roles.
+        return Cow::Owned(c.allowed.iter().filter(|a| !a.starts_with("user:")).cloned().collect());
+    }
+    Cow::Borrowed(site.workflows.site_roles(permission))
+}
+
+/// Whether `who` holds `permission` on `c`.
+pub fn has_permission(site: &Site, who: &Principal, c: &Content, permission: &str) -> bool {
+    if who.has_role("Manager") {
+        return true;
+    }
+    let granted = permission_roles(site, c, permission);
+    roles_on(who, c).iter().any(|r| granted.contains(r))
+}
+
+/// May add an object of `type_id` inside `container`.
+pub fn can_add(site: &Site, who: &Principal, container: &Content, type_id: &str) -> bool {
+    let type_permission = site.registry.get(type_id).map(|t| t.def.add_permission.as_str()).unwrap_or("");
+    has_permission(site, who, container, ADD)
+        && (type_permission.is_empty() || has_permission(site, who, container, type_permission))
+}
+
+/// May add anything at all inside `container` (the toolbar's add menu).
+pub fn can_add_any(site: &Site, who: &Principal, container: &Content) -> bool {
+    has_permission(site, who, container, ADD)
+}
+
+/// May edit `c`.
+pub fn can_modify(site: &Site, who: &Principal, c: &Content) -> bool {
+    !who.is_anonymous() && has_permission(site, who, c, MODIFY)
+}
+
+/// May delete `c` (Zope checks "Delete objects" on the object being removed).
+pub fn can_delete(site: &Site, who: &Principal, c: &Content) -> bool {
+    !who.is_anonymous() && has_permission(site, who, c, DELETE)
+}
+
+/// The `allowed` set stored with `c` (Plone's allowedRolesAndUsers): the roles
+/// with View, plus `user:<id>` for each user holding such a role locally.
+pub fn allowed_to_view(site: &Site, c: &Content, container_allowed: &[String]) -> Vec<String> {
+    let workflow = site.workflow_for(&c.portal_type);
+    let mut roles: Vec<String> = match (workflow, c.review_state.as_deref()) {
+        (Some(wf), Some(state)) => match wf.roles_for(state, VIEW) {
+            Some(r) => r.to_vec(),
+            None => site.workflows.site_roles(VIEW).to_vec(),
+        },
+        _ => container_allowed.iter().filter(|a| !a.starts_with("user:")).cloned().collect(),
+    };
+    if !roles.iter().any(|r| r == "Manager") {
+        roles.push("Manager".into());
+    }
+    if roles.iter().any(|r| r == "Owner") {
+        if let Some(creator) = c.strings("creators").first() {
+            roles.push(format!("user:{creator}"));
+        }
+    }
+    roles
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use cairn_model::TypeRegistry;
+use cairn_model::{TypeRegistry, WorkflowDef, Workflows};
 
 use crate::ports::{BlobStore, ContentStore};
 
@@ -79,6 +79,7 @@ pub struct Site {
     /// Base of every `@id`: the configured public URL of the site root.
     pub public_url: String,
     pub registry: Arc<TypeRegistry>,
+    pub workflows: Arc<Workflows>,
     pub settings: SiteSettings,
     pub store: Arc<dyn ContentStore>,
     pub blobs: Arc<dyn BlobStore>,
@@ -88,6 +89,12 @@ pub struct Site {
 }
 
 impl Site {
+    /// The workflow bound to a type (`None`: the type follows its container).
+    pub fn workflow_for(&self, type_id: &str) -> Option<&WorkflowDef> {
+        let default = self.registry.get(type_id).map(|t| t.def.workflow.as_str()).unwrap_or("");
+        self.workflows.for_type(type_id, default)
+    }
+
     /// Absolute URL of a physical path below the site.
     pub fn url(&self, path: &cairn_model::ContentPath) -> String {
         format!("{}{}", self.public_url, path.as_str())

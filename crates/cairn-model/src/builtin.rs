@@ -6,6 +6,7 @@ use std::path::Path;
 use include_dir::{Dir, include_dir};
 
 use crate::schema::SchemaSources;
+use crate::workflow::WorkflowSources;
 
 static SCHEMA: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/schema");
 
@@ -35,6 +36,30 @@ pub fn sources() -> SchemaSources {
         types: collect(SCHEMA.get_dir("types")),
         profiles: collect(SCHEMA.get_dir("profiles")),
     }
+}
+
+/// The shipped workflows, rolemap and bindings.
+pub fn workflow_sources() -> WorkflowSources {
+    WorkflowSources { files: collect(Some(&SCHEMA_WORKFLOWS)) }
+}
+
+static SCHEMA_WORKFLOWS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/workflows");
+
+/// Adds a site's own `workflows/*.toml` from `dir` after the shipped ones.
+pub fn add_local_workflows(src: &mut WorkflowSources, dir: &Path) -> std::io::Result<()> {
+    let path = dir.join("workflows");
+    if !path.is_dir() {
+        return Ok(());
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&path)?.collect::<Result<_, _>>()?;
+    files.sort_by_key(|e| e.file_name());
+    for e in files {
+        if e.path().extension().is_some_and(|x| x == "toml") {
+            let name = format!("{}/{}", path.display(), e.file_name().to_string_lossy());
+            src.files.push((name, std::fs::read_to_string(e.path())?));
+        }
+    }
+    Ok(())
 }
 
 /// Adds a site's own `types/`, `behaviors/` and `profiles/` files from `dir`

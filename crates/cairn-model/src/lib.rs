@@ -6,8 +6,10 @@ pub mod mime;
 pub mod schema;
 pub mod time;
 pub mod values;
+pub mod workflow;
 
 pub use ids::{ContentId, ContentPath, IdError, Uid};
+pub use workflow::{WorkflowDef, Workflows};
 pub use schema::{FieldDef, FieldKind, ResolvedType, SchemaSources, TypeDef, TypeRegistry};
 
 /// The standard schema files shipped with cairn (types, behaviors, profiles).

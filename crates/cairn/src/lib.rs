@@ -13,7 +13,7 @@ use cairn_core::bootstrap::{self, Created};
 use cairn_core::cache::CachedStore;
 use cairn_core::ports::{BlobStore, ContentStore};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
-use cairn_model::{TypeRegistry, builtin};
+use cairn_model::{TypeRegistry, Workflows, builtin};
 use cairn_store::{FsBlobStore, SqliteStore};
 
 pub use settings::Settings;
@@ -37,6 +37,12 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
     if let Some(dir) = &settings.config_dir {
         builtin::add_local(&mut sources, dir).with_context(|| format!("while reading types from {}", dir.display()))?;
     }
+    let mut wf_sources = builtin::workflow_sources();
+    if let Some(dir) = &settings.config_dir {
+        builtin::add_local_workflows(&mut wf_sources, dir)
+            .with_context(|| format!("while reading workflows from {}", dir.display()))?;
+    }
+    let workflows = Arc::new(Workflows::build(&wf_sources).context("while loading workflows")?);
     let mut report = Report::default();
     let mut sites = Vec::new();
     for s in &settings.sites {
@@ -52,6 +58,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
                 .clone()
                 .unwrap_or_else(|| format!("http://{public_host}/{}", s.id)),
             registry: Arc::new(registry),
+            workflows: workflows.clone(),
             settings: CoreSiteSettings {
                 title: s.title.clone(),
                 default_language: s.default_language.clone(),

@@ -93,7 +93,7 @@ fn action(id: &str, title: &str, icon: &str, url: String) -> Value {
 pub fn actions(ctx: &Ctx, c: &Content) -> Value {
     let url = ctx.url(&c.path);
     let base = &ctx.base;
-    let can_edit = ctx.who.can_modify(c) && !ctx.who.is_anonymous();
+    let can_edit = cairn_core::security::can_modify(&ctx.site, &ctx.who, c);
     let mut object = vec![action("view", "View", "toolbar-action/view", url.clone())];
     let mut buttons = Vec::new();
     if can_edit {
@@ -191,7 +191,7 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
 /// `@types`: every type with whether it may be added here by this user.
 pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
     let container_ty = ctx.site.registry.get(&c.portal_type);
-    let may_add = c.is_folderish && ctx.who.can_add(c);
+    let may_add = c.is_folderish && cairn_core::security::can_add_any(&ctx.site, &ctx.who, c);
     ctx.site
         .registry
         .all()
@@ -201,7 +201,7 @@ pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
                 Some(ct) if ct.def.filter_content_types => ct.def.allowed_types.contains(&t.def.id),
                 _ => t.def.global_allow,
             };
-            let addable = may_add && allowed;
+            let addable = may_add && allowed && cairn_core::security::can_add(&ctx.site, &ctx.who, c, &t.def.id);
             json!({
                 "@id": format!("{}/@types/{}", ctx.base, t.def.id),
                 "addable": addable,
@@ -217,23 +217,29 @@ pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
 pub fn workflow(ctx: &Ctx, c: &Content) -> Value {
     use cairn_core::repo::workflow::{available, state_title};
     let url = format!("{}/@workflow", ctx.url(&c.path));
-    let Some(state) = &c.review_state else {
+    let (Some(state), Some(wf)) = (&c.review_state, ctx.site.workflow_for(&c.portal_type)) else {
         return json!({"@id": url, "history": [], "transitions": []});
     };
-    let transitions: Vec<Value> = available(c, &ctx.who)
+    let transitions: Vec<Value> = available(&ctx.site, c, &ctx.who)
         .into_iter()
         .map(|(id, title)| json!({"@id": format!("{url}/{id}"), "title": title}))
         .collect();
+    // The creation entry, then every transition recorded on the object.
     let mut history = vec![json!({
         "action": null,
         "actor": c.strings("creators").first(),
         "comments": "",
-        "review_state": cairn_core::security::initial_state("simple_publication_workflow"),
+        "review_state": wf.initial_state,
         "time": cairn_model::time::format_ts(c.created),
-        "title": "Private",
+        "title": state_title(&ctx.site, c, &wf.initial_state),
     })];
     if let Some(Value::Array(h)) = c.fields.get("_workflow_history") {
         history.extend(h.iter().cloned());
     }
-    json!({"@id": url, "history": history, "state": {"id": state, "title": state_title(state)}, "transitions": transitions})
+    json!({
+        "@id": url,
+        "history": history,
+        "state": {"id": state, "title": state_title(&ctx.site, c, state)},
+        "transitions": transitions,
+    })
 }

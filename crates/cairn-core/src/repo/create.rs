@@ -9,7 +9,7 @@ use super::read::{get_visible, unique_id};
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
 use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
-use crate::security::{Principal, initial_state, view_roles};
+use crate::security::{Principal, allowed_to_view, can_add};
 use crate::site::Site;
 
 /// Creates an object of `body["@type"]` in the container at `parent_path`.
@@ -34,7 +34,7 @@ pub fn create(
             "You are not allowed to add content here".into(),
         ));
     }
-    if !who.can_add(&parent) {
+    if !can_add(site, who, &parent, type_name) {
         return Err(CoreError::Forbidden(format!("Cannot create {type_name}")));
     }
     let parent_ty = site.registry.get(&parent.portal_type);
@@ -76,11 +76,10 @@ pub fn create(
         Some(l) => Some(l.to_string()),
         None => Some(ty.def.default_view.clone()),
     };
-    let state = initial_state(&ty.def.workflow);
+    let state = site.workflow_for(type_name).map(|wf| wf.initial_state.clone());
     let path = parent_path.child(&id);
     let position = site.store.next_position(&site.id, parent_path)?;
-    let allowed = view_roles(state.as_deref(), Some(&creator), &parent.allowed);
-    let content = Content {
+    let mut content = Content {
         uid: uid.clone(),
         path: path.clone(),
         parent: Some(parent.uid.clone()),
@@ -93,8 +92,9 @@ pub fn create(
         version: 1,
         layout,
         fields: values,
-        allowed,
+        allowed: Vec::new(),
     };
+    content.allowed = allowed_to_view(site, &content, &parent.allowed);
     let batch = WriteBatch {
         ops: vec![WriteOp::Insert(Box::new(content.clone()))],
         events: vec![ChangeEvent {

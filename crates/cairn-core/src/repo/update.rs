@@ -10,7 +10,7 @@ use super::read::get_visible;
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult, FieldError};
 use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
-use crate::security::Principal;
+use crate::security::{Principal, can_delete, can_modify};
 use crate::site::Site;
 
 /// Applies `body` to the object at `path`: field values, `layout`, and the
@@ -22,7 +22,7 @@ pub fn update(site: &Site, path: &ContentPath, body: &Map<String, Value>, who: &
             "You are not allowed to modify this resource".into(),
         ));
     }
-    if !who.can_modify(&current) {
+    if !can_modify(site, who, &current) {
         return Err(CoreError::Forbidden(
             "You are not allowed to modify this resource".into(),
         ));
@@ -119,7 +119,7 @@ pub fn delete(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<()
             "You are not allowed to delete this resource".into(),
         ));
     }
-    if !who.can_delete(&current) {
+    if !can_delete(site, who, &current) {
         return Err(CoreError::Forbidden(
             "You are not allowed to delete this resource".into(),
         ));
