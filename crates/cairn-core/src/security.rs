@@ -107,7 +107,11 @@ pub fn has_permission(site: &Site, who: &Principal, c: &Content, permission: &st
 
 /// May add an object of `type_id` inside `container`.
 pub fn can_add(site: &Site, who: &Principal, container: &Content, type_id: &str) -> bool {
-    let type_permission = site.registry.get(type_id).map(|t| t.def.add_permission.as_str()).unwrap_or("");
+    let type_permission = site
+        .registry
+        .get(type_id)
+        .map(|t| t.def.add_permission.as_str())
+        .unwrap_or("");
     has_permission(site, who, container, ADD)
         && (type_permission.is_empty() || has_permission(site, who, container, type_permission))
 }
@@ -136,7 +140,11 @@ pub fn allowed_to_view(site: &Site, c: &Content, container_allowed: &[String]) -
             Some(r) => r.to_vec(),
             None => site.workflows.site_roles(VIEW).to_vec(),
         },
-        _ => container_allowed.iter().filter(|a| !a.starts_with("user:")).cloned().collect(),
+        _ => container_allowed
+            .iter()
+            .filter(|a| !a.starts_with("user:"))
+            .cloned()
+            .collect(),
     };
     if !roles.iter().any(|r| r == "Manager") {
         roles.push("Manager".into());

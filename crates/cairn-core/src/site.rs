@@ -91,7 +91,11 @@ pub struct Site {
 impl Site {
     /// The workflow bound to a type (`None`: the type follows its container).
     pub fn workflow_for(&self, type_id: &str) -> Option<&WorkflowDef> {
-        let default = self.registry.get(type_id).map(|t| t.def.workflow.as_str()).unwrap_or("");
+        let default = self
+            .registry
+            .get(type_id)
+            .map(|t| t.def.workflow.as_str())
+            .unwrap_or("");
         self.workflows.for_type(type_id, default)
     }
 

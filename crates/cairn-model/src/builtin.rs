@@ -40,7 +40,9 @@ pub fn sources() -> SchemaSources {
 
 /// The shipped workflows, rolemap and bindings.
 pub fn workflow_sources() -> WorkflowSources {
-    WorkflowSources { files: collect(Some(&SCHEMA_WORKFLOWS)) }
+    WorkflowSources {
+        files: collect(Some(&SCHEMA_WORKFLOWS)),
+    }
 }
 
 static SCHEMA_WORKFLOWS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/workflows");

@@ -9,8 +9,8 @@ pub mod values;
 pub mod workflow;
 
 pub use ids::{ContentId, ContentPath, IdError, Uid};
-pub use workflow::{WorkflowDef, Workflows};
 pub use schema::{FieldDef, FieldKind, ResolvedType, SchemaSources, TypeDef, TypeRegistry};
+pub use workflow::{WorkflowDef, Workflows};
 
 /// The standard schema files shipped with cairn (types, behaviors, profiles).
 pub mod builtin;

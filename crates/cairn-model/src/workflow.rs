@@ -59,7 +59,9 @@ impl WorkflowDef {
         if !self.managed_permissions.iter().any(|p| p == permission) {
             return None;
         }
-        self.state(state).and_then(|s| s.permissions.get(permission)).map(Vec::as_slice)
+        self.state(state)
+            .and_then(|s| s.permissions.get(permission))
+            .map(Vec::as_slice)
     }
 }
 
@@ -99,7 +101,10 @@ pub struct Workflows {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, WorkflowError> {
-    toml::from_str(text).map_err(|source| WorkflowError::Parse { file: file.to_string(), source })
+    toml::from_str(text).map_err(|source| WorkflowError::Parse {
+        file: file.to_string(),
+        source,
+    })
 }
 
 impl Workflows {
@@ -139,7 +144,12 @@ impl Workflows {
 }
 
 fn check(def: &WorkflowDef) -> Result<(), WorkflowError> {
-    let bad = |problem: String| Err(WorkflowError::Invalid { workflow: def.id.clone(), problem });
+    let bad = |problem: String| {
+        Err(WorkflowError::Invalid {
+            workflow: def.id.clone(),
+            problem,
+        })
+    };
     if def.state(&def.initial_state).is_none() {
         return bad(format!("initial state '{}' is not defined", def.initial_state));
     }

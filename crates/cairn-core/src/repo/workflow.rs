@@ -27,7 +27,10 @@ fn may_fire(site: &Site, who: &Principal, c: &Content, t: &cairn_model::workflow
     if who.is_anonymous() {
         return false;
     }
-    let by_permission = t.guard_permission.as_deref().is_none_or(|p| has_permission(site, who, c, p));
+    let by_permission = t
+        .guard_permission
+        .as_deref()
+        .is_none_or(|p| has_permission(site, who, c, p));
     let by_role = t.guard_roles.is_empty() || roles_on(who, c).iter().any(|r| t.guard_roles.contains(r));
     by_permission && by_role
 }
@@ -63,7 +66,9 @@ pub fn transition(
         (t.from.iter().any(|f| f == state) && may_fire(site, who, obj, t)).then(|| t.to.clone())
     };
     let Some(to) = fire(&c) else {
-        return Err(CoreError::BadRequest(format!("Invalid transition '{transition}' for this object")));
+        return Err(CoreError::BadRequest(format!(
+            "Invalid transition '{transition}' for this object"
+        )));
     };
     let now = Timestamp::now();
     let entry = json!({
@@ -75,7 +80,10 @@ pub fn transition(
         "title": state_title(site, &c, &to),
     });
     let mut subtree = vec![c.clone()];
-    subtree.extend(site.store.tree(&site.id, &c.path, 1000, &[], &ViewFilter::unrestricted())?);
+    subtree.extend(
+        site.store
+            .tree(&site.id, &c.path, 1000, &[], &ViewFilter::unrestricted())?,
+    );
     let parent_allowed = match c.path.parent() {
         Some(p) => site.store.by_path(&site.id, &p)?.map(|p| p.allowed).unwrap_or_default(),
         None => Vec::new(),
@@ -95,8 +103,15 @@ pub fn transition(
         allowed_by_path.insert(next.path.clone(), next.allowed.clone());
         if target.is_some() || next.allowed != obj.allowed {
             next.version = obj.version + 1;
-            batch.events.push(ChangeEvent { kind: "state_changed", uid: next.uid.clone(), path: next.path.clone() });
-            batch.ops.push(WriteOp::Update { content: Box::new(next), expected: obj.version });
+            batch.events.push(ChangeEvent {
+                kind: "state_changed",
+                uid: next.uid.clone(),
+                path: next.path.clone(),
+            });
+            batch.ops.push(WriteOp::Update {
+                content: Box::new(next),
+                expected: obj.version,
+            });
         }
     }
     site.store.write(&site.id, batch)?;
@@ -107,8 +122,13 @@ pub fn transition(
 fn apply_state(site: &Site, c: &mut Content, to: &str, entry: &Value, now: Timestamp) {
     let transition = entry["action"].as_str().unwrap_or("");
     let wf = site.workflow_for(&c.portal_type);
-    let public = wf.and_then(|w| w.roles_for(to, "View")).is_some_and(|r| r.iter().any(|x| x == "Anonymous"));
-    let set_effective = wf.and_then(|w| w.transition(transition)).and_then(|t| t.set_effective).unwrap_or(public);
+    let public = wf
+        .and_then(|w| w.roles_for(to, "View"))
+        .is_some_and(|r| r.iter().any(|x| x == "Anonymous"));
+    let set_effective = wf
+        .and_then(|w| w.transition(transition))
+        .and_then(|t| t.set_effective)
+        .unwrap_or(public);
     c.review_state = Some(to.to_string());
     if set_effective && !c.fields.get("effective").is_some_and(Value::is_string) {
         c.fields.insert("effective".into(), json!(format_ts(now)));

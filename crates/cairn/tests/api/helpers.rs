@@ -15,6 +15,7 @@ pub struct TestApp {
     /// URL of the site: `<root>/plone`.
     pub site: String,
     agent: ureq::Agent,
+    state: std::sync::Arc<cairn_api::AppState>,
     _rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
@@ -74,7 +75,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     }];
     adjust(&mut settings);
     let (state, _) = cairn::build(&settings, &addr).expect("server builds");
-    rt.spawn(cairn_api::serve(listener, state, std::future::pending()));
+    rt.spawn(cairn_api::serve(listener, state.clone(), std::future::pending()));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
@@ -85,6 +86,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         site: format!("{root}/plone"),
         root,
         agent,
+        state,
         _rt: rt,
         _dir: dir,
     }
@@ -100,6 +102,19 @@ pub enum Auth<'a> {
 }
 
 impl TestApp {
+    /// Adds a user with global roles to the site (until `@users` exists).
+    pub fn add_user(&self, id: &str, password: &str, roles: &[&str]) {
+        let site = &self.state.sites["plone"];
+        let user = cairn_core::ports::UserRecord {
+            id: id.into(),
+            password_hash: cairn_core::auth::hash_password(password).unwrap(),
+            fullname: id.into(),
+            email: String::new(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        };
+        site.store.put_user(&site.id, &user).unwrap();
+    }
+
     /// Sends `method url` with an optional JSON body and extra headers.
     pub fn send(&self, method: &str, url: &str, auth: Auth<'_>, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Resp {
         let url = if url.starts_with("http") {

@@ -4,4 +4,5 @@ mod conformance;
 mod content;
 mod files;
 mod helpers;
+mod security;
 mod sites;
