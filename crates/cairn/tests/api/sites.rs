@@ -95,3 +95,38 @@ fn volto_blocks_are_stored_and_malformed_blocks_are_refused() {
         "a refused PATCH changed data"
     );
 }
+
+#[test]
+fn a_site_binds_pages_to_its_own_workflow_from_files() {
+    let cfg = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cfg.path().join("workflows")).unwrap();
+    std::fs::write(
+        cfg.path().join("workflows/bindings.toml"),
+        "[types]\n\"Document\" = \"website_workflow\"\n",
+    )
+    .unwrap();
+    let dir = cfg.path().to_path_buf();
+    let app = spawn_app_with(|s| s.config_dir = Some(dir));
+    let doc = app.create("", json!({"@type": "Document", "id": "seite", "title": "Seite"}));
+    assert_eq!(doc["review_state"], "website_workflow--STATUS--entwurf");
+    assert_eq!(app.get("/seite", Auth::Anonymous).status, 401);
+    let wf = app.get("/seite/@workflow", Auth::Admin).json();
+    assert_eq!(wf["state"]["title"], "Entwurf");
+    let publish = "website_workflow--TRANSITION--veroffentlichen--entwurf_veroffentlicht";
+    assert!(
+        wf["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["@id"].as_str().unwrap().ends_with(publish))
+    );
+    assert_eq!(
+        app.post(&format!("/seite/@workflow/{publish}"), Auth::Admin, &json!({}))
+            .status,
+        200
+    );
+    assert_eq!(app.get("/seite", Auth::Anonymous).status, 200);
+    // Folders keep Plone's default workflow.
+    let folder = app.create("", json!({"@type": "Folder", "title": "Ordner"}));
+    assert_eq!(folder["review_state"], "private");
+}
