@@ -20,7 +20,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(site: Arc<Site>, base: String, who: Principal, params: Params) -> Self {
-        let filter = who.view_filter();
+        let filter = cairn_core::security::view_filter(&site, &who);
         Self {
             site,
             base,

@@ -17,7 +17,8 @@ use crate::content::Content;
 use crate::error::CoreResult;
 use crate::ports::{ContentStore, UserRecord, ViewFilter, WriteBatch};
 
-type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>);
+/// Site, root, depth, types, principals, whether the publication window applies.
+type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>, bool);
 
 /// The caching decorator.
 pub struct CachedStore<S> {
@@ -151,12 +152,14 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         if let Some(p) = principals.as_mut() {
             p.sort();
         }
+        let windowed = filter.active_at.is_some();
         let key = (
             site.to_string(),
             root.as_str().to_string(),
             depth,
             types.to_vec(),
             principals,
+            windowed,
         );
         let tree = self.load(&self.trees, key, || {
             self.inner.nav_tree(site, root, depth, types, filter)

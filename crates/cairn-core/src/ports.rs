@@ -12,19 +12,33 @@ use crate::error::CoreResult;
 #[derive(Debug, Clone)]
 pub struct ViewFilter {
     pub principals: Option<Vec<String>>,
+    /// When set (ISO time), only objects inside their effective/expires window
+    /// at that moment are visible: readers without "Access inactive portal content".
+    pub active_at: Option<String>,
 }
 
 impl ViewFilter {
     pub fn unrestricted() -> Self {
-        Self { principals: None }
+        Self {
+            principals: None,
+            active_at: None,
+        }
     }
 
     pub fn allows(&self, c: &Content) -> bool {
-        match &self.principals {
+        let permitted = match &self.principals {
             None => true,
             Some(p) => c.allowed.iter().any(|a| p.contains(a)),
-        }
+        };
+        permitted && self.active_at.as_deref().is_none_or(|now| is_active(c, now))
     }
+}
+
+/// Whether `c` is inside its publication window at `now` (ISO strings compare
+/// in time order because every stored date has the same UTC form).
+pub fn is_active(c: &Content, now: &str) -> bool {
+    let date = |name: &str| c.fields.get(name).and_then(Value::as_str);
+    date("effective").is_none_or(|e| e <= now) && date("expires").is_none_or(|x| x > now)
 }
 
 /// One change, recorded in the outbox in the same transaction as the write.

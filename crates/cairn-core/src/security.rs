@@ -17,6 +17,7 @@ pub const MODIFY: &str = "Modify portal content";
 pub const ADD: &str = "Add portal content";
 pub const DELETE: &str = "Delete objects";
 pub const REVIEW: &str = "Review portal content";
+pub const INACTIVE: &str = "Access inactive portal content";
 
 /// The authenticated user (or anonymous) making a request.
 #[derive(Debug, Clone, Default)]
@@ -46,24 +47,30 @@ impl Principal {
         self.has_role("Manager") || self.has_role("Site Administrator")
     }
 
-    /// The principals matched against each object's `allowed` set; Managers
-    /// hold every permission and are not filtered at all.
-    pub fn view_filter(&self) -> ViewFilter {
-        if self.has_role("Manager") {
-            return ViewFilter::unrestricted();
-        }
-        let mut p = vec!["Anonymous".to_string()];
-        if let Some(id) = &self.id {
-            p.push("Authenticated".into());
-            p.push(format!("user:{id}"));
-            p.extend(self.roles.iter().cloned());
-        }
-        ViewFilter { principals: Some(p) }
-    }
-
     /// May see authoring information (`@types`) at all.
     pub fn can_author(&self) -> bool {
         !self.is_anonymous()
+    }
+}
+
+/// What `who` may see in listings and by URL: the principals matched against
+/// each object's `allowed` set, and the publication window unless the user
+/// may access inactive content. Managers are not filtered at all.
+pub fn view_filter(site: &Site, who: &Principal) -> ViewFilter {
+    if who.has_role("Manager") {
+        return ViewFilter::unrestricted();
+    }
+    let mut p = vec!["Anonymous".to_string()];
+    if let Some(id) = &who.id {
+        p.push("Authenticated".into());
+        p.push(format!("user:{id}"));
+        p.extend(who.roles.iter().cloned());
+    }
+    let inactive_ok = site.workflows.site_roles(INACTIVE).iter().any(|r| who.has_role(r));
+    let active_at = (!inactive_ok).then(|| cairn_model::time::format_ts(jiff::Timestamp::now()));
+    ViewFilter {
+        principals: Some(p),
+        active_at,
     }
 }
 

@@ -118,9 +118,11 @@ fn listings_filter_on_view_permissions_and_count_only_visible_items() {
         .unwrap();
     let anon = ViewFilter {
         principals: Some(vec!["Anonymous".into()]),
+        active_at: None,
     };
     let jane = ViewFilter {
         principals: Some(vec!["Anonymous".into(), "user:jane".into()]),
+        active_at: None,
     };
     let root = ContentPath::root();
     assert_eq!(s.children("x", &root, &anon, 0, 10).unwrap().1, 1);

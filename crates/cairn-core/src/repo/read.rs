@@ -16,7 +16,7 @@ pub fn get(site: &Site, path: &ContentPath) -> CoreResult<Content> {
 /// (Plone raises Unauthorized for anonymous and authenticated users alike).
 pub fn get_visible(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<Content> {
     let c = get(site, path)?;
-    if who.view_filter().allows(&c) {
+    if crate::security::view_filter(site, who).allows(&c) {
         Ok(c)
     } else {
         Err(CoreError::Unauthorized(

@@ -45,6 +45,18 @@ pub fn visible(q: &mut SelectStatement, site: &str, filter: &ViewFilter) {
             .to_owned();
         q.and_where(Expr::exists(sub));
     }
+    if let Some(now) = &filter.active_at {
+        q.and_where(
+            Expr::col(Obj::Effective)
+                .is_null()
+                .or(Expr::col(Obj::Effective).lte(now.as_str())),
+        );
+        q.and_where(
+            Expr::col(Obj::Expires)
+                .is_null()
+                .or(Expr::col(Obj::Expires).gt(now.as_str())),
+        );
+    }
 }
 
 /// Objects strictly below `root`: a path range, so the unique path index serves it.

@@ -203,3 +203,35 @@ fn an_owner_cannot_publish_but_a_reviewer_publishes_what_was_submitted() {
         "publishing sets the effective date"
     );
 }
+
+#[test]
+fn anonymous_users_see_published_content_only_inside_its_publication_window() {
+    let app = spawn_app();
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "future", "title": "Future", "effective": "2999-01-01T00:00:00+00:00"}),
+    );
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "expired", "title": "Expired", "expires": "2001-01-01T00:00:00+00:00"}),
+    );
+    app.create("", json!({"@type": "Document", "id": "current", "title": "Current"}));
+    for id in ["future", "expired", "current"] {
+        app.publish(&format!("{}/{id}", app.site));
+    }
+    assert_eq!(app.get("/future", Auth::Anonymous).status, 401);
+    assert_eq!(app.get("/expired", Auth::Anonymous).status, 401);
+    assert_eq!(app.get("/current", Auth::Anonymous).status, 200);
+    let listing = app.get("", Auth::Anonymous).json();
+    assert_eq!(
+        listing["items_total"], 1,
+        "items outside their window leaked into a listing"
+    );
+    let nav = app.get("/@navigation", Auth::Anonymous).json();
+    assert_eq!(
+        nav["items"].as_array().unwrap().len(),
+        2,
+        "Home and the current page only"
+    );
+    assert_eq!(app.get("", Auth::Admin).json()["items_total"], 3);
+}
