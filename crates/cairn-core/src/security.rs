@@ -90,10 +90,10 @@ pub fn roles_on(who: &Principal, c: &Content) -> Vec<String> {
 /// The roles granted `permission` on `c`.
 pub fn permission_roles<'a>(site: &'a Site, c: &'a Content, permission: &str) -> Cow<'a, [String]> {
     let workflow = site.workflow_for(&c.portal_type);
-    if let (Some(wf), Some(state)) = (workflow, c.review_state.as_deref()) {
-        if let Some(roles) = wf.roles_for(state, permission) {
-            return Cow::Borrowed(roles);
-        }
+    if let (Some(wf), Some(state)) = (workflow, c.review_state.as_deref())
+        && let Some(roles) = wf.roles_for(state, permission)
+    {
+        return Cow::Borrowed(roles);
     }
     let acquired_view = matches!(permission, "View" | "Access contents information");
     if acquired_view && workflow.is_none() {
@@ -156,10 +156,10 @@ pub fn allowed_to_view(site: &Site, c: &Content, container_allowed: &[String]) -
     if !roles.iter().any(|r| r == "Manager") {
         roles.push("Manager".into());
     }
-    if roles.iter().any(|r| r == "Owner") {
-        if let Some(creator) = c.strings("creators").first() {
-            roles.push(format!("user:{creator}"));
-        }
+    if roles.iter().any(|r| r == "Owner")
+        && let Some(creator) = c.strings("creators").first()
+    {
+        roles.push(format!("user:{creator}"));
     }
     roles
 }
