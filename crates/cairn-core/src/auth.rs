@@ -25,17 +25,23 @@ pub(crate) fn verify(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-fn principal(u: UserRecord) -> Principal {
-    Principal {
-        id: Some(u.id),
-        fullname: u.fullname,
-        roles: u.roles,
+/// The principal a stored user acts as: their roles plus their groups' roles.
+pub fn principal(site: &Site, u: UserRecord) -> CoreResult<Principal> {
+    let groups = site.principals.groups_of(&site.id, &u.id)?;
+    let mut roles = u.roles;
+    for g in &groups {
+        if let Some(group) = site.principals.group(&site.id, g)? {
+            roles.extend(group.roles.into_iter().filter(|r| r != "Authenticated"));
+        }
     }
+    roles.sort();
+    roles.dedup();
+    Ok(Principal { id: Some(u.id), fullname: u.fullname, roles, groups })
 }
 
 /// The user with this login and password, or `None`.
 pub fn check_password(site: &Site, login: &str, password: &str) -> CoreResult<Option<Principal>> {
-    let Some(user) = site.store.user(&site.id, login)? else {
+    let Some(user) = site.principals.user(&site.id, login)? else {
         // Hash anyway so an unknown login takes as long as a wrong password.
         let _ = verify(
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$8mzmL0Ckp9/5Tz/9vPjAJwG8VbcvFVyYqJmDqjmkqP8",
@@ -43,7 +49,10 @@ pub fn check_password(site: &Site, login: &str, password: &str) -> CoreResult<Op
         );
         return Ok(None);
     };
-    Ok(verify(&user.password_hash, password).then(|| principal(user)))
+    if !verify(&user.password_hash, password) {
+        return Ok(None);
+    }
+    principal(site, user).map(Some)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -81,5 +90,5 @@ pub fn check_token(site: &Site, token: &str) -> CoreResult<Option<Principal>> {
     let Ok(data) = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&site.jwt_secret), &v) else {
         return Ok(None);
     };
-    Ok(site.store.user(&site.id, &data.claims.sub)?.map(principal))
+    site.principals.user(&site.id, &data.claims.sub)?.map(|u| principal(site, u)).transpose()
 }

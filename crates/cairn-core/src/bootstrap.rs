@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::content::Content;
 use crate::error::CoreResult;
-use crate::ports::{ChangeEvent, ContentStore, UserRecord, WriteBatch, WriteOp};
+use crate::ports::{ChangeEvent, ContentStore, GroupRecord, PrincipalStore, UserRecord, WriteBatch, WriteOp};
 
 /// What `ensure_root` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn ensure_root(store: &dyn ContentStore, site: &str, title: &str, language: 
 
 /// Makes sure `admin` exists with the Manager role. With `password`, (re)sets
 /// it; without one a new account gets a generated password, returned once.
-pub fn ensure_admin(store: &dyn ContentStore, site: &str, password: Option<&str>) -> CoreResult<Option<String>> {
+pub fn ensure_admin(store: &dyn PrincipalStore, site: &str, password: Option<&str>) -> CoreResult<Option<String>> {
     let existing = store.user(site, "admin")?;
     let generated = match (password, &existing) {
         (Some(_), _) => None,
@@ -89,9 +89,25 @@ pub fn ensure_admin(store: &dyn ContentStore, site: &str, password: Option<&str>
             fullname: "Administrator".into(),
             email: String::new(),
             roles: vec!["Manager".into()],
+            props: Default::default(),
         },
     )?;
     Ok(generated)
+}
+
+/// Plone's standard groups, created once per site.
+pub fn ensure_groups(store: &dyn PrincipalStore, site: &str) -> CoreResult<()> {
+    for (id, role) in [
+        ("Administrators", "Manager"),
+        ("Site Administrators", "Site Administrator"),
+        ("Reviewers", "Reviewer"),
+    ] {
+        if store.group(site, id)?.is_none() {
+            let g = GroupRecord { id: id.into(), title: id.into(), roles: vec![role.into()], ..Default::default() };
+            store.put_group(site, &g)?;
+        }
+    }
+    Ok(())
 }
 
 /// The site's JWT secret: configured, else stored, else generated and stored.

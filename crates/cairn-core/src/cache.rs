@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::content::Content;
 use crate::error::CoreResult;
-use crate::ports::{ContentStore, UserRecord, ViewFilter, WriteBatch};
+use crate::ports::{ContentStore, ViewFilter, WriteBatch};
 
 /// Site, root, depth, types, principals, whether the publication window applies.
 type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>, bool);
@@ -181,14 +181,6 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         // conservative costs one cache refill, being wrong costs stale pages.
         self.invalidate();
         result
-    }
-
-    fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>> {
-        self.inner.user(site, id)
-    }
-
-    fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()> {
-        self.inner.put_user(site, user)
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {

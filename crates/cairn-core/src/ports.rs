@@ -84,6 +84,30 @@ pub struct UserRecord {
     pub fullname: String,
     pub email: String,
     pub roles: Vec<String>,
+    /// Other member properties: description, location, home_page, ...
+    pub props: serde_json::Map<String, Value>,
+}
+
+/// A stored group.
+#[derive(Debug, Clone, Default)]
+pub struct GroupRecord {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub email: String,
+    pub roles: Vec<String>,
+}
+
+/// How to look for principals.
+#[derive(Debug, Clone, Default)]
+pub struct PrincipalQuery {
+    /// Substring of the id (Plone's `query`).
+    pub id_contains: Option<String>,
+    /// Substring of id, full name or email (Plone's `search`).
+    pub text: Option<String>,
+    /// Only members of one of these groups.
+    pub in_groups: Vec<String>,
+    pub limit: usize,
 }
 
 /// Content and catalog storage for all sites of a deployment.
@@ -138,8 +162,6 @@ pub trait ContentStore: Send + Sync {
     /// Every child id and position of a container (for naming and ordering).
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;
-    fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>>;
-    fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()>;
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>>;
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()>;
     /// A counter that changes whenever committed content changes, so callers
@@ -149,6 +171,23 @@ pub trait ContentStore: Send + Sync {
     }
     /// Number of change events in the outbox after `after` (observability, tests).
     fn outbox_len(&self, site: &str) -> CoreResult<u64>;
+}
+
+/// Users, groups and memberships (the user folder).
+pub trait PrincipalStore: Send + Sync {
+    fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>>;
+    fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()>;
+    /// Removes the user and their memberships; false when there was none.
+    fn delete_user(&self, site: &str, id: &str) -> CoreResult<bool>;
+    fn find_users(&self, site: &str, q: &PrincipalQuery) -> CoreResult<Vec<UserRecord>>;
+    fn group(&self, site: &str, id: &str) -> CoreResult<Option<GroupRecord>>;
+    fn put_group(&self, site: &str, group: &GroupRecord) -> CoreResult<()>;
+    /// Removes the group and its memberships; false when there was none.
+    fn delete_group(&self, site: &str, id: &str) -> CoreResult<bool>;
+    fn find_groups(&self, site: &str, q: &PrincipalQuery) -> CoreResult<Vec<GroupRecord>>;
+    fn set_member(&self, site: &str, group: &str, member: &str, present: bool) -> CoreResult<()>;
+    fn members(&self, site: &str, group: &str) -> CoreResult<Vec<String>>;
+    fn groups_of(&self, site: &str, member: &str) -> CoreResult<Vec<String>>;
 }
 
 /// Content-addressed storage of file and image bytes.

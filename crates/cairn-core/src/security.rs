@@ -27,6 +27,8 @@ pub struct Principal {
     pub fullname: String,
     /// Global roles (from the user and their groups).
     pub roles: Vec<String>,
+    /// Groups the user belongs to.
+    pub groups: Vec<String>,
 }
 
 impl Principal {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use cairn_model::{TypeRegistry, WorkflowDef, Workflows};
 
-use crate::ports::{BlobStore, ContentStore};
+use crate::ports::{BlobStore, ContentStore, PrincipalStore};
 
 /// Plone 6's `plone.allowed_sizes`: name, max width, max height.
 pub const CLASSIC_SCALES: [(&str, u32, u32); 11] = [
@@ -82,6 +82,7 @@ pub struct Site {
     pub workflows: Arc<Workflows>,
     pub settings: SiteSettings,
     pub store: Arc<dyn ContentStore>,
+    pub principals: Arc<dyn PrincipalStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub jwt_secret: Vec<u8>,
     /// Lifetime of issued tokens in seconds (Plone's default is 12 hours).

@@ -11,7 +11,7 @@ use anyhow::Context;
 use cairn_api::{AppState, Limits};
 use cairn_core::bootstrap::{self, Created};
 use cairn_core::cache::CachedStore;
-use cairn_core::ports::{BlobStore, ContentStore};
+use cairn_core::ports::{BlobStore, ContentStore, PrincipalStore};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
 use cairn_model::{TypeRegistry, Workflows, builtin};
 use cairn_store::{FsBlobStore, SqliteStore};
@@ -30,6 +30,7 @@ pub struct Report {
 pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppState>, Report)> {
     std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
     let sqlite = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
+    let principals: Arc<dyn PrincipalStore> = Arc::new(sqlite.clone());
     let store: Arc<dyn ContentStore> = Arc::new(CachedStore::new(sqlite, settings.cache_objects));
     store.migrate().context("while creating the database schema")?;
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
@@ -49,7 +50,8 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
         let profile = (s.profile != "classic").then_some(s.profile.as_str());
         let registry = TypeRegistry::build(&sources, profile).context("while loading content types")?;
         let created = bootstrap::ensure_root(&*store, &s.id, &s.title, &s.default_language)?;
-        let generated = bootstrap::ensure_admin(&*store, &s.id, settings.admin_password.as_deref())?;
+        let generated = bootstrap::ensure_admin(&*principals, &s.id, settings.admin_password.as_deref())?;
+        bootstrap::ensure_groups(&*principals, &s.id)?;
         report.generated_admin_password = report.generated_admin_password.or(generated);
         let site = Arc::new(Site {
             id: s.id.clone(),
@@ -72,6 +74,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
                 ..Default::default()
             },
             store: store.clone(),
+            principals: principals.clone(),
             blobs: blobs.clone(),
             jwt_secret: bootstrap::jwt_secret(&*store, &s.id, s.jwt_secret.as_deref())?,
             token_timeout: settings.token_timeout,

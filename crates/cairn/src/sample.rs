@@ -94,6 +94,7 @@ pub fn fill(site: &Site) -> anyhow::Result<usize> {
         id: Some("admin".into()),
         fullname: "Administrator".into(),
         roles: vec!["Manager".into()],
+        groups: Vec::new(),
     };
     let mut count = 0;
     for node in doc["items"].as_array().into_iter().flatten() {

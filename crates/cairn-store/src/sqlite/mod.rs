@@ -4,6 +4,7 @@
 //! Queries are built with sea-query so the PostgreSQL adapter can share their
 //! shape; the SQL text never leaves this crate.
 
+mod principals;
 mod read;
 mod schema;
 mod write;
@@ -14,12 +15,17 @@ use cairn_core::{CoreError, CoreResult};
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 
-/// The embedded store: a pool of connections to one SQLite file.
+/// Version of the table layout; a database of another version is refused.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The embedded store: a pool of connections to one SQLite file. Clones share
+/// the pool and the writer queue.
+#[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
     /// SQLite has one writer at a time; queueing writers here is cheaper than
     /// letting them spin in SQLite's busy handler.
-    write_lock: std::sync::Mutex<()>,
+    write_lock: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 pub(crate) fn db(e: impl std::fmt::Display) -> CoreError {
@@ -47,7 +53,7 @@ impl SqliteStore {
             .map_err(db)?;
         Ok(Self {
             pool,
-            write_lock: std::sync::Mutex::new(()),
+            write_lock: Default::default(),
         })
     }
 
@@ -57,16 +63,28 @@ impl SqliteStore {
 }
 
 use cairn_core::Content;
-use cairn_core::ports::{ContentStore, UserRecord, ViewFilter, WriteBatch};
+use cairn_core::ports::{ContentStore, ViewFilter, WriteBatch};
 use cairn_model::{ContentPath, Uid};
 use serde_json::Value;
 
 impl ContentStore for SqliteStore {
     fn migrate(&self) -> CoreResult<()> {
         let conn = self.conn()?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
+        let has_tables: bool = conn
+            .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'content'", [], |r| r.get(0))
+            .map_err(db)?;
+        if has_tables && version != SCHEMA_VERSION {
+            // Before the first release the schema changes without migrations.
+            return Err(CoreError::Storage(format!(
+                "this database has schema version {version}, cairn needs {SCHEMA_VERSION}: \
+                 start with an empty data folder"
+            )));
+        }
         for stmt in schema::ddl() {
             conn.execute_batch(&stmt).map_err(db)?;
         }
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(db)?;
         Ok(())
     }
 
@@ -139,14 +157,6 @@ impl ContentStore for SqliteStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         write::write(&mut *self.conn()?, site, batch)
-    }
-
-    fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>> {
-        write::user(&*self.conn()?, site, id)
-    }
-
-    fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()> {
-        write::put_user(&*self.conn()?, site, user)
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {

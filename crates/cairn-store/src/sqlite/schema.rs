@@ -66,6 +66,29 @@ pub enum Users {
     Fullname,
     Email,
     Roles,
+    Props,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Groups {
+    #[iden = "groups"]
+    Table,
+    Site,
+    Id,
+    Title,
+    Description,
+    Email,
+    Roles,
+}
+
+/// Who is in which group (members are user or group ids).
+#[derive(Iden, Clone, Copy)]
+pub enum Members {
+    #[iden = "group_members"]
+    Table,
+    Site,
+    GroupId,
+    MemberId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -199,7 +222,34 @@ pub fn ddl() -> Vec<String> {
         .col(ColumnDef::new(Users::Fullname).text().not_null())
         .col(ColumnDef::new(Users::Email).text().not_null())
         .col(ColumnDef::new(Users::Roles).text().not_null())
+        .col(ColumnDef::new(Users::Props).text().not_null().default("{}"))
         .primary_key(Index::create().col(Users::Site).col(Users::Id))
+        .to_string(SqliteQueryBuilder);
+    let groups = Table::create()
+        .table(Groups::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Groups::Site).text().not_null())
+        .col(ColumnDef::new(Groups::Id).text().not_null())
+        .col(ColumnDef::new(Groups::Title).text().not_null())
+        .col(ColumnDef::new(Groups::Description).text().not_null())
+        .col(ColumnDef::new(Groups::Email).text().not_null())
+        .col(ColumnDef::new(Groups::Roles).text().not_null())
+        .primary_key(Index::create().col(Groups::Site).col(Groups::Id))
+        .to_string(SqliteQueryBuilder);
+    let members = Table::create()
+        .table(Members::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Members::Site).text().not_null())
+        .col(ColumnDef::new(Members::GroupId).text().not_null())
+        .col(ColumnDef::new(Members::MemberId).text().not_null())
+        .primary_key(Index::create().col(Members::Site).col(Members::GroupId).col(Members::MemberId))
+        .to_string(SqliteQueryBuilder);
+    let members_by_member = Index::create()
+        .if_not_exists()
+        .name("group_members_member")
+        .table(Members::Table)
+        .col(Members::Site)
+        .col(Members::MemberId)
         .to_string(SqliteQueryBuilder);
     let settings = Table::create()
         .table(Settings::Table)
@@ -218,6 +268,9 @@ pub fn ddl() -> Vec<String> {
         allowed_by_uid,
         outbox,
         users,
+        groups,
+        members,
+        members_by_member,
         settings,
     ]
 }

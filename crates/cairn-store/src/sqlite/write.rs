@@ -1,7 +1,7 @@
 //! The write path: one IMMEDIATE transaction per batch that updates content
 //! rows, their catalog columns and view permissions, and appends the outbox.
 
-use cairn_core::ports::{ChangeEvent, UserRecord, WriteBatch, WriteOp};
+use cairn_core::ports::{ChangeEvent, WriteBatch, WriteOp};
 use cairn_core::{Content, CoreError, CoreResult};
 use cairn_model::ContentPath;
 use cairn_model::time::format_ts;
@@ -11,9 +11,9 @@ use sea_query_rusqlite::RusqliteBinder;
 use serde_json::Value;
 
 use super::db;
-use super::schema::{Allowed, Obj, Outbox, Settings, Users};
+use super::schema::{Allowed, Obj, Outbox, Settings};
 
-fn exec(tx: &Connection, sql: &str, values: &sea_query_rusqlite::RusqliteValues) -> CoreResult<usize> {
+pub(crate) fn exec(tx: &Connection, sql: &str, values: &sea_query_rusqlite::RusqliteValues) -> CoreResult<usize> {
     tx.prepare_cached(sql)
         .and_then(|mut s| s.execute(&*values.as_params()))
         .map_err(db)
@@ -248,64 +248,6 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
         append_event(&tx, site, e, &at)?;
     }
     tx.commit().map_err(db)
-}
-
-pub fn user(conn: &Connection, site: &str, id: &str) -> CoreResult<Option<UserRecord>> {
-    let (sql, v) = Query::select()
-        .columns([
-            Users::Id,
-            Users::PasswordHash,
-            Users::Fullname,
-            Users::Email,
-            Users::Roles,
-        ])
-        .from(Users::Table)
-        .and_where(Expr::col(Users::Site).eq(site))
-        .and_where(Expr::col(Users::Id).eq(id))
-        .build_rusqlite(SqliteQueryBuilder);
-    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-    let mut rows = stmt
-        .query_map(&*v.as_params(), |r| {
-            let roles: String = r.get(4)?;
-            Ok(UserRecord {
-                id: r.get(0)?,
-                password_hash: r.get(1)?,
-                fullname: r.get(2)?,
-                email: r.get(3)?,
-                roles: serde_json::from_str(&roles).unwrap_or_default(),
-            })
-        })
-        .map_err(db)?;
-    rows.next().transpose().map_err(db)
-}
-
-pub fn put_user(conn: &Connection, site: &str, u: &UserRecord) -> CoreResult<()> {
-    let roles = serde_json::to_string(&u.roles).map_err(db)?;
-    let (sql, v) = Query::insert()
-        .into_table(Users::Table)
-        .columns([
-            Users::Site,
-            Users::Id,
-            Users::PasswordHash,
-            Users::Fullname,
-            Users::Email,
-            Users::Roles,
-        ])
-        .values_panic([
-            site.into(),
-            u.id.as_str().into(),
-            u.password_hash.as_str().into(),
-            u.fullname.as_str().into(),
-            u.email.as_str().into(),
-            roles.into(),
-        ])
-        .on_conflict(
-            OnConflict::columns([Users::Site, Users::Id])
-                .update_columns([Users::PasswordHash, Users::Fullname, Users::Email, Users::Roles])
-                .to_owned(),
-        )
-        .build_rusqlite(SqliteQueryBuilder);
-    exec(conn, &sql, &v).map(|_| ())
 }
 
 pub fn setting(conn: &Connection, site: &str, key: &str) -> CoreResult<Option<Value>> {

@@ -111,8 +111,9 @@ impl TestApp {
             fullname: id.into(),
             email: String::new(),
             roles: roles.iter().map(|r| r.to_string()).collect(),
+            props: Default::default(),
         };
-        site.store.put_user(&site.id, &user).unwrap();
+        site.principals.put_user(&site.id, &user).unwrap();
     }
 
     /// Sends `method url` with an optional JSON body and extra headers.
