@@ -29,7 +29,7 @@ use cairn_core::{Principal, Site};
 pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
-use crate::handlers::{content, files, login, services};
+use crate::handlers::{content, files, login, principals, services};
 use crate::query::Params;
 use crate::route::View;
 
@@ -159,6 +159,8 @@ fn handle(
     body: &[u8],
 ) -> ApiResult<Response> {
     let who = auth::authenticate(app, &site, method, headers)?;
+    let changes_principals = matches!(&target.view, View::Service { name, .. } if name == "users" || name == "groups")
+        && method != Method::GET;
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
     let ctx = Ctx::new(site, base, who, params);
     let path = &target.path;
@@ -174,6 +176,10 @@ fn handle(
         (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body),
         (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),
+        (View::Service { name, args }, m) if name == "users" => principals::users(&ctx, &m, args, body),
+        (View::Service { name, args }, m) if name == "groups" => principals::groups(&ctx, &m, args, body),
+        (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
+        (View::Service { name, .. }, Method::GET) if name == "principals" => principals::principals(&ctx),
         (View::Service { name, args }, Method::POST) if name == "workflow" => {
             services::workflow_transition(&ctx, path, args, body)
         }
@@ -183,6 +189,10 @@ fn handle(
         (View::Service { .. }, _) => Err(not_found()),
         (_, _) => Err(ApiError::method_not_allowed()),
     };
+    if changes_principals {
+        // Cached Basic credentials must not outlive a password, role or membership change.
+        app.auth_cache.invalidate_all();
+    }
     // A missing object is reported with its public URL, as Plone does.
     result.map_err(|mut e| {
         if e.status == StatusCode::NOT_FOUND {

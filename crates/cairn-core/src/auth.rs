@@ -36,7 +36,12 @@ pub fn principal(site: &Site, u: UserRecord) -> CoreResult<Principal> {
     }
     roles.sort();
     roles.dedup();
-    Ok(Principal { id: Some(u.id), fullname: u.fullname, roles, groups })
+    Ok(Principal {
+        id: Some(u.id),
+        fullname: u.fullname,
+        roles,
+        groups,
+    })
 }
 
 /// The user with this login and password, or `None`.
@@ -90,5 +95,8 @@ pub fn check_token(site: &Site, token: &str) -> CoreResult<Option<Principal>> {
     let Ok(data) = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&site.jwt_secret), &v) else {
         return Ok(None);
     };
-    site.principals.user(&site.id, &data.claims.sub)?.map(|u| principal(site, u)).transpose()
+    site.principals
+        .user(&site.id, &data.claims.sub)?
+        .map(|u| principal(site, u))
+        .transpose()
 }

@@ -103,7 +103,12 @@ pub fn ensure_groups(store: &dyn PrincipalStore, site: &str) -> CoreResult<()> {
         ("Reviewers", "Reviewer"),
     ] {
         if store.group(site, id)?.is_none() {
-            let g = GroupRecord { id: id.into(), title: id.into(), roles: vec![role.into()], ..Default::default() };
+            let g = GroupRecord {
+                id: id.into(),
+                title: id.into(),
+                roles: vec![role.into()],
+                ..Default::default()
+            };
             store.put_group(site, &g)?;
         }
     }

@@ -8,6 +8,7 @@ pub mod content;
 pub mod error;
 pub mod images;
 pub mod ports;
+pub mod principals;
 pub mod repo;
 pub mod security;
 pub mod site;

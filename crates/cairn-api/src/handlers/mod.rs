@@ -3,6 +3,7 @@
 pub mod content;
 pub mod files;
 pub mod login;
+pub mod principals;
 pub mod services;
 
 use axum::http::{HeaderValue, StatusCode, header};

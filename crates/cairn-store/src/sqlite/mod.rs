@@ -72,7 +72,11 @@ impl ContentStore for SqliteStore {
         let conn = self.conn()?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
         let has_tables: bool = conn
-            .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'content'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'content'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(db)?;
         if has_tables && version != SCHEMA_VERSION {
             // Before the first release the schema changes without migrations.
@@ -84,7 +88,8 @@ impl ContentStore for SqliteStore {
         for stmt in schema::ddl() {
             conn.execute_batch(&stmt).map_err(db)?;
         }
-        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(db)?;
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .map_err(db)?;
         Ok(())
     }
 

@@ -10,8 +10,21 @@ use super::schema::{Groups, Members, Users};
 use super::write::exec;
 use super::{SqliteStore, db};
 
-const USER_COLUMNS: [Users; 6] = [Users::Id, Users::PasswordHash, Users::Fullname, Users::Email, Users::Roles, Users::Props];
-const GROUP_COLUMNS: [Groups; 5] = [Groups::Id, Groups::Title, Groups::Description, Groups::Email, Groups::Roles];
+const USER_COLUMNS: [Users; 6] = [
+    Users::Id,
+    Users::PasswordHash,
+    Users::Fullname,
+    Users::Email,
+    Users::Roles,
+    Users::Props,
+];
+const GROUP_COLUMNS: [Groups; 5] = [
+    Groups::Id,
+    Groups::Title,
+    Groups::Description,
+    Groups::Email,
+    Groups::Roles,
+];
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRecord> {
     let roles: String = r.get(4)?;
@@ -39,7 +52,11 @@ fn group_row(r: &Row<'_>) -> rusqlite::Result<GroupRecord> {
 
 /// A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped.
 fn contains(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -81,7 +98,15 @@ impl PrincipalStore for SqliteStore {
         let props = serde_json::Value::Object(u.props.clone()).to_string();
         let (sql, v) = Query::insert()
             .into_table(Users::Table)
-            .columns([Users::Site, Users::Id, Users::PasswordHash, Users::Fullname, Users::Email, Users::Roles, Users::Props])
+            .columns([
+                Users::Site,
+                Users::Id,
+                Users::PasswordHash,
+                Users::Fullname,
+                Users::Email,
+                Users::Roles,
+                Users::Props,
+            ])
             .values_panic([
                 site.into(),
                 u.id.as_str().into(),
@@ -93,7 +118,13 @@ impl PrincipalStore for SqliteStore {
             ])
             .on_conflict(
                 OnConflict::columns([Users::Site, Users::Id])
-                    .update_columns([Users::PasswordHash, Users::Fullname, Users::Email, Users::Roles, Users::Props])
+                    .update_columns([
+                        Users::PasswordHash,
+                        Users::Fullname,
+                        Users::Email,
+                        Users::Roles,
+                        Users::Props,
+                    ])
                     .to_owned(),
             )
             .build_rusqlite(SqliteQueryBuilder);
@@ -118,13 +149,20 @@ impl PrincipalStore for SqliteStore {
 
     fn find_users(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<Vec<UserRecord>> {
         let mut q = Query::select();
-        q.columns(USER_COLUMNS).from(Users::Table).and_where(Expr::col(Users::Site).eq(site));
+        q.columns(USER_COLUMNS)
+            .from(Users::Table)
+            .and_where(Expr::col(Users::Site).eq(site));
         if let Some(t) = &pq.id_contains {
             q.and_where(like(Users::Id, &contains(t)));
         }
         if let Some(t) = &pq.text {
             let p = contains(t);
-            q.cond_where(Cond::any().add(like(Users::Id, &p)).add(like(Users::Fullname, &p)).add(like(Users::Email, &p)));
+            q.cond_where(
+                Cond::any()
+                    .add(like(Users::Id, &p))
+                    .add(like(Users::Fullname, &p))
+                    .add(like(Users::Email, &p)),
+            );
         }
         if !pq.in_groups.is_empty() {
             let sub = Query::select()
@@ -153,7 +191,14 @@ impl PrincipalStore for SqliteStore {
         let roles = serde_json::to_string(&g.roles).map_err(db)?;
         let (sql, v) = Query::insert()
             .into_table(Groups::Table)
-            .columns([Groups::Site, Groups::Id, Groups::Title, Groups::Description, Groups::Email, Groups::Roles])
+            .columns([
+                Groups::Site,
+                Groups::Id,
+                Groups::Title,
+                Groups::Description,
+                Groups::Email,
+                Groups::Roles,
+            ])
             .values_panic([
                 site.into(),
                 g.id.as_str().into(),
@@ -176,7 +221,11 @@ impl PrincipalStore for SqliteStore {
         let (sql, v) = Query::delete()
             .from_table(Members::Table)
             .and_where(Expr::col(Members::Site).eq(site))
-            .cond_where(Cond::any().add(Expr::col(Members::GroupId).eq(id)).add(Expr::col(Members::MemberId).eq(id)))
+            .cond_where(
+                Cond::any()
+                    .add(Expr::col(Members::GroupId).eq(id))
+                    .add(Expr::col(Members::MemberId).eq(id)),
+            )
             .build_rusqlite(SqliteQueryBuilder);
         exec(&conn, &sql, &v)?;
         let (sql, v) = Query::delete()
@@ -189,7 +238,9 @@ impl PrincipalStore for SqliteStore {
 
     fn find_groups(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<Vec<GroupRecord>> {
         let mut q = Query::select();
-        q.columns(GROUP_COLUMNS).from(Groups::Table).and_where(Expr::col(Groups::Site).eq(site));
+        q.columns(GROUP_COLUMNS)
+            .from(Groups::Table)
+            .and_where(Expr::col(Groups::Site).eq(site));
         if let Some(t) = pq.id_contains.as_ref().or(pq.text.as_ref()) {
             let p = contains(t);
             q.cond_where(Cond::any().add(like(Groups::Id, &p)).add(like(Groups::Title, &p)));

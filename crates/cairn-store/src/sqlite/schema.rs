@@ -242,7 +242,12 @@ pub fn ddl() -> Vec<String> {
         .col(ColumnDef::new(Members::Site).text().not_null())
         .col(ColumnDef::new(Members::GroupId).text().not_null())
         .col(ColumnDef::new(Members::MemberId).text().not_null())
-        .primary_key(Index::create().col(Members::Site).col(Members::GroupId).col(Members::MemberId))
+        .primary_key(
+            Index::create()
+                .col(Members::Site)
+                .col(Members::GroupId)
+                .col(Members::MemberId),
+        )
         .to_string(SqliteQueryBuilder);
     let members_by_member = Index::create()
         .if_not_exists()

@@ -6,3 +6,4 @@ mod files;
 mod helpers;
 mod security;
 mod sites;
+mod users;

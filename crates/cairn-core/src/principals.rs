@@ -1,0 +1,328 @@
+//! Managing users and groups (`@users`, `@groups`): validation, permission
+//! checks and password handling. Storage is the [`PrincipalStore`] port.
+
+use serde_json::{Map, Value};
+
+use crate::auth::{hash_password, verify};
+use crate::error::{CoreError, CoreResult, FieldError};
+use crate::ports::{GroupRecord, PrincipalQuery, UserRecord};
+use crate::security::Principal;
+use crate::site::Site;
+
+/// The global roles a site offers, with their titles (`@roles`).
+pub const ROLES: [&str; 7] = [
+    "Contributor",
+    "Editor",
+    "Member",
+    "Reader",
+    "Reviewer",
+    "Site Administrator",
+    "Manager",
+];
+
+const MANAGE_USERS: &str = "Plone Site Setup: Users and Groups";
+const MIN_PASSWORD: usize = 8;
+/// Member properties stored besides the fixed columns.
+const PROPS: [&str; 3] = ["description", "location", "home_page"];
+
+/// May manage users and groups (a site-wide permission).
+pub fn may_manage(site: &Site, who: &Principal) -> bool {
+    who.has_role("Manager") || site.workflows.site_roles(MANAGE_USERS).iter().any(|r| who.has_role(r))
+}
+
+fn require_manager(site: &Site, who: &Principal) -> CoreResult<()> {
+    if may_manage(site, who) {
+        Ok(())
+    } else {
+        Err(CoreError::Unauthorized(
+            "You are not allowed to manage users and groups".into(),
+        ))
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> CoreError {
+    CoreError::Validation(vec![FieldError::new(field, message)])
+}
+
+/// Ids of users and groups: letters, digits and `._@-`, as Plone's default policy.
+fn check_id(field: &str, id: &str) -> CoreResult<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 100
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-' | ' '))
+        && !id.starts_with(' ');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("'{id}' is not a valid id")))
+    }
+}
+
+fn check_email(email: &str) -> CoreResult<()> {
+    let ok = email.is_empty()
+        || email
+            .split_once('@')
+            .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("email", format!("'{email}' is not a valid email address")))
+    }
+}
+
+fn check_password(password: &str) -> CoreResult<()> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(invalid(
+            "password",
+            format!("Passwords must contain at least {MIN_PASSWORD} characters."),
+        ));
+    }
+    Ok(())
+}
+
+fn check_roles(roles: &[String]) -> CoreResult<()> {
+    match roles
+        .iter()
+        .find(|r| !ROLES.contains(&r.as_str()) && r.as_str() != "Authenticated")
+    {
+        Some(r) => Err(invalid("roles", format!("Unknown role '{r}'"))),
+        None => Ok(()),
+    }
+}
+
+/// Only a Manager may make someone a Manager.
+fn check_grant(who: &Principal, roles: &[String]) -> CoreResult<()> {
+    if roles.iter().any(|r| r == "Manager") && !who.has_role("Manager") {
+        return Err(CoreError::Forbidden("Only a Manager can grant the Manager role".into()));
+    }
+    Ok(())
+}
+
+fn str_of<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str)
+}
+
+fn strings(body: &Map<String, Value>, key: &str) -> CoreResult<Option<Vec<String>>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(key, "A list of strings is expected"))
+            })
+            .collect::<CoreResult<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(invalid(key, "A list of strings is expected")),
+    }
+}
+
+/// Users matching `q`, for managers only.
+pub fn list_users(site: &Site, who: &Principal, q: &PrincipalQuery) -> CoreResult<Vec<UserRecord>> {
+    require_manager(site, who)?;
+    site.principals.find_users(&site.id, q)
+}
+
+/// One user: their own record, or any for managers.
+pub fn get_user(site: &Site, who: &Principal, id: &str) -> CoreResult<UserRecord> {
+    if who.id.as_deref() != Some(id) {
+        require_manager(site, who)?;
+    }
+    site.principals.user(&site.id, id)?.ok_or(CoreError::NotFound)
+}
+
+/// Creates a user from `@users` POST; roles default to `Member`.
+pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> CoreResult<UserRecord> {
+    require_manager(site, who)?;
+    let id = str_of(body, "username")
+        .or_else(|| str_of(body, "email"))
+        .ok_or_else(|| CoreError::BadRequest("Property 'username' is required".into()))?;
+    check_id("username", id)?;
+    if site.principals.user(&site.id, id)?.is_some() || site.principals.group(&site.id, id)?.is_some() {
+        return Err(invalid("username", format!("The login name '{id}' is already in use.")));
+    }
+    let password = str_of(body, "password")
+        .ok_or_else(|| CoreError::BadRequest("You have to either send a password or sendPasswordReset".into()))?;
+    check_password(password)?;
+    let email = str_of(body, "email").unwrap_or("");
+    check_email(email)?;
+    let roles = strings(body, "roles")?.unwrap_or_else(|| vec!["Member".into()]);
+    check_roles(&roles)?;
+    check_grant(who, &roles)?;
+    let groups = strings(body, "groups")?.unwrap_or_default();
+    for g in &groups {
+        site.principals
+            .group(&site.id, g)?
+            .ok_or_else(|| invalid("groups", format!("Unknown group '{g}'")))?;
+    }
+    let props: Map<String, Value> = PROPS
+        .iter()
+        .filter_map(|k| body.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect();
+    let user = UserRecord {
+        id: id.to_string(),
+        password_hash: hash_password(password)?,
+        fullname: str_of(body, "fullname").unwrap_or("").to_string(),
+        email: email.to_string(),
+        roles,
+        props,
+    };
+    site.principals.put_user(&site.id, &user)?;
+    for g in &groups {
+        site.principals.set_member(&site.id, g, id, true)?;
+    }
+    Ok(user)
+}
+
+/// Updates properties; roles (`{"Role": bool}`) only by managers.
+pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Value>) -> CoreResult<()> {
+    let mut user = get_user(site, who, id)?;
+    if let Some(v) = str_of(body, "fullname") {
+        user.fullname = v.to_string();
+    }
+    if let Some(v) = str_of(body, "email") {
+        check_email(v)?;
+        user.email = v.to_string();
+    }
+    for k in PROPS {
+        if let Some(v) = body.get(k) {
+            user.props.insert(k.to_string(), v.clone());
+        }
+    }
+    if let Some(roles) = body.get("roles") {
+        require_manager(site, who)?;
+        let map = roles
+            .as_object()
+            .ok_or_else(|| invalid("roles", "A map of role to true/false is expected"))?;
+        for (role, on) in map {
+            check_roles(std::slice::from_ref(role))?;
+            check_grant(who, std::slice::from_ref(role))?;
+            user.roles.retain(|r| r != role);
+            if on.as_bool() == Some(true) {
+                user.roles.push(role.clone());
+            }
+        }
+    }
+    if let Some(pw) = str_of(body, "password") {
+        require_manager(site, who)?;
+        check_password(pw)?;
+        user.password_hash = hash_password(pw)?;
+    }
+    site.principals.put_user(&site.id, &user)
+}
+
+/// `reset-password`: the user with their old password, or a manager directly.
+pub fn change_password(site: &Site, who: &Principal, id: &str, body: &Map<String, Value>) -> CoreResult<()> {
+    let new = str_of(body, "new_password").ok_or_else(|| CoreError::BadRequest("new_password is required".into()))?;
+    let mut user = site.principals.user(&site.id, id)?.ok_or(CoreError::NotFound)?;
+    match str_of(body, "old_password") {
+        Some(old) if who.id.as_deref() == Some(id) => {
+            if !verify(&user.password_hash, old) {
+                return Err(CoreError::Forbidden("Incorrect value for current password".into()));
+            }
+        }
+        Some(_) => return Err(CoreError::BadRequest("You can only change your own password".into())),
+        None if may_manage(site, who) => {}
+        None => return Err(CoreError::Forbidden("Not allowed to reset this password".into())),
+    }
+    check_password(new)?;
+    user.password_hash = hash_password(new)?;
+    site.principals.put_user(&site.id, &user)
+}
+
+/// Deletes a user; `admin` cannot delete itself out of the site.
+pub fn delete_user(site: &Site, who: &Principal, id: &str) -> CoreResult<()> {
+    require_manager(site, who)?;
+    if who.id.as_deref() == Some(id) {
+        return Err(CoreError::BadRequest("You cannot delete your own account".into()));
+    }
+    if site.principals.delete_user(&site.id, id)? {
+        Ok(())
+    } else {
+        Err(CoreError::NotFound)
+    }
+}
+
+/// Groups matching `q` (managers only).
+pub fn list_groups(site: &Site, who: &Principal, q: &PrincipalQuery) -> CoreResult<Vec<GroupRecord>> {
+    require_manager(site, who)?;
+    site.principals.find_groups(&site.id, q)
+}
+
+pub fn get_group(site: &Site, who: &Principal, id: &str) -> CoreResult<GroupRecord> {
+    require_manager(site, who)?;
+    site.principals.group(&site.id, id)?.ok_or(CoreError::NotFound)
+}
+
+/// Creates a group from `@groups` POST (with optional initial `users`).
+pub fn create_group(site: &Site, who: &Principal, body: &Map<String, Value>) -> CoreResult<GroupRecord> {
+    require_manager(site, who)?;
+    let id =
+        str_of(body, "groupname").ok_or_else(|| CoreError::BadRequest("Property 'groupname' is required".into()))?;
+    check_id("groupname", id)?;
+    if site.principals.group(&site.id, id)?.is_some() || site.principals.user(&site.id, id)?.is_some() {
+        return Err(invalid(
+            "groupname",
+            format!("The group name '{id}' is already in use."),
+        ));
+    }
+    let email = str_of(body, "email").unwrap_or("");
+    check_email(email)?;
+    let roles = strings(body, "roles")?.unwrap_or_default();
+    check_roles(&roles)?;
+    let group = GroupRecord {
+        id: id.to_string(),
+        title: str_of(body, "title").unwrap_or(id).to_string(),
+        description: str_of(body, "description").unwrap_or("").to_string(),
+        email: email.to_string(),
+        roles,
+    };
+    site.principals.put_group(&site.id, &group)?;
+    for u in strings(body, "users")?.unwrap_or_default() {
+        site.principals.set_member(&site.id, id, &u, true)?;
+    }
+    Ok(group)
+}
+
+/// Updates a group; `users` is a map `{"userid": true|false}`.
+pub fn update_group(site: &Site, who: &Principal, id: &str, body: &Map<String, Value>) -> CoreResult<()> {
+    let mut group = get_group(site, who, id)?;
+    for (key, slot) in [("title", &mut group.title), ("description", &mut group.description)] {
+        if let Some(v) = str_of(body, key) {
+            *slot = v.to_string();
+        }
+    }
+    if let Some(v) = str_of(body, "email") {
+        check_email(v)?;
+        group.email = v.to_string();
+    }
+    if let Some(roles) = strings(body, "roles")? {
+        check_roles(&roles)?;
+        check_grant(who, &roles)?;
+        group.roles = roles;
+    }
+    if let Some(users) = body.get("users") {
+        let map = users
+            .as_object()
+            .ok_or_else(|| invalid("users", "A map of user id to true/false is expected"))?;
+        for (member, on) in map {
+            if on.as_bool() == Some(true) && site.principals.user(&site.id, member)?.is_none() {
+                return Err(invalid("users", format!("Unknown user '{member}'")));
+            }
+            site.principals
+                .set_member(&site.id, id, member, on.as_bool() == Some(true))?;
+        }
+    }
+    site.principals.put_group(&site.id, &group)
+}
+
+pub fn delete_group(site: &Site, who: &Principal, id: &str) -> CoreResult<()> {
+    require_manager(site, who)?;
+    if site.principals.delete_group(&site.id, id)? {
+        Ok(())
+    } else {
+        Err(CoreError::NotFound)
+    }
+}
