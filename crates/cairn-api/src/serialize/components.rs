@@ -93,7 +93,7 @@ fn action(id: &str, title: &str, icon: &str, url: String) -> Value {
 pub fn actions(ctx: &Ctx, c: &Content) -> Value {
     let url = ctx.url(&c.path);
     let base = &ctx.base;
-    let can_edit = cairn_core::security::can_modify(&ctx.site, &ctx.who, c);
+    let can_edit = cairn_core::security::can_modify(&ctx.site, &ctx.who, c).unwrap_or(false);
     let mut object = vec![action("view", "View", "toolbar-action/view", url.clone())];
     let mut buttons = Vec::new();
     if can_edit {
@@ -191,7 +191,7 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
 /// `@types`: every type with whether it may be added here by this user.
 pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
     let container_ty = ctx.site.registry.get(&c.portal_type);
-    let may_add = c.is_folderish && cairn_core::security::can_add_any(&ctx.site, &ctx.who, c);
+    let may_add = c.is_folderish && !ctx.who.is_anonymous();
     ctx.site
         .registry
         .all()
@@ -201,7 +201,8 @@ pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
                 Some(ct) if ct.def.filter_content_types => ct.def.allowed_types.contains(&t.def.id),
                 _ => t.def.global_allow,
             };
-            let addable = may_add && allowed && cairn_core::security::can_add(&ctx.site, &ctx.who, c, &t.def.id);
+            let addable =
+                may_add && allowed && cairn_core::security::can_add(&ctx.site, &ctx.who, c, &t.def.id).unwrap_or(false);
             json!({
                 "@id": format!("{}/@types/{}", ctx.base, t.def.id),
                 "addable": addable,
@@ -221,6 +222,7 @@ pub fn workflow(ctx: &Ctx, c: &Content) -> Value {
         return json!({"@id": url, "history": [], "transitions": []});
     };
     let transitions: Vec<Value> = available(&ctx.site, c, &ctx.who)
+        .unwrap_or_default()
         .into_iter()
         .map(|(id, title)| json!({"@id": format!("{url}/{id}"), "title": title}))
         .collect();

@@ -9,7 +9,7 @@ use super::read::{get_visible, unique_id};
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
 use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
-use crate::security::{Principal, allowed_to_view, can_add};
+use crate::security::{Principal, allowed_to_view, can_add, chain, effective, effective_on_chain};
 use crate::site::Site;
 
 /// Creates an object of `body["@type"]` in the container at `parent_path`.
@@ -34,7 +34,7 @@ pub fn create(
             "You are not allowed to add content here".into(),
         ));
     }
-    if !can_add(site, who, &parent, type_name) {
+    if !can_add(site, who, &parent, type_name)? {
         return Err(CoreError::Forbidden(format!("Cannot create {type_name}")));
     }
     let parent_ty = site.registry.get(&parent.portal_type);
@@ -94,7 +94,8 @@ pub fn create(
         fields: values,
         allowed: Vec::new(),
     };
-    content.allowed = allowed_to_view(site, &content, &parent.allowed);
+    let local = effective(&effective_on_chain(&chain(site, &parent)?), &content);
+    content.allowed = allowed_to_view(site, &content, &parent.allowed, &local);
     let batch = WriteBatch {
         ops: vec![WriteOp::Insert(Box::new(content.clone()))],
         events: vec![ChangeEvent {

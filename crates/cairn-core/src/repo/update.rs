@@ -22,7 +22,7 @@ pub fn update(site: &Site, path: &ContentPath, body: &Map<String, Value>, who: &
             "You are not allowed to modify this resource".into(),
         ));
     }
-    if !can_modify(site, who, &current) {
+    if !can_modify(site, who, &current)? {
         return Err(CoreError::Forbidden(
             "You are not allowed to modify this resource".into(),
         ));
@@ -119,7 +119,7 @@ pub fn delete(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<()
             "You are not allowed to delete this resource".into(),
         ));
     }
-    if !can_delete(site, who, &current) {
+    if !can_delete(site, who, &current)? {
         return Err(CoreError::Forbidden(
             "You are not allowed to delete this resource".into(),
         ));

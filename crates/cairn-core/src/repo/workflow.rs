@@ -2,8 +2,6 @@
 //! guards, the new state, effective dates, history, and the view permissions
 //! of the whole subtree recomputed in the same transaction.
 
-use std::collections::HashMap;
-
 use cairn_model::ContentPath;
 use cairn_model::time::format_ts;
 use jiff::Timestamp;
@@ -12,8 +10,7 @@ use serde_json::{Value, json};
 use super::read::get_visible;
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
-use crate::ports::{ChangeEvent, ViewFilter, WriteBatch, WriteOp};
-use crate::security::{Principal, allowed_to_view, has_permission, roles_on};
+use crate::security::{Access, LocalRoles, Principal, chain, effective_on_chain, reindex_subtree};
 use crate::site::Site;
 
 /// Title of a state of `c`'s workflow (the id when unknown).
@@ -23,28 +20,27 @@ pub fn state_title(site: &Site, c: &Content, state: &str) -> String {
         .map_or_else(|| state.to_string(), |s| s.title.clone())
 }
 
-fn may_fire(site: &Site, who: &Principal, c: &Content, t: &cairn_model::workflow::TransitionDef) -> bool {
-    if who.is_anonymous() {
-        return false;
-    }
-    let by_permission = t
-        .guard_permission
-        .as_deref()
-        .is_none_or(|p| has_permission(site, who, c, p));
-    let by_role = t.guard_roles.is_empty() || roles_on(who, c).iter().any(|r| t.guard_roles.contains(r));
+fn may_fire(access: &Access<'_>, c: &Content, t: &cairn_model::workflow::TransitionDef) -> bool {
+    let by_permission = t.guard_permission.as_deref().is_none_or(|p| access.has(c, p));
+    let by_role = t.guard_roles.is_empty() || access.roles().iter().any(|r| t.guard_roles.contains(r));
     by_permission && by_role
 }
 
 /// Transitions `who` may fire on `c` now: `(id, title)`.
-pub fn available(site: &Site, c: &Content, who: &Principal) -> Vec<(String, String)> {
+pub fn available(site: &Site, c: &Content, who: &Principal) -> CoreResult<Vec<(String, String)>> {
     let (Some(wf), Some(state)) = (site.workflow_for(&c.portal_type), c.review_state.as_deref()) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    wf.transitions
+    if who.is_anonymous() {
+        return Ok(Vec::new());
+    }
+    let access = Access::of(site, who, c)?;
+    Ok(wf
+        .transitions
         .iter()
-        .filter(|t| t.from.iter().any(|f| f == state) && may_fire(site, who, c, t))
+        .filter(|t| t.from.iter().any(|f| f == state) && may_fire(&access, c, t))
         .map(|t| (t.id.clone(), t.title.clone()))
-        .collect()
+        .collect())
 }
 
 /// Fires `transition` on the object at `path` (and with `include_children` on
@@ -59,16 +55,18 @@ pub fn transition(
     who: &Principal,
 ) -> CoreResult<Value> {
     let c = get_visible(site, path, who)?;
-    let fire = |obj: &Content| -> Option<String> {
+    if who.is_anonymous() {
+        return Err(CoreError::Unauthorized("You are not allowed to change the state of this object".into()));
+    }
+    let target = |obj: &Content, local: &LocalRoles| -> Option<String> {
         let wf = site.workflow_for(&obj.portal_type)?;
         let t = wf.transition(transition)?;
         let state = obj.review_state.as_deref()?;
-        (t.from.iter().any(|f| f == state) && may_fire(site, who, obj, t)).then(|| t.to.clone())
+        let access = Access::with_local(site, who, local);
+        (t.from.iter().any(|f| f == state) && may_fire(&access, obj, t)).then(|| t.to.clone())
     };
-    let Some(to) = fire(&c) else {
-        return Err(CoreError::BadRequest(format!(
-            "Invalid transition '{transition}' for this object"
-        )));
+    let Some(to) = target(&c, &effective_on_chain(&chain(site, &c)?)) else {
+        return Err(CoreError::BadRequest(format!("Invalid transition '{transition}' for this object")));
     };
     let now = Timestamp::now();
     let entry = json!({
@@ -79,41 +77,18 @@ pub fn transition(
         "time": format_ts(now),
         "title": state_title(site, &c, &to),
     });
-    let mut subtree = vec![c.clone()];
-    subtree.extend(
-        site.store
-            .tree(&site.id, &c.path, 1000, &[], &ViewFilter::unrestricted())?,
-    );
-    let parent_allowed = match c.path.parent() {
-        Some(p) => site.store.by_path(&site.id, &p)?.map(|p| p.allowed).unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let mut batch = WriteBatch::default();
-    let mut allowed_by_path: HashMap<ContentPath, Vec<String>> = HashMap::new();
-    // Rows come parents first (ordered by depth), so each child inherits the
-    // freshly computed set of its container.
-    for (i, obj) in subtree.into_iter().enumerate() {
-        let mut next = obj.clone();
-        let target = if i == 0 || include_children { fire(&obj) } else { None };
-        if let Some(to) = &target {
-            apply_state(site, &mut next, to, &entry, now);
+    let batch = reindex_subtree(site, &c, "state_changed", |obj, local, is_root| {
+        if !(is_root || include_children) {
+            return Ok(false);
         }
-        let container = next.path.parent().and_then(|p| allowed_by_path.get(&p).cloned());
-        next.allowed = allowed_to_view(site, &next, container.as_deref().unwrap_or(&parent_allowed));
-        allowed_by_path.insert(next.path.clone(), next.allowed.clone());
-        if target.is_some() || next.allowed != obj.allowed {
-            next.version = obj.version + 1;
-            batch.events.push(ChangeEvent {
-                kind: "state_changed",
-                uid: next.uid.clone(),
-                path: next.path.clone(),
-            });
-            batch.ops.push(WriteOp::Update {
-                content: Box::new(next),
-                expected: obj.version,
-            });
+        match target(obj, local) {
+            Some(to) => {
+                apply_state(site, obj, &to, &entry, now);
+                Ok(true)
+            }
+            None => Ok(false),
         }
-    }
+    })?;
     site.store.write(&site.id, batch)?;
     Ok(entry)
 }

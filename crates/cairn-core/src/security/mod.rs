@@ -6,9 +6,16 @@
 //! it created. Objects without a workflow acquire View from their container.
 //! Every handler checks through these functions; none decides on its own.
 
+mod local_roles;
+mod reindex;
+
 use std::borrow::Cow;
 
+pub use local_roles::{LocalRoles, chain, effective, effective_on_chain, inherits, own_local_roles, set_inherits, set_own_local_roles};
+pub use reindex::reindex_subtree;
+
 use crate::content::Content;
+use crate::error::CoreResult;
 use crate::ports::ViewFilter;
 use crate::site::Site;
 
@@ -66,6 +73,8 @@ pub fn view_filter(site: &Site, who: &Principal) -> ViewFilter {
     if let Some(id) = &who.id {
         p.push("Authenticated".into());
         p.push(format!("user:{id}"));
+        p.push("user:AuthenticatedUsers".into());
+        p.extend(who.groups.iter().map(|g| format!("user:{g}")));
         p.extend(who.roles.iter().cloned());
     }
     let inactive_ok = site.workflows.site_roles(INACTIVE).iter().any(|r| who.has_role(r));
@@ -76,17 +85,53 @@ pub fn view_filter(site: &Site, who: &Principal) -> ViewFilter {
     }
 }
 
-/// The roles `who` holds on `c`: implicit, global and local (Owner).
-pub fn roles_on(who: &Principal, c: &Content) -> Vec<String> {
-    let mut roles = vec!["Anonymous".to_string()];
-    if let Some(id) = &who.id {
-        roles.push("Authenticated".into());
-        roles.extend(who.roles.iter().cloned());
-        if c.strings("creators").first() == Some(id) {
-            roles.push("Owner".into());
+/// What `who` may do on one object: the roles they hold there, computed once.
+pub struct Access<'a> {
+    site: &'a Site,
+    roles: Vec<String>,
+    manager: bool,
+}
+
+impl<'a> Access<'a> {
+    /// Roles on `c` given the local roles in effect there.
+    pub fn with_local(site: &'a Site, who: &Principal, local: &LocalRoles) -> Self {
+        let mut roles = vec!["Anonymous".to_string()];
+        if let Some(id) = &who.id {
+            roles.push("Authenticated".into());
+            roles.extend(who.roles.iter().cloned());
+            let mine = std::iter::once(id.as_str())
+                .chain(who.groups.iter().map(String::as_str))
+                .chain(std::iter::once("AuthenticatedUsers"));
+            for p in mine {
+                roles.extend(local.get(p).into_iter().flatten().cloned());
+            }
         }
+        roles.sort();
+        roles.dedup();
+        Self { site, roles, manager: who.has_role("Manager") }
     }
-    roles
+
+    /// Roles on `c`, reading its ancestors' local roles (one cached query).
+    pub fn of(site: &'a Site, who: &Principal, c: &Content) -> CoreResult<Self> {
+        if who.is_anonymous() {
+            return Ok(Self::with_local(site, who, &LocalRoles::new()));
+        }
+        let local = effective_on_chain(&chain(site, c)?);
+        Ok(Self::with_local(site, who, &local))
+    }
+
+    pub fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    /// Whether the roles include one granted `permission` on `c`.
+    pub fn has(&self, c: &Content, permission: &str) -> bool {
+        if self.manager {
+            return true;
+        }
+        let granted = permission_roles(self.site, c, permission);
+        self.roles.iter().any(|r| granted.contains(r))
+    }
 }
 
 /// The roles granted `permission` on `c`.
@@ -105,63 +150,46 @@ pub fn permission_roles<'a>(site: &'a Site, c: &'a Content, permission: &str) ->
     Cow::Borrowed(site.workflows.site_roles(permission))
 }
 
-/// Whether `who` holds `permission` on `c`.
-pub fn has_permission(site: &Site, who: &Principal, c: &Content, permission: &str) -> bool {
-    if who.has_role("Manager") {
-        return true;
-    }
-    let granted = permission_roles(site, c, permission);
-    roles_on(who, c).iter().any(|r| granted.contains(r))
-}
-
 /// May add an object of `type_id` inside `container`.
-pub fn can_add(site: &Site, who: &Principal, container: &Content, type_id: &str) -> bool {
-    let type_permission = site
-        .registry
-        .get(type_id)
-        .map(|t| t.def.add_permission.as_str())
-        .unwrap_or("");
-    has_permission(site, who, container, ADD)
-        && (type_permission.is_empty() || has_permission(site, who, container, type_permission))
-}
-
-/// May add anything at all inside `container` (the toolbar's add menu).
-pub fn can_add_any(site: &Site, who: &Principal, container: &Content) -> bool {
-    has_permission(site, who, container, ADD)
+pub fn can_add(site: &Site, who: &Principal, container: &Content, type_id: &str) -> CoreResult<bool> {
+    if who.is_anonymous() {
+        return Ok(false);
+    }
+    let access = Access::of(site, who, container)?;
+    let type_permission = site.registry.get(type_id).map(|t| t.def.add_permission.as_str()).unwrap_or("");
+    Ok(access.has(container, ADD) && (type_permission.is_empty() || access.has(container, type_permission)))
 }
 
 /// May edit `c`.
-pub fn can_modify(site: &Site, who: &Principal, c: &Content) -> bool {
-    !who.is_anonymous() && has_permission(site, who, c, MODIFY)
+pub fn can_modify(site: &Site, who: &Principal, c: &Content) -> CoreResult<bool> {
+    Ok(!who.is_anonymous() && Access::of(site, who, c)?.has(c, MODIFY))
 }
 
 /// May delete `c` (Zope checks "Delete objects" on the object being removed).
-pub fn can_delete(site: &Site, who: &Principal, c: &Content) -> bool {
-    !who.is_anonymous() && has_permission(site, who, c, DELETE)
+pub fn can_delete(site: &Site, who: &Principal, c: &Content) -> CoreResult<bool> {
+    Ok(!who.is_anonymous() && Access::of(site, who, c)?.has(c, DELETE))
 }
 
 /// The `allowed` set stored with `c` (Plone's allowedRolesAndUsers): the roles
-/// with View, plus `user:<id>` for each user holding such a role locally.
-pub fn allowed_to_view(site: &Site, c: &Content, container_allowed: &[String]) -> Vec<String> {
+/// with View, plus `user:<id>` for every user or group holding such a role
+/// locally (the creator's Owner, sharing grants, acquired ones).
+pub fn allowed_to_view(site: &Site, c: &Content, container_allowed: &[String], local: &LocalRoles) -> Vec<String> {
     let workflow = site.workflow_for(&c.portal_type);
     let mut roles: Vec<String> = match (workflow, c.review_state.as_deref()) {
         (Some(wf), Some(state)) => match wf.roles_for(state, VIEW) {
             Some(r) => r.to_vec(),
             None => site.workflows.site_roles(VIEW).to_vec(),
         },
-        _ => container_allowed
-            .iter()
-            .filter(|a| !a.starts_with("user:"))
-            .cloned()
-            .collect(),
+        _ => container_allowed.iter().filter(|a| !a.starts_with("user:")).cloned().collect(),
     };
     if !roles.iter().any(|r| r == "Manager") {
         roles.push("Manager".into());
     }
-    if roles.iter().any(|r| r == "Owner")
-        && let Some(creator) = c.strings("creators").first()
-    {
-        roles.push(format!("user:{creator}"));
-    }
+    let viewers: Vec<String> = local
+        .iter()
+        .filter(|(_, granted)| granted.iter().any(|g| roles.contains(g)))
+        .map(|(p, _)| format!("user:{p}"))
+        .collect();
+    roles.extend(viewers);
     roles
 }
