@@ -29,7 +29,7 @@ use cairn_core::{Principal, Site};
 pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
-use crate::handlers::{content, files, login, principals, services};
+use crate::handlers::{content, files, login, principals, services, sharing};
 use crate::query::Params;
 use crate::route::View;
 
@@ -179,6 +179,8 @@ fn handle(
         (View::Service { name, args }, m) if name == "users" => principals::users(&ctx, &m, args, body),
         (View::Service { name, args }, m) if name == "groups" => principals::groups(&ctx, &m, args, body),
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
+        (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
+        (View::Service { name, .. }, Method::POST) if name == "sharing" => sharing::post(&ctx, path, body),
         (View::Service { name, .. }, Method::GET) if name == "principals" => principals::principals(&ctx),
         (View::Service { name, args }, Method::POST) if name == "workflow" => {
             services::workflow_transition(&ctx, path, args, body)

@@ -5,6 +5,7 @@ pub mod files;
 pub mod login;
 pub mod principals;
 pub mod services;
+pub mod sharing;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

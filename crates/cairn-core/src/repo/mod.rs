@@ -7,6 +7,7 @@ mod create;
 mod fields;
 mod order;
 mod read;
+pub mod sharing;
 mod update;
 pub mod workflow;
 

@@ -56,7 +56,9 @@ pub fn transition(
 ) -> CoreResult<Value> {
     let c = get_visible(site, path, who)?;
     if who.is_anonymous() {
-        return Err(CoreError::Unauthorized("You are not allowed to change the state of this object".into()));
+        return Err(CoreError::Unauthorized(
+            "You are not allowed to change the state of this object".into(),
+        ));
     }
     let target = |obj: &Content, local: &LocalRoles| -> Option<String> {
         let wf = site.workflow_for(&obj.portal_type)?;
@@ -66,7 +68,9 @@ pub fn transition(
         (t.from.iter().any(|f| f == state) && may_fire(&access, obj, t)).then(|| t.to.clone())
     };
     let Some(to) = target(&c, &effective_on_chain(&chain(site, &c)?)) else {
-        return Err(CoreError::BadRequest(format!("Invalid transition '{transition}' for this object")));
+        return Err(CoreError::BadRequest(format!(
+            "Invalid transition '{transition}' for this object"
+        )));
     };
     let now = Timestamp::now();
     let entry = json!({

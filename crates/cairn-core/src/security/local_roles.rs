@@ -21,8 +21,12 @@ pub fn own_local_roles(c: &Content) -> LocalRoles {
     let mut out = LocalRoles::new();
     if let Some(Value::Object(m)) = c.fields.get(FIELD) {
         for (principal, roles) in m {
-            let set: BTreeSet<String> =
-                roles.as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect();
+            let set: BTreeSet<String> = roles
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect();
             if !set.is_empty() {
                 out.insert(principal.clone(), set);
             }
@@ -38,7 +42,12 @@ pub fn own_local_roles(c: &Content) -> LocalRoles {
 pub fn set_own_local_roles(c: &mut Content, roles: &LocalRoles) {
     let map: serde_json::Map<String, Value> = roles
         .iter()
-        .map(|(p, r)| (p.clone(), r.iter().filter(|x| *x != "Owner").cloned().collect::<Vec<_>>()))
+        .map(|(p, r)| {
+            (
+                p.clone(),
+                r.iter().filter(|x| *x != "Owner").cloned().collect::<Vec<_>>(),
+            )
+        })
         .filter(|(_, r)| !r.is_empty())
         .map(|(p, r)| (p, json!(r)))
         .collect();
@@ -64,7 +73,11 @@ pub fn set_inherits(c: &mut Content, inherit: bool) {
 
 /// The local roles in effect on `c`, given those in effect on its container.
 pub fn effective(container: &LocalRoles, c: &Content) -> LocalRoles {
-    let mut out = if inherits(c) { container.clone() } else { LocalRoles::new() };
+    let mut out = if inherits(c) {
+        container.clone()
+    } else {
+        LocalRoles::new()
+    };
     for (p, roles) in own_local_roles(c) {
         out.entry(p).or_default().extend(roles);
     }

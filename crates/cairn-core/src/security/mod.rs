@@ -11,7 +11,9 @@ mod reindex;
 
 use std::borrow::Cow;
 
-pub use local_roles::{LocalRoles, chain, effective, effective_on_chain, inherits, own_local_roles, set_inherits, set_own_local_roles};
+pub use local_roles::{
+    LocalRoles, chain, effective, effective_on_chain, inherits, own_local_roles, set_inherits, set_own_local_roles,
+};
 pub use reindex::reindex_subtree;
 
 use crate::content::Content;
@@ -108,7 +110,11 @@ impl<'a> Access<'a> {
         }
         roles.sort();
         roles.dedup();
-        Self { site, roles, manager: who.has_role("Manager") }
+        Self {
+            site,
+            roles,
+            manager: who.has_role("Manager"),
+        }
     }
 
     /// Roles on `c`, reading its ancestors' local roles (one cached query).
@@ -156,7 +162,11 @@ pub fn can_add(site: &Site, who: &Principal, container: &Content, type_id: &str)
         return Ok(false);
     }
     let access = Access::of(site, who, container)?;
-    let type_permission = site.registry.get(type_id).map(|t| t.def.add_permission.as_str()).unwrap_or("");
+    let type_permission = site
+        .registry
+        .get(type_id)
+        .map(|t| t.def.add_permission.as_str())
+        .unwrap_or("");
     Ok(access.has(container, ADD) && (type_permission.is_empty() || access.has(container, type_permission)))
 }
 
@@ -180,7 +190,11 @@ pub fn allowed_to_view(site: &Site, c: &Content, container_allowed: &[String], l
             Some(r) => r.to_vec(),
             None => site.workflows.site_roles(VIEW).to_vec(),
         },
-        _ => container_allowed.iter().filter(|a| !a.starts_with("user:")).cloned().collect(),
+        _ => container_allowed
+            .iter()
+            .filter(|a| !a.starts_with("user:"))
+            .cloned()
+            .collect(),
     };
     if !roles.iter().any(|r| r == "Manager") {
         roles.push("Manager".into());

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use cairn_model::ContentPath;
 
-use super::local_roles::{LocalRoles, chain, effective, effective_on_chain};
 use super::allowed_to_view;
+use super::local_roles::{LocalRoles, chain, effective, effective_on_chain};
 use crate::content::Content;
 use crate::error::CoreResult;
 use crate::ports::{ChangeEvent, ViewFilter, WriteBatch, WriteOp};
@@ -26,7 +26,10 @@ pub fn reindex_subtree(
     let container_local = effective_on_chain(above);
     let container_allowed = above.last().map(|p| p.allowed.clone()).unwrap_or_default();
     let mut subtree = vec![root.clone()];
-    subtree.extend(site.store.tree(&site.id, &root.path, 1000, &[], &ViewFilter::unrestricted())?);
+    subtree.extend(
+        site.store
+            .tree(&site.id, &root.path, 1000, &[], &ViewFilter::unrestricted())?,
+    );
     let mut computed: HashMap<ContentPath, (LocalRoles, Vec<String>)> = HashMap::new();
     let mut batch = WriteBatch::default();
     for (i, obj) in subtree.into_iter().enumerate() {
@@ -41,8 +44,15 @@ pub fn reindex_subtree(
         computed.insert(next.path.clone(), (local, next.allowed.clone()));
         if changed || next.allowed != obj.allowed {
             next.version = obj.version + 1;
-            batch.events.push(ChangeEvent { kind, uid: next.uid.clone(), path: next.path.clone() });
-            batch.ops.push(WriteOp::Update { content: Box::new(next), expected: obj.version });
+            batch.events.push(ChangeEvent {
+                kind,
+                uid: next.uid.clone(),
+                path: next.path.clone(),
+            });
+            batch.ops.push(WriteOp::Update {
+                content: Box::new(next),
+                expected: obj.version,
+            });
         }
     }
     Ok(batch)

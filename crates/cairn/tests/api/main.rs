@@ -5,5 +5,6 @@ mod content;
 mod files;
 mod helpers;
 mod security;
+mod sharing;
 mod sites;
 mod users;
