@@ -190,8 +190,11 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
 
 /// `@types`: every type with whether it may be added here by this user.
 pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
+    use cairn_core::security::{ADD, Access};
     let container_ty = ctx.site.registry.get(&c.portal_type);
-    let may_add = c.is_folderish && !ctx.who.is_anonymous();
+    // One role computation for all types: the add permissions differ, the roles do not.
+    let access = (c.is_folderish && !ctx.who.is_anonymous()).then(|| Access::of(&ctx.site, &ctx.who, c).ok()).flatten();
+    let may_add = access.as_ref().is_some_and(|a| a.has(c, ADD));
     ctx.site
         .registry
         .all()
@@ -201,8 +204,10 @@ pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
                 Some(ct) if ct.def.filter_content_types => ct.def.allowed_types.contains(&t.def.id),
                 _ => t.def.global_allow,
             };
-            let addable =
-                may_add && allowed && cairn_core::security::can_add(&ctx.site, &ctx.who, c, &t.def.id).unwrap_or(false);
+            let type_permission = t.def.add_permission.as_str();
+            let addable = may_add
+                && allowed
+                && (type_permission.is_empty() || access.as_ref().is_some_and(|a| a.has(c, type_permission)));
             json!({
                 "@id": format!("{}/@types/{}", ctx.base, t.def.id),
                 "addable": addable,
