@@ -38,7 +38,13 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 
 /// Who sent the request. Credentials that are present but wrong are a 401,
 /// never a silent fall-back to anonymous.
-pub fn authenticate(app: &AppState, site: &Site, method: &Method, headers: &HeaderMap) -> ApiResult<Principal> {
+pub fn authenticate(
+    app: &AppState,
+    site: &Site,
+    method: &Method,
+    headers: &HeaderMap,
+    client: std::net::IpAddr,
+) -> ApiResult<Principal> {
     let invalid = || ApiError::unauthorized("Invalid or expired authentication credentials");
     if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
@@ -54,7 +60,7 @@ pub fn authenticate(app: &AppState, site: &Site, method: &Method, headers: &Head
                     .map_err(|_| invalid())?;
                 let text = String::from_utf8(decoded).map_err(|_| invalid())?;
                 let (login, password) = text.split_once(':').ok_or_else(invalid)?;
-                let p = auth::check_password(site, login, password)?.ok_or_else(invalid)?;
+                let p = checked_login(app, site, login, password, Some(client))?.ok_or_else(invalid)?;
                 app.auth_cache.insert(key, p.clone());
                 Ok(p)
             }
@@ -68,4 +74,24 @@ pub fn authenticate(app: &AppState, site: &Site, method: &Method, headers: &Head
         return Ok(auth::check_token(site, &token)?.unwrap_or_else(Principal::anonymous));
     }
     Ok(Principal::anonymous())
+}
+
+/// Checks a password under brute-force protection: refused with 429 while the
+/// account or address must wait, failures and successes recorded.
+pub fn checked_login(
+    app: &AppState,
+    site: &Site,
+    login: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+) -> ApiResult<Option<Principal>> {
+    if let Some(wait) = app.throttle.wait(&site.id, login, client) {
+        return Err(ApiError::too_many_attempts(wait.as_secs().max(1)));
+    }
+    let found = auth::check_password(site, login, password)?;
+    match &found {
+        Some(_) => app.throttle.succeeded(&site.id, login),
+        None => app.throttle.failed(&site.id, login, client),
+    }
+    Ok(found)
 }

@@ -23,16 +23,20 @@ pub struct ApiError {
     pub message: String,
     pub shape: Shape,
     pub context: Option<String>,
+    /// Seconds for a `Retry-After` header (429 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
+        let (kind, message) = (kind.into(), message.into());
         Self {
             status,
-            kind: kind.into(),
-            message: message.into(),
+            kind,
+            message,
             shape: Shape::Plain,
             context: None,
+            retry_after: None,
         }
     }
 
@@ -64,6 +68,18 @@ impl ApiError {
             "MethodNotAllowed",
             "Method not allowed for this resource",
         )
+    }
+
+    /// Too many failed logins: try again after `seconds`.
+    pub fn too_many_attempts(seconds: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            format!("Too many failed login attempts; try again in {seconds} seconds."),
+        )
+        .wrapped();
+        e.retry_after = Some(seconds);
+        e
     }
 
     pub fn internal() -> Self {
@@ -107,6 +123,10 @@ impl IntoResponse for ApiError {
             }
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert("Retry-After", axum::http::HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             // Tell scripts Basic auth is accepted, without a browser login prompt loop.
             resp.headers_mut().insert(

@@ -11,6 +11,7 @@ mod query;
 mod response_cache;
 mod route;
 mod serialize;
+mod throttle;
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -61,6 +62,7 @@ pub struct AppState {
     auth_cache: moka::sync::Cache<u64, Principal>,
     hasher: RandomState,
     responses: response_cache::ResponseCache,
+    throttle: throttle::Throttle,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
                 .build(),
             hasher: RandomState::new(),
             responses,
+            throttle: throttle::Throttle::default(),
         }
     }
 }
@@ -96,13 +99,17 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn dispatch(
     State(app): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -135,7 +142,15 @@ async fn dispatch(
     }
     let params = Params::parse(uri.query());
     let worker = app.clone();
-    let task = tokio::task::spawn_blocking(move || handle(&worker, site, target, &method, &headers, params, &bytes));
+    let req = Incoming {
+        target,
+        method,
+        headers,
+        params,
+        body: bytes,
+        client: peer.ip(),
+    };
+    let task = tokio::task::spawn_blocking(move || handle(&worker, site, req));
     match task.await {
         Ok(Ok(r)) => match cache_key {
             Some(key) => app.responses.store(key, generation, r).await,
@@ -149,16 +164,27 @@ async fn dispatch(
     }
 }
 
-fn handle(
-    app: &AppState,
-    site: Arc<Site>,
+/// What the blocking handler needs from one HTTP request.
+struct Incoming {
     target: route::Target,
-    method: &Method,
-    headers: &HeaderMap,
+    method: Method,
+    headers: HeaderMap,
     params: Params,
-    body: &[u8],
-) -> ApiResult<Response> {
-    let who = auth::authenticate(app, &site, method, headers)?;
+    body: axum::body::Bytes,
+    client: std::net::IpAddr,
+}
+
+fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response> {
+    let Incoming {
+        target,
+        method,
+        headers,
+        params,
+        body,
+        client,
+    } = req;
+    let (method, headers, body) = (&method, &headers, &body[..]);
+    let who = auth::authenticate(app, &site, method, headers, client)?;
     let changes_principals = matches!(&target.view, View::Service { name, .. } if name == "users" || name == "groups")
         && method != Method::GET;
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
@@ -173,7 +199,7 @@ fn handle(
         (View::Content, _) => Err(ApiError::method_not_allowed()),
         (View::Images(args), Method::GET | Method::HEAD) => files::images(&ctx, path, args),
         (View::Download { args, inline }, Method::GET | Method::HEAD) => files::download(&ctx, path, args, *inline),
-        (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body),
+        (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body, app, client),
         (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),
         (View::Service { name, args }, m) if name == "users" => principals::users(&ctx, &m, args, body),

@@ -92,7 +92,12 @@ pub fn check_token(site: &Site, token: &str) -> CoreResult<Option<Principal>> {
     let mut v = Validation::new(Algorithm::HS256);
     v.set_required_spec_claims(&["exp", "sub"]);
     v.leeway = 0;
-    let Ok(data) = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&site.jwt_secret), &v) else {
+    // The current secret first; previous ones keep tokens valid through a rotation.
+    let secrets = std::iter::once(&site.jwt_secret).chain(site.jwt_previous_secrets.iter());
+    let Some(data) = secrets
+        .filter_map(|secret| jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &v).ok())
+        .next()
+    else {
         return Ok(None);
     };
     site.principals

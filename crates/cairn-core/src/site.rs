@@ -85,6 +85,8 @@ pub struct Site {
     pub principals: Arc<dyn PrincipalStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub jwt_secret: Vec<u8>,
+    /// Earlier secrets still accepted for verification while tokens roll over.
+    pub jwt_previous_secrets: Vec<Vec<u8>>,
     /// Lifetime of issued tokens in seconds (Plone's default is 12 hours).
     pub token_timeout: u64,
 }

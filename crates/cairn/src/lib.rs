@@ -77,6 +77,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
             principals: principals.clone(),
             blobs: blobs.clone(),
             jwt_secret: bootstrap::jwt_secret(&*store, &s.id, s.jwt_secret.as_deref())?,
+            jwt_previous_secrets: s.jwt_previous_secrets.iter().map(|x| x.as_bytes().to_vec()).collect(),
             token_timeout: settings.token_timeout,
         });
         if created == Created::New && settings.sample_content {

@@ -19,6 +19,10 @@ pub struct SiteSettings {
     /// JWT signing secret; generated and stored in the database when unset.
     #[serde(default)]
     pub jwt_secret: Option<String>,
+    /// Secrets used before the current one, still accepted to verify tokens
+    /// until they expire: rotate by moving the old secret here.
+    #[serde(default)]
+    pub jwt_previous_secrets: Vec<String>,
     #[serde(default = "default_language")]
     pub default_language: String,
     #[serde(default = "default_languages")]
@@ -90,6 +94,7 @@ impl Default for Settings {
                 title: "Kanton Aarwald".into(),
                 public_url: None,
                 jwt_secret: None,
+                jwt_previous_secrets: Vec::new(),
                 default_language: default_language(),
                 available_languages: default_languages(),
                 profile: default_profile(),

@@ -10,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 
 /// POST `@login` with `{"login", "password"}` → `{"token"}`.
-pub fn login(ctx: &Ctx, body: &[u8]) -> ApiResult<Response> {
+pub fn login(ctx: &Ctx, body: &[u8], app: &crate::AppState, client: std::net::IpAddr) -> ApiResult<Response> {
     let body = body_object(body).map_err(ApiError::wrapped)?;
     let (Some(login), Some(password)) = (
         body.get("login").and_then(Value::as_str),
@@ -20,7 +20,7 @@ pub fn login(ctx: &Ctx, body: &[u8]) -> ApiResult<Response> {
             .with_kind("Missing credentials")
             .wrapped());
     };
-    let who = auth::check_password(&ctx.site, login, password)?.ok_or_else(|| {
+    let who = crate::auth::checked_login(app, &ctx.site, login, password, Some(client))?.ok_or_else(|| {
         ApiError::unauthorized("Wrong login and/or password.")
             .with_kind("Invalid credentials")
             .wrapped()

@@ -193,7 +193,9 @@ pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
     use cairn_core::security::{ADD, Access};
     let container_ty = ctx.site.registry.get(&c.portal_type);
     // One role computation for all types: the add permissions differ, the roles do not.
-    let access = (c.is_folderish && !ctx.who.is_anonymous()).then(|| Access::of(&ctx.site, &ctx.who, c).ok()).flatten();
+    let access = (c.is_folderish && !ctx.who.is_anonymous())
+        .then(|| Access::of(&ctx.site, &ctx.who, c).ok())
+        .flatten();
     let may_add = access.as_ref().is_some_and(|a| a.has(c, ADD));
     ctx.site
         .registry

@@ -69,6 +69,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         title: "Plone site".into(),
         public_url: None,
         jwt_secret: None,
+        jwt_previous_secrets: Vec::new(),
         default_language: "en".into(),
         available_languages: vec!["en".into(), "de".into()],
         profile: "classic".into(),

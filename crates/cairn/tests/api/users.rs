@@ -186,3 +186,37 @@ fn roles_and_principals_are_listed() {
     assert_eq!(p["users"], json!([]));
     assert_eq!(app.get("/@principals?search=x", Auth::Anonymous).status, 401);
 }
+
+#[test]
+fn repeated_failed_logins_are_slowed_down_then_allowed_again() {
+    let app = spawn_app();
+    app.add_user("jane", "janespassword", &["Member"]);
+    let wrong = json!({"login": "jane", "password": "guess"});
+    for _ in 0..5 {
+        assert_eq!(app.post("/@login", Auth::Anonymous, &wrong).status, 401);
+    }
+    let right = json!({"login": "jane", "password": "janespassword"});
+    let r = app.post("/@login", Auth::Anonymous, &right);
+    assert_eq!(r.status, 429, "the account was not throttled");
+    assert!(r.header("Retry-After").is_some());
+    assert_eq!(
+        app.get("", Auth::Basic("jane", "janespassword")).status,
+        429,
+        "Basic auth bypasses the throttle"
+    );
+    assert_eq!(
+        app.post(
+            "/@login",
+            Auth::Anonymous,
+            &json!({"login": "admin", "password": "secret"})
+        )
+        .status,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(
+        app.post("/@login", Auth::Anonymous, &right).status,
+        200,
+        "the wait never ended"
+    );
+}
