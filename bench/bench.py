@@ -43,16 +43,22 @@ PREFERRED_FOLDER = "/steuern/dienstleistungen"
 WRITES_FOLDER = "bench-writes"
 EXPAND = "breadcrumbs,navigation,actions,types"
 
-SHAPES = {  # name: (description, authenticated)
-    "doc": ("GET Document", False),
-    "folder_full": ("GET folder ?fullobjects=1", False),
-    "page_expand": (f"GET Document ?expand={EXPAND} (admin)", True),
-    "nav3": ("GET @navigation?expand.navigation.depth=3", False),
-    "create": ("POST create Document ~4 KB (admin)", True),
-    "trivial": ("GET /healthz (cairn only)", False),
+SHAPES = {  # name: (description, who asks: anon | admin | editor)
+    "doc": ("GET Document", "anon"),
+    "folder_full": ("GET folder ?fullobjects=1", "anon"),
+    "page_expand": (f"GET Document ?expand={EXPAND} (admin)", "admin"),
+    "nav3": ("GET @navigation?expand.navigation.depth=3", "anon"),
+    "folder_anon": ("GET folder listing (summaries), anonymous", "anon"),
+    "doc_editor": ("GET Document as an editor holding local roles in 3 subtrees", "editor"),
+    "folder_editor": ("GET folder listing as that editor", "editor"),
+    "create": ("POST create Document ~4 KB (admin)", "admin"),
+    "trivial": ("GET /healthz (cairn only)", "anon"),
 }
-DISPLAY_ORDER = ["doc", "folder_full", "page_expand", "nav3", "create", "trivial"]
-RUN_ORDER = ["doc", "folder_full", "page_expand", "nav3", "trivial", "create"]  # writes last
+DISPLAY_ORDER = ["doc", "doc_editor", "folder_anon", "folder_editor", "folder_full", "page_expand", "nav3",
+                 "create", "trivial"]
+RUN_ORDER = ["doc", "doc_editor", "folder_anon", "folder_editor", "folder_full", "page_expand", "nav3", "trivial",
+             "create"]  # writes last
+EDITOR = ("bench-editor", "bench-editor-password-1")
 
 
 class SetupError(Exception):
@@ -103,6 +109,11 @@ class Target:
         self.folder = self.doc = None
         self.folder_items = None
         self.writes = None
+        self.other_folders = []
+        self.editor_auth = "Basic " + base64.b64encode(f"{EDITOR[0]}:{EDITOR[1]}".encode()).decode()
+
+    def auth_for(self, kind):
+        return {"anon": None, "admin": self.auth, "editor": self.editor_auth}[kind]
 
     def rel(self, at_id):
         """Absolute @id -> path below the site ('/a/b')."""
@@ -114,8 +125,10 @@ class Target:
         return p
 
     def url(self, shape):
-        if shape == "doc":
+        if shape in ("doc", "doc_editor"):
             return self.base + self.doc
+        if shape in ("folder_anon", "folder_editor"):
+            return self.base + self.folder
         if shape == "folder_full":
             return self.base + self.folder + "?fullobjects=1"
         if shape == "page_expand":
@@ -164,6 +177,7 @@ def discover(t):
             t.folder = path
             t.doc = t.rel(docs[0]["@id"])
             t.folder_items = j.get("items_total", len(items))
+            t.other_folders = [c for c in cands if c != path][:2]
             return
     raise SetupError(f"{t.name}: found no folder listing a Document ({search_note}; tried "
                      f"{', '.join(tried[:6])}). Is the site populated?")
@@ -186,6 +200,51 @@ def prepare_writes(t):
     if st != 201:
         raise SetupError(f"{t.name}: creating /{name} answered {st}: {short(body)}")
     return name
+
+
+def prepare_editor(t):
+    """A Member holding the local Editor role on the benchmark folder and two others."""
+    st, body = http("POST", t.base + "/@users", t.auth,
+                    {"username": EDITOR[0], "password": EDITOR[1], "email": "editor@example.com",
+                     "fullname": "Bench Editor", "roles": ["Member"]})
+    if st not in (200, 201, 400):
+        raise SetupError(f"{t.name}: creating the editor answered {st}: {short(body)}")
+    for folder in [t.folder] + t.other_folders:
+        st, body = http("POST", t.base + folder + "/@sharing", t.auth,
+                        {"entries": [{"id": EDITOR[0], "type": "user", "roles": {"Editor": True}}]})
+        if st not in (200, 204):
+            raise SetupError(f"{t.name}: sharing {folder} with the editor answered {st}: {short(body)}")
+
+
+def workflow_tree(t, n):
+    """Seconds to publish a folder with n descendants using include_children."""
+    from concurrent.futures import ThreadPoolExecutor
+    name = f"bench-wf-{int(time.time())}"
+    st, body = http("POST", t.base, t.auth, {"@type": "Folder", "id": name, "title": "Workflow tree",
+                                             "exclude_from_nav": True})
+    if st != 201:
+        raise SetupError(f"{t.name}: creating /{name} answered {st}: {short(body)}")
+    per = max(1, n // 10)
+    subs = [f"sub-{i}" for i in range((n + per) // (per + 1))]
+    for sub in subs:
+        http("POST", f"{t.base}/{name}", t.auth, {"@type": "Folder", "id": sub, "title": sub})
+    docs = n - len(subs)
+
+    def make(i):
+        sub = subs[i % len(subs)]
+        return http("POST", f"{t.base}/{name}/{sub}", t.auth, {"@type": "Document", "title": f"Seite {i}"})[0]
+
+    with ThreadPoolExecutor(4) as pool:
+        bad = [s for s in pool.map(make, range(docs)) if s != 201]
+    if bad:
+        raise SetupError(f"{t.name}: {len(bad)} of {docs} creates failed for the workflow tree")
+    t0 = time.time()
+    st, body = http("POST", f"{t.base}/{name}/@workflow/publish", t.auth, {"include_children": True}, timeout=900)
+    seconds = time.time() - t0
+    if st != 200:
+        raise SetupError(f"{t.name}: publish with include_children answered {st}: {short(body)}")
+    http("DELETE", f"{t.base}/{name}", t.auth, timeout=900)
+    return {"descendants": len(subs) + docs, "seconds": round(seconds, 3)}
 
 
 def create_body():
@@ -289,8 +348,8 @@ def run_wrk(url, conc, duration, threads, auth=None, body_file=None, count_statu
 
 
 def measure(t, shape, url, conc, args, body_file):
-    desc, authed = SHAPES[shape]
-    auth = t.auth if authed else None
+    desc, kind = SHAPES[shape]
+    auth = t.auth_for(kind)
     is_write = shape == "create"
     if args.warmup > 0 and not is_write:
         run_wrk(url, conc, args.warmup, args.threads, auth)
@@ -304,7 +363,7 @@ def measure(t, shape, url, conc, args, body_file):
     else:
         non2xx = w["err_status"]  # wrk counts statuses >= 400; the pre-flight check ruled out 3xx
     return {
-        "server": t.name, "shape": shape, "conc": conc, "url": url, "auth": authed,
+        "server": t.name, "shape": shape, "conc": conc, "url": url, "auth": kind,
         "rps": round(w["requests"] / (w["duration_us"] / 1e6), 1),
         "p50_ms": w["p50_ms"], "p95_ms": w["p95_ms"], "p99_ms": w["p99_ms"],
         "mean_ms": w["mean_ms"], "max_ms": w["max_ms"], "requests": w["requests"],
@@ -319,13 +378,13 @@ def measure(t, shape, url, conc, args, body_file):
 
 def preflight(t, shape, url, body_text):
     """One request with the benchmark's method/headers; returns {'status','bytes','ok','note'}."""
-    desc, authed = SHAPES[shape]
+    desc, kind = SHAPES[shape]
     if shape == "create":
         payload = body_text.replace("__TITLE__", f"Benchmark check {int(time.time())}").encode()
         st, body = http("POST", url, t.auth, payload)
         return {"status": st, "bytes": len(payload), "ok": st == 201,
                 "note": None if st == 201 else f"POST answered {st}: {short(body, 200)}"}
-    st, body = http("GET", url, t.auth if authed else None)
+    st, body = http("GET", url, t.auth_for(kind))
     note = None
     ok = 200 <= st < 300
     if ok and shape != "trivial":
@@ -473,12 +532,14 @@ def main():
     ap.add_argument("--only", default="", help="comma list of shapes (default: all)")
     ap.add_argument("--results", default=str(HERE / "results"))
     ap.add_argument("--populate-json", default=None, help="populate.py summary to include in the report")
+    ap.add_argument("--wf-tree", type=int, default=1000,
+                    help="descendants of the folder published with include_children (0: skip)")
     args = ap.parse_args()
 
     concs = [int(c) for c in args.conc.split(",") if c.strip()]
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     for s in only:
-        if s not in SHAPES:
+        if s not in SHAPES and s != "wf_tree":
             log(f"unknown shape {s!r}; known: {', '.join(DISPLAY_ORDER)}")
             return 2
     if args.cairn_password is None:
@@ -497,6 +558,7 @@ def main():
             targets.append(Target("Plone", args.plone, args.plone_user, args.plone_password, args.plone_pid))
         for t in targets:
             discover(t)
+            prepare_editor(t)
             log(f"{t.name}: document {t.doc}, folder {t.folder} ({t.folder_items} items), pid {t.pid}")
     except SetupError as e:
         log(f"ERROR: {e}")
@@ -538,6 +600,12 @@ def main():
                     log(f"{t.name:5} {shape:11} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f}  "
                         f"p95 {r['p95_ms']:.2f}  p99 {r['p99_ms']:.2f} ms  non-2xx {r['non2xx']}  "
                         f"sock-err {r['socket_errors']}  cpu/req {r['server_cpu_ms_per_req']}")
+        wf_tree = {}
+        if args.wf_tree > 0 and (not only or "wf_tree" in only):
+            for t in targets:
+                wf_tree[t.name] = workflow_tree(t, args.wf_tree)
+                log(f"{t.name}: publish with include_children over {wf_tree[t.name]['descendants']} "
+                    f"descendants took {wf_tree[t.name]['seconds']} s")
     except (SetupError, RuntimeError) as e:
         log(f"ERROR: {e}")
         return 2
@@ -566,7 +634,11 @@ def main():
                         "p50_ratio": round(ra["p50_ms"] / rb["p50_ms"], 4) if rb["p50_ms"] else None,
                         "cpu_ratio": (round(ra["server_cpu_ms_per_req"] / rb["server_cpu_ms_per_req"], 4)
                                       if ra["server_cpu_ms_per_req"] and rb["server_cpu_ms_per_req"] else None)})
+    meta["workflow_tree"] = wf_tree
     md = render(meta, targets, results, skipped, concs)
+    if wf_tree:
+        md += "\n## Workflow transition with include_children\n\n| server | descendants | seconds |\n|---|---|---|\n"
+        md += "".join(f"| {k} | {v['descendants']} | {v['seconds']} |\n" for k, v in wf_tree.items())
     (results_dir / "latest.md").write_text(md, encoding="utf-8")
     (results_dir / "latest.json").write_text(json.dumps(
         {"meta": meta, "results": results, "comparison": comparison, "skipped": skipped},

@@ -78,6 +78,47 @@ impl<'a> Fixture<'a> {
         }
     }
 
+    /// A user created through `POST @users` (the doc tests use `api.user.create`,
+    /// whose roles default to `Member`). `props` are member properties.
+    pub(super) fn user(&mut self, id: &str, password: &str, roles: &[&str], props: Value) {
+        let mut body = props;
+        body["username"] = json!(id);
+        body["password"] = json!(password);
+        body["roles"] = json!(roles);
+        self.step("POST", "/@users", Some(&body), 201);
+    }
+
+    /// plone.app.testing's `test_user_1_`, given `Manager` by every doc test's `setUp`.
+    pub(super) fn test_user(&mut self) {
+        self.user("test_user_1_", TEST_USER_PASSWORD, &["Manager"], json!({}));
+    }
+
+    /// `noam`, as most `@users`/`@groups` doc tests create him.
+    pub(super) fn noam(&mut self, password: &str) {
+        self.user("noam", password, &["Member"], noam_props());
+    }
+
+    /// Adds members to a group (`api.group.add_user`).
+    pub(super) fn join(&mut self, group: &str, user: &str) {
+        self.step(
+            "PATCH",
+            &format!("/@groups/{group}"),
+            Some(&json!({"users": {user: true}})),
+            204,
+        );
+    }
+
+    /// The group `ploneteam` of the `@groups` doc tests.
+    pub(super) fn ploneteam(&mut self) {
+        self.step(
+            "POST",
+            "/@groups",
+            Some(&json!({"groupname": "ploneteam", "title": "Plone Team",
+                         "description": "We are Plone", "email": "ploneteam@plone.org"})),
+            201,
+        );
+    }
+
     pub(super) fn token(&mut self) -> Option<String> {
         let r = self.app.post(
             "/@login",
@@ -94,6 +135,17 @@ impl<'a> Fixture<'a> {
         }
         t
     }
+}
+
+/// plone.app.testing's `TEST_USER_PASSWORD` (see the Basic headers of `users_*_get`).
+pub(super) const TEST_USER_PASSWORD: &str = "correct horse battery staple";
+
+/// The member properties the doc tests give `noam`. (Their `username` property is
+/// not a member property: the login name stays `noam`.)
+pub(super) fn noam_props() -> Value {
+    json!({"email": "noam.chomsky@example.com", "fullname": "Noam Avram Chomsky",
+           "home_page": "web.mit.edu/chomsky", "description": "Professor of Linguistics",
+           "location": "Cambridge, MA"})
 }
 
 /// A 215x56 PNG like plone.restapi's `tests/image.png`, as a base64 upload.
@@ -208,6 +260,121 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             }
         }
         "jwt_login_renew" | "jwt_logout" | "jwt_logged_in" => return f.token(),
+        // --- users and groups: plone.app.testing's site always has test_user_1_ ---
+        "users" => {
+            f.test_user();
+            // test_documentation_users sets both users' member properties.
+            f.step(
+                "PATCH",
+                "/@users/test_user_1_",
+                Some(
+                    &json!({"description": "This is a test user", "email": "test@example.com",
+                             "fullname": "Test User", "home_page": "http://www.example.com",
+                             "location": "Bonn"}),
+                ),
+                204,
+            );
+            f.step(
+                "PATCH",
+                "/@users/admin",
+                Some(
+                    &json!({"description": "This is an admin user", "email": "admin@example.com",
+                             "fullname": "Administrator", "home_page": "http://www.example.com",
+                             "location": "Berlin"}),
+                ),
+                204,
+            );
+        }
+        "users_created" | "users_add" | "users_add_csv_format" | "users_anonymous" | "groups_created" => {
+            f.test_user();
+        }
+        "users_get"
+        | "users_anonymous_get"
+        | "users_update"
+        | "users_delete"
+        | "users_delete_no_localroles"
+        | "users_delete_no_memberareas" => {
+            f.test_user();
+            // api.user.create without a password: Plone generates one.
+            f.noam("a generated password");
+        }
+        "users_unauthorized" => {
+            f.test_user();
+            f.noam("password");
+        }
+        "users_unauthorized_get" => {
+            f.test_user();
+            f.noam(TEST_USER_PASSWORD);
+            f.user("noam-fake", TEST_USER_PASSWORD, &["Member"], noam_props());
+        }
+        "users_authorized_get" => {
+            f.test_user();
+            f.noam(TEST_USER_PASSWORD);
+        }
+        "users_filtered_by_username" | "users_filtered_by_groups" | "users_searched" => {
+            f.test_user();
+            f.noam("a generated password");
+            f.join("Reviewers", "noam");
+        }
+        "users_update_portrait" | "users_update_portrait_get" | "users_update_portrait_scale" => {
+            f.test_user();
+            // api.user.create(email=..., username="noam"): no other properties.
+            f.user(
+                "noam",
+                "a generated password",
+                &["Member"],
+                json!({"email": "noam.chomsky@example.com"}),
+            );
+            if name == "users_update_portrait_get" {
+                // The doc test GETs after its PATCH.
+                f.step(
+                    "PATCH",
+                    "/@users/noam",
+                    Some(&json!({"portrait": {"content-type": "image/gif",
+                        "data": "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=",
+                        "encoding": "base64", "filename": "image.gif"}})),
+                    204,
+                );
+            }
+        }
+        "groups" | "groups_get" => {
+            f.test_user();
+            f.ploneteam();
+            f.noam("a generated password");
+            f.join("ploneteam", "noam");
+        }
+        "groups_filtered_by_groupname" | "groups_update" | "groups_delete" | "principals" => {
+            f.test_user();
+            f.ploneteam();
+        }
+        // --- sharing ---
+        "sharing_folder_get" | "sharing_folder_post" => {
+            // The doc test's invokeFactory("Folder", id="folder") gives no title,
+            // which an API POST requires (in Plone too); the title is not shown.
+            f.create("", json!({"@type": "Folder", "id": "folder", "title": "Folder"}));
+        }
+        "sharing_search" => {
+            f.create("", json!({"@type": "Folder", "id": "folder", "title": "Folder"}));
+            f.create("/folder", json!({"@type": "Document", "id": "doc", "title": "Doc"}));
+            // api.user.grant_roles: Contributor site-wide, Editor on the folder.
+            // The doc-test admin (added with userFolderAddUser) has no fullname.
+            f.step(
+                "PATCH",
+                "/@users/admin",
+                Some(&json!({"fullname": "", "roles": {"Contributor": true}})),
+                204,
+            );
+            f.step(
+                "POST",
+                "/folder/@sharing",
+                Some(&json!({"entries": [{"id": "admin", "type": "user", "roles": {"Editor": true}}]})),
+                204,
+            );
+        }
+        // --- workflow ---
+        "workflow_post_with_body" => {
+            f.create("", json!({"@type": "Folder", "id": "folder", "title": "Folder"}));
+        }
         _ => {}
     }
     None

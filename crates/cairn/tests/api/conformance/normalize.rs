@@ -132,6 +132,11 @@ pub(super) fn adjust_golden(name: &str, body: &mut Value) {
         }
     }
     match name {
+        // plone.restapi's test layer renames simple_publication_workflow's
+        // `published` state (testing.py: "Published with accent é").
+        "workflow_post" | "workflow_post_with_body" if body["title"] == "Published with accent \u{e9}" => {
+            body["title"] = json!("Published");
+        }
         "types" => drop_test_types(body),
         "expansion_expanded_full" => {
             drop_test_types(&mut body["@components"]["types"]);
