@@ -235,9 +235,12 @@ def workflow_tree(t, n):
         return http("POST", f"{t.base}/{name}/{sub}", t.auth, {"@type": "Document", "title": f"Seite {i}"})[0]
 
     with ThreadPoolExecutor(4) as pool:
-        bad = [s for s in pool.map(make, range(docs)) if s != 201]
-    if bad:
-        raise SetupError(f"{t.name}: {len(bad)} of {docs} creates failed for the workflow tree")
+        failed = [i for i, s in zip(range(docs), pool.map(make, range(docs))) if s != 201]
+    # Plone answers some concurrent creates with write conflicts; retry those one by one.
+    failed = [i for i in failed if make(i) != 201]
+    if len(failed) > docs // 10:
+        raise SetupError(f"{t.name}: {len(failed)} of {docs} creates failed for the workflow tree")
+    docs -= len(failed)
     t0 = time.time()
     st, body = http("POST", f"{t.base}/{name}/@workflow/publish", t.auth, {"include_children": True}, timeout=900)
     seconds = time.time() - t0

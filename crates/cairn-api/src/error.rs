@@ -95,7 +95,11 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::NotFound => Self::new(StatusCode::NOT_FOUND, "NotFound", "Resource not found"),
-            CoreError::Unauthorized(m) => Self::unauthorized(m),
+            // Plone's fixed text: the reason stays in the log, not in the answer.
+            CoreError::Unauthorized(m) => {
+                tracing::debug!(reason = %m, "unauthorized");
+                Self::unauthorized("You are not authorized to access this resource.")
+            }
             CoreError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "Forbidden", m).wrapped(),
             CoreError::BadRequest(m) => Self::bad_request(m),
             // plone.restapi sends the error list inside `message`; real JSON here,

@@ -223,10 +223,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
     }
     // A missing object is reported with its public URL, as Plone does.
     result.map_err(|mut e| {
-        if e.status == StatusCode::NOT_FOUND {
-            if e.message == "Resource not found" {
-                e = not_found();
-            }
+        if e.status == StatusCode::NOT_FOUND && e.message == "Resource not found" {
+            e = not_found();
+        }
+        if matches!(e.status, StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) && e.shape == error::Shape::Plain {
             e.context = Some(ctx.base.clone());
         }
         e

@@ -27,7 +27,17 @@ pub(crate) fn verify(hash: &str, password: &str) -> bool {
 
 /// The principal a stored user acts as: their roles plus their groups' roles.
 pub fn principal(site: &Site, u: UserRecord) -> CoreResult<Principal> {
-    let groups = site.principals.groups_of(&site.id, &u.id)?;
+    // Groups can be members of groups: follow memberships to the top.
+    let mut groups: Vec<String> = Vec::new();
+    let mut pending = site.principals.groups_of(&site.id, &u.id)?;
+    while let Some(g) = pending.pop() {
+        if groups.contains(&g) || groups.len() > 100 {
+            continue;
+        }
+        pending.extend(site.principals.groups_of(&site.id, &g)?);
+        groups.push(g);
+    }
+    groups.sort();
     let mut roles = u.roles;
     for g in &groups {
         if let Some(group) = site.principals.group(&site.id, g)? {

@@ -20,6 +20,9 @@ pub const ROLES: [&str; 7] = [
     "Manager",
 ];
 
+/// The virtual group every logged-in user belongs to.
+pub const AUTHENTICATED_USERS: &str = "AuthenticatedUsers";
+
 const MANAGE_USERS: &str = "Plone Site Setup: Users and Groups";
 const MIN_PASSWORD: usize = 8;
 /// Member properties stored besides the fixed columns.
@@ -143,9 +146,21 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
     if site.principals.user(&site.id, id)?.is_some() || site.principals.group(&site.id, id)?.is_some() {
         return Err(invalid("username", format!("The login name '{id}' is already in use.")));
     }
-    let password = str_of(body, "password")
-        .ok_or_else(|| CoreError::BadRequest("You have to either send a password or sendPasswordReset".into()))?;
-    check_password(password)?;
+    let reset = body.get("sendPasswordReset").and_then(Value::as_bool).unwrap_or(false);
+    let password = match str_of(body, "password") {
+        Some(p) => {
+            check_password(p)?;
+            p.to_string()
+        }
+        // No mail is sent (cairn has no mail host yet): the account gets an
+        // unguessable password until a manager or the reset flow sets one.
+        None if reset => crate::bootstrap::random_secret(24),
+        None => {
+            return Err(CoreError::BadRequest(
+                "You have to either send a password or sendPasswordReset".into(),
+            ));
+        }
+    };
     let email = str_of(body, "email").unwrap_or("");
     check_email(email)?;
     let roles = strings(body, "roles")?.unwrap_or_else(|| vec!["Member".into()]);
@@ -163,7 +178,7 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
         .collect();
     let user = UserRecord {
         id: id.to_string(),
-        password_hash: hash_password(password)?,
+        password_hash: hash_password(&password)?,
         fullname: str_of(body, "fullname").unwrap_or("").to_string(),
         email: email.to_string(),
         roles,
@@ -248,7 +263,24 @@ pub fn delete_user(site: &Site, who: &Principal, id: &str) -> CoreResult<()> {
 /// Groups matching `q` (managers only).
 pub fn list_groups(site: &Site, who: &Principal, q: &PrincipalQuery) -> CoreResult<Vec<GroupRecord>> {
     require_manager(site, who)?;
-    site.principals.find_groups(&site.id, q)
+    let mut groups = site.principals.find_groups(&site.id, q)?;
+    let virtual_group = GroupRecord {
+        id: AUTHENTICATED_USERS.into(),
+        title: "Authenticated Users (Virtual Group)".into(),
+        description: "Automatic Group Provider".into(),
+        ..Default::default()
+    };
+    let wanted = q.id_contains.as_ref().or(q.text.as_ref()).map(|t| t.to_lowercase());
+    let matches = |g: &GroupRecord| {
+        wanted
+            .as_ref()
+            .is_none_or(|t| g.id.to_lowercase().contains(t) || g.title.to_lowercase().contains(t))
+    };
+    // Plone lists the virtual group after the stored ones.
+    if matches(&virtual_group) {
+        groups.push(virtual_group);
+    }
+    Ok(groups)
 }
 
 pub fn get_group(site: &Site, who: &Principal, id: &str) -> CoreResult<GroupRecord> {
@@ -283,6 +315,9 @@ pub fn create_group(site: &Site, who: &Principal, body: &Map<String, Value>) -> 
     for u in strings(body, "users")?.unwrap_or_default() {
         site.principals.set_member(&site.id, id, &u, true)?;
     }
+    for member in strings(body, "groups")?.unwrap_or_default() {
+        add_group_member(site, id, &member)?;
+    }
     Ok(group)
 }
 
@@ -315,7 +350,21 @@ pub fn update_group(site: &Site, who: &Principal, id: &str, body: &Map<String, V
                 .set_member(&site.id, id, member, on.as_bool() == Some(true))?;
         }
     }
+    if let Some(groups) = strings(body, "groups")? {
+        for member in &groups {
+            add_group_member(site, id, member)?;
+        }
+    }
     site.principals.put_group(&site.id, &group)
+}
+
+/// Makes group `member` a member of group `id`: `groups` in a group body lists
+/// groups to nest inside it, as plone.restapi's answers show.
+fn add_group_member(site: &Site, id: &str, member: &str) -> CoreResult<()> {
+    if member == id || site.principals.group(&site.id, member)?.is_none() {
+        return Err(invalid("groups", format!("Cannot add the group '{member}' to '{id}'")));
+    }
+    site.principals.set_member(&site.id, id, member, true)
 }
 
 pub fn delete_group(site: &Site, who: &Principal, id: &str) -> CoreResult<()> {

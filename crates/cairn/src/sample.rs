@@ -77,7 +77,11 @@ fn add(
     *count += 1;
     let wanted = node.get("review_state").and_then(Value::as_str).unwrap_or("published");
     if wanted == "published" && created.review_state.as_deref() == Some("private") {
-        workflow::transition(site, &created.path, "publish", "", false, admin)?;
+        let publish = workflow::Transition {
+            id: "publish",
+            ..Default::default()
+        };
+        workflow::transition(site, &created.path, &publish, admin)?;
     }
     for child in node.get("items").and_then(Value::as_array).into_iter().flatten() {
         if let Some(child) = child.as_object() {

@@ -14,9 +14,9 @@ use crate::error::{ApiError, ApiResult};
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 1000;
 
-fn user_json(ctx: &Ctx, u: &UserRecord) -> CoreResult<Value> {
-    let url = format!("{}/@users/{}", ctx.base, u.id);
-    let mut groups = vec![json!({"id": "AuthenticatedUsers", "title": "AuthenticatedUsers"})];
+/// A user as plone.restapi shows it; `req_url` is the `@id` of embedded batches.
+fn user_json(ctx: &Ctx, u: &UserRecord, req_url: &str) -> CoreResult<Value> {
+    let mut groups = vec![("AuthenticatedUsers".to_string(), "AuthenticatedUsers".to_string())];
     for g in ctx.site.principals.groups_of(&ctx.site.id, &u.id)? {
         let title = ctx
             .site
@@ -24,39 +24,60 @@ fn user_json(ctx: &Ctx, u: &UserRecord) -> CoreResult<Value> {
             .group(&ctx.site.id, &g)?
             .map(|g| g.title)
             .unwrap_or_else(|| g.clone());
-        groups.push(json!({"id": g, "title": title}));
+        groups.push((g, title));
     }
+    groups.sort_by(|a, b| a.1.cmp(&b.1));
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|(id, title)| json!({"id": id, "title": title}))
+        .collect();
+    // Roles as the user holds them: their own and their groups'.
+    let roles = cairn_core::auth::principal(&ctx.site, u.clone())?.roles;
     let prop = |k: &str| u.props.get(k).cloned().unwrap_or(Value::Null);
     Ok(json!({
-        "@id": url,
+        "@id": format!("{}/@users/{}", ctx.base, u.id),
         "description": prop("description"),
         "email": u.email,
-        "fullname": u.fullname,
-        "groups": {"@id": url, "items_total": groups.len(), "items": groups},
+        "fullname": if u.fullname.is_empty() { Value::Null } else { json!(u.fullname) },
+        "groups": {"@id": req_url, "items_total": groups.len(), "items": groups},
         "home_page": prop("home_page"),
         "id": u.id,
         "location": prop("location"),
         "portrait": null,
-        "roles": u.roles,
+        "roles": roles,
         "username": u.id,
     }))
 }
 
-fn group_json(ctx: &Ctx, g: &GroupRecord, with_members: bool) -> CoreResult<Value> {
-    let url = format!("{}/@groups/{}", ctx.base, g.id);
+/// A group; `members` (with `req_url` as its `@id`) only when asked for.
+fn group_json(ctx: &Ctx, g: &GroupRecord, members_url: Option<&str>) -> CoreResult<Value> {
     let mut roles = g.roles.clone();
-    if !roles.iter().any(|r| r == "Authenticated") {
+    if g.id != svc::AUTHENTICATED_USERS && !roles.iter().any(|r| r == "Authenticated") {
         roles.push("Authenticated".into());
     }
     let mut o = json!({
-        "@id": url, "description": g.description, "email": g.email, "groupname": g.id,
-        "id": g.id, "roles": roles, "title": g.title,
+        "@id": format!("{}/@groups/{}", ctx.base, g.id), "description": g.description, "email": g.email,
+        "groupname": g.id, "id": g.id, "roles": roles, "title": g.title,
     });
-    if with_members {
+    if let Some(url) = members_url {
         let members = ctx.site.principals.members(&ctx.site.id, &g.id)?;
         o["members"] = json!({"@id": url, "items_total": members.len(), "items": members});
     }
     Ok(o)
+}
+
+/// The URL the client asked for (the `@id` of list answers).
+fn request_url(ctx: &Ctx, service: &str, args: &[String]) -> String {
+    let mut url = format!("{}/@{service}", ctx.base);
+    for a in args {
+        url.push('/');
+        url.push_str(a);
+    }
+    if !ctx.params.raw().is_empty() {
+        url.push('?');
+        url.push_str(ctx.params.raw());
+    }
+    url
 }
 
 fn query(ctx: &Ctx) -> ApiResult<PrincipalQuery> {
@@ -86,14 +107,28 @@ pub fn users(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiRes
     let (site, who) = (&ctx.site, &ctx.who);
     match (method.clone(), args) {
         (Method::GET, []) => {
+            let url = request_url(ctx, "users", args);
             let list = svc::list_users(site, who, &query(ctx)?)?;
-            let items = list.iter().map(|u| user_json(ctx, u)).collect::<CoreResult<Vec<_>>>()?;
-            Ok(json(StatusCode::OK, &json!(items)))
+            let items = list
+                .iter()
+                .map(|u| user_json(ctx, u, &url))
+                .collect::<CoreResult<Vec<_>>>()?;
+            let list_id = format!("{}/@users", ctx.base);
+            Ok(json(
+                StatusCode::OK,
+                &json!({"@id": list_id, "items": items, "items_total": items.len()}),
+            ))
         }
-        (Method::GET, [id]) => Ok(json(StatusCode::OK, &user_json(ctx, &svc::get_user(site, who, id)?)?)),
+        (Method::GET, [id]) => {
+            let user = svc::get_user(site, who, id)?;
+            Ok(json(
+                StatusCode::OK,
+                &user_json(ctx, &user, &request_url(ctx, "users", args))?,
+            ))
+        }
         (Method::POST, []) => {
             let user = svc::create_user(site, who, &body_object(body)?)?;
-            Ok(created(user_json(ctx, &user)?))
+            Ok(created(user_json(ctx, &user, &request_url(ctx, "users", args))?))
         }
         (Method::POST, [id, action]) if action == "reset-password" => {
             svc::change_password(site, who, id, &body_object(body)?)?;
@@ -112,30 +147,35 @@ pub fn users(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiRes
 /// `@groups[/{id}]`.
 pub fn groups(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiResult<Response> {
     let (site, who) = (&ctx.site, &ctx.who);
+    let url = request_url(ctx, "groups", args);
     match (method.clone(), args) {
         (Method::GET, []) => {
+            // A filtered listing gives summaries, the full listing members too.
+            let with_members = !ctx.params.has("query");
             let list = svc::list_groups(site, who, &query(ctx)?)?;
             let items = list
                 .iter()
-                .map(|g| group_json(ctx, g, true))
+                .map(|g| group_json(ctx, g, with_members.then_some(url.as_str())))
                 .collect::<CoreResult<Vec<_>>>()?;
             Ok(json(StatusCode::OK, &json!(items)))
         }
-        (Method::GET, [id]) => Ok(json(
-            StatusCode::OK,
-            &group_json(ctx, &svc::get_group(site, who, id)?, true)?,
-        )),
+        (Method::GET, [id]) => {
+            let group = svc::get_group(site, who, id)?;
+            Ok(json(StatusCode::OK, &group_json(ctx, &group, Some(&url))?))
+        }
         (Method::POST, []) => {
             let group = svc::create_group(site, who, &body_object(body)?)?;
-            Ok(created(group_json(ctx, &group, true)?))
+            Ok(created(group_json(ctx, &group, Some(&url))?))
         }
-        (Method::PATCH, [id]) => svc::update_group(site, who, id, &body_object(body)?)
-            .map(|_| no_content())
-            .map_err(Into::into),
-        (Method::DELETE, [id]) => svc::delete_group(site, who, id)
-            .map(|_| no_content())
-            .map_err(Into::into),
-        _ => Err(ApiError::not_found(&format!("{}/@groups/{}", ctx.base, args.join("/")))),
+        (Method::PATCH, [id]) => {
+            svc::update_group(site, who, id, &body_object(body)?)?;
+            Ok(no_content())
+        }
+        (Method::DELETE, [id]) => {
+            svc::delete_group(site, who, id)?;
+            Ok(no_content())
+        }
+        _ => Err(ApiError::not_found(&url)),
     }
 }
 
@@ -159,15 +199,16 @@ pub fn principals(ctx: &Ctx) -> ApiResult<Response> {
         limit: DEFAULT_LIMIT,
         ..Default::default()
     };
+    let url = request_url(ctx, "principals", &[]);
     let users = svc::list_users(&ctx.site, &ctx.who, &q)?;
     let groups = svc::list_groups(&ctx.site, &ctx.who, &q)?;
     let users = users
         .iter()
-        .map(|u| user_json(ctx, u))
+        .map(|u| user_json(ctx, u, &url))
         .collect::<CoreResult<Vec<_>>>()?;
     let groups = groups
         .iter()
-        .map(|g| group_json(ctx, g, false))
+        .map(|g| group_json(ctx, g, None))
         .collect::<CoreResult<Vec<_>>>()?;
     Ok(json(StatusCode::OK, &json!({"groups": groups, "users": users})))
 }

@@ -102,13 +102,21 @@ pub fn workflow_transition(ctx: &Ctx, path: &ContentPath, args: &[String], body:
         .get("include_children")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
-    let entry =
-        cairn_core::repo::workflow::transition(&ctx.site, path, transition, comment, include_children, &ctx.who)
-            .map_err(|e| match e {
-                cairn_core::CoreError::BadRequest(m) => {
-                    ApiError::bad_request(m).with_kind("WorkflowException").wrapped()
-                }
-                other => other.into(),
-            })?;
+    let entry = cairn_core::repo::workflow::transition(
+        &ctx.site,
+        path,
+        &cairn_core::repo::workflow::Transition {
+            id: transition,
+            comment,
+            include_children,
+            effective: body.get("effective").and_then(serde_json::Value::as_str),
+            expires: body.get("expires").and_then(serde_json::Value::as_str),
+        },
+        &ctx.who,
+    )
+    .map_err(|e| match e {
+        cairn_core::CoreError::BadRequest(m) => ApiError::bad_request(m).with_kind("WorkflowException").wrapped(),
+        other => other.into(),
+    })?;
     Ok(json(StatusCode::OK, &entry))
 }

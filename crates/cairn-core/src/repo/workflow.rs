@@ -43,17 +43,42 @@ pub fn available(site: &Site, c: &Content, who: &Principal) -> CoreResult<Vec<(S
         .collect())
 }
 
+/// A transition as a client requests it.
+#[derive(Debug, Clone, Default)]
+pub struct Transition<'a> {
+    pub id: &'a str,
+    pub comment: &'a str,
+    pub include_children: bool,
+    /// Publication dates to set on every object the transition changes.
+    pub effective: Option<&'a str>,
+    pub expires: Option<&'a str>,
+}
+
+/// The requested dates, validated and normalized.
+fn publication_dates(req: &Transition<'_>) -> CoreResult<Vec<(&'static str, String)>> {
+    let mut out = Vec::new();
+    for (field, raw) in [("effective", req.effective), ("expires", req.expires)] {
+        if let Some(raw) = raw {
+            let ts = cairn_model::values::parse_datetime(raw).map_err(CoreError::BadRequest)?;
+            out.push((field, format_ts(ts)));
+        }
+    }
+    if let [(_, e), (_, x)] = out.as_slice()
+        && x < e
+    {
+        return Err(CoreError::BadRequest(
+            "The expiration date must be after the effective date".into(),
+        ));
+    }
+    Ok(out)
+}
+
 /// Fires `transition` on the object at `path` (and with `include_children` on
 /// every descendant where it is available), recomputing who may view the whole
 /// subtree in the same transaction. Returns the new history entry.
-pub fn transition(
-    site: &Site,
-    path: &ContentPath,
-    transition: &str,
-    comment: &str,
-    include_children: bool,
-    who: &Principal,
-) -> CoreResult<Value> {
+pub fn transition(site: &Site, path: &ContentPath, req: &Transition<'_>, who: &Principal) -> CoreResult<Value> {
+    let (transition, comment, include_children) = (req.id, req.comment, req.include_children);
+    let dates = publication_dates(req)?;
     let c = get_visible(site, path, who)?;
     if who.is_anonymous() {
         return Err(CoreError::Unauthorized(
@@ -88,6 +113,9 @@ pub fn transition(
         match target(obj, local) {
             Some(to) => {
                 apply_state(site, obj, &to, &entry, now);
+                for (field, value) in &dates {
+                    obj.fields.insert(field.to_string(), json!(value));
+                }
                 Ok(true)
             }
             None => Ok(false),
