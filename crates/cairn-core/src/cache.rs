@@ -167,6 +167,15 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         Ok(tree)
     }
 
+    fn search(
+        &self,
+        site: &str,
+        query: &crate::catalog::CatalogQuery,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Vec<Content>, usize)> {
+        self.inner.search(site, query, filter)
+    }
+
     fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {
         self.inner.next_position(site, parent)
     }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod cache;
+pub mod catalog;
 pub mod content;
 pub mod error;
 pub mod images;

@@ -159,6 +159,14 @@ pub trait ContentStore: Send + Sync {
     ) -> CoreResult<std::sync::Arc<Vec<Content>>>;
     /// The position after the last child of `parent` (0 when empty).
     fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64>;
+    /// Objects matching a structured query that the reader may view, one page
+    /// of them, plus the total.
+    fn search(
+        &self,
+        site: &str,
+        query: &crate::catalog::CatalogQuery,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Vec<Content>, usize)>;
     /// Every child id and position of a container (for naming and ordering).
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;

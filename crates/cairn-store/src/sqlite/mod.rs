@@ -7,6 +7,7 @@
 mod principals;
 mod read;
 mod schema;
+mod search;
 mod write;
 
 use std::path::Path;
@@ -146,6 +147,15 @@ impl ContentStore for SqliteStore {
         filter: &ViewFilter,
     ) -> CoreResult<std::sync::Arc<Vec<Content>>> {
         read::tree(&*self.conn()?, site, root, depth, types, filter, true).map(std::sync::Arc::new)
+    }
+
+    fn search(
+        &self,
+        site: &str,
+        query: &cairn_core::catalog::CatalogQuery,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Vec<Content>, usize)> {
+        search::search(&*self.conn()?, site, query, filter)
     }
 
     fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {

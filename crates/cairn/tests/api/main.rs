@@ -4,6 +4,7 @@ mod conformance;
 mod content;
 mod files;
 mod helpers;
+mod search;
 mod security;
 mod sharing;
 mod sites;

@@ -184,7 +184,7 @@ pub const PAIRS: &[(&str, Expect)] = &[
         ),
     ),
     // --- batching (folder @search with b_size) ---
-    ("batching", Known("@search is not implemented (404)")),
+    ("batching", Pass),
 ];
 
 const SCHEMA_EDITING: &str = "POST @types/{type} (schema editing) is not implemented (404), so the fixture's fieldset \

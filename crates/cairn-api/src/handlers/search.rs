@@ -1,0 +1,138 @@
+//! `@search` with plone.restapi's catalog query syntax (structured indexes;
+//! full text arrives with the search engine).
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use cairn_core::catalog::{CatalogQuery, SortOn};
+use cairn_core::repo;
+use cairn_model::ContentPath;
+use serde_json::{Value, json};
+
+use super::json;
+use crate::batch::{Batch, batching};
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::query::encode;
+use crate::serialize::full::{Opts, full};
+use crate::serialize::summary::summary;
+
+/// Full objects are heavy: at most this many per page.
+const MAX_FULL_PAGE: usize = 100;
+
+/// A client path (physical `/<site>/a/b` or site-relative `/a/b`) below the site.
+fn site_path(ctx: &Ctx, raw: &str) -> ApiResult<ContentPath> {
+    let raw = raw.strip_prefix(&ctx.base).unwrap_or(raw);
+    let prefix = format!("/{}", ctx.site.id);
+    let rel = if raw == prefix {
+        ""
+    } else {
+        raw.strip_prefix(&format!("{prefix}/")).map_or(raw, |r| r)
+    };
+    ContentPath::parse(rel).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+fn query(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<CatalogQuery> {
+    let p = &ctx.params;
+    let mut paths: Vec<String> = p.list("path.query");
+    paths.extend(p.list("path").into_iter().filter(|s| s.starts_with('/')));
+    let paths = if paths.is_empty() {
+        vec![context.clone()]
+    } else {
+        paths.iter().map(|s| site_path(ctx, s)).collect::<ApiResult<Vec<_>>>()?
+    };
+    let depth = match p.get("path.depth") {
+        None => None,
+        Some(d) => match d.parse::<i64>() {
+            Ok(n) if n < 0 => None,
+            Ok(n) => Some(n as usize),
+            Err(_) => return Err(ApiError::bad_request(format!("Invalid path.depth: {d}"))),
+        },
+    };
+    let orders = p.list("sort_order");
+    let mut sort = Vec::new();
+    for (i, name) in p.list("sort_on").iter().enumerate() {
+        if name == "relevance" {
+            continue;
+        }
+        let key = SortOn::parse(name).ok_or_else(|| ApiError::bad_request(format!("Unknown sort index: {name}")))?;
+        let order = orders
+            .get(i)
+            .or(orders.first())
+            .map(String::as_str)
+            .unwrap_or("ascending");
+        sort.push((key, matches!(order, "descending" | "reverse")));
+    }
+    let b = Batch::from_params(p, max_batch)?;
+    let fullobjects = p.has("fullobjects");
+    Ok(CatalogQuery {
+        paths,
+        depth,
+        portal_types: p.list("portal_type"),
+        review_states: p.list("review_state"),
+        uids: p.list("UID"),
+        ids: p.list("id").into_iter().chain(p.list("getId")).collect(),
+        is_folderish: p.bool("is_folderish")?,
+        exclude_from_nav: p.bool("exclude_from_nav")?,
+        sort,
+        start: b.start,
+        limit: if fullobjects { b.size.min(MAX_FULL_PAGE) } else { b.size },
+        light: !fullobjects,
+    })
+}
+
+/// GET `<context>/@search`.
+pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Response> {
+    repo::get_visible(&ctx.site, context, &ctx.who)?;
+    if let Some(text) = ctx.params.get("SearchableText") {
+        let text = text.trim().trim_matches(|c| c == '(' || c == ')');
+        if text.is_empty() || text == "*" {
+            // plone.restapi answers an empty text query with a bare empty list.
+            return Ok(json(StatusCode::OK, &json!([])));
+        }
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "Full-text search (SearchableText) is not available yet; structured queries are.",
+        ));
+    }
+    let q = query(ctx, context, max_batch)?;
+    let (found, total) = ctx.site.store.search(&ctx.site.id, &q, &ctx.filter)?;
+    let metadata = ctx.params.list("metadata_fields");
+    let items = found
+        .iter()
+        .map(|c| {
+            if q.light {
+                Ok(summary(ctx, c, &metadata))
+            } else {
+                full(
+                    ctx,
+                    c,
+                    None,
+                    &Opts {
+                        include_items: false,
+                        ..Default::default()
+                    },
+                )
+            }
+        })
+        .collect::<cairn_core::CoreResult<Vec<Value>>>()?;
+    let url = format!("{}/@search", ctx.url(context));
+    let canonical = encode(
+        &ctx.params
+            .without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]),
+    );
+    let id = if canonical.is_empty() {
+        url.clone()
+    } else {
+        format!("{url}?{canonical}")
+    };
+    let mut body = json!({"@id": id, "items": items, "items_total": total});
+    let page = Batch {
+        start: q.start,
+        size: q.limit.max(1),
+    };
+    if let Some(b) = batching(ctx, &url, &page, total) {
+        body["batching"] = b;
+    }
+    Ok(json(StatusCode::OK, &body))
+}

@@ -1,0 +1,61 @@
+//! Structured catalog queries (`@search` without full text): what to match,
+//! how to sort and which page. The store translates one into a single SQL
+//! query with the reader's view filter applied.
+
+use cairn_model::ContentPath;
+
+/// Sortable catalog indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOn {
+    Position,
+    SortableTitle,
+    Created,
+    Modified,
+    Effective,
+    Expires,
+    Id,
+    PortalType,
+    ReviewState,
+    Path,
+}
+
+impl SortOn {
+    /// The index named by a `sort_on` value, `None` for unknown names.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "getObjPositionInParent" => Self::Position,
+            "sortable_title" | "Title" => Self::SortableTitle,
+            "created" | "CreationDate" => Self::Created,
+            "modified" | "ModificationDate" => Self::Modified,
+            "effective" | "Date" | "EffectiveDate" => Self::Effective,
+            "expires" | "ExpirationDate" => Self::Expires,
+            "id" | "getId" => Self::Id,
+            "portal_type" | "Type" => Self::PortalType,
+            "review_state" => Self::ReviewState,
+            "path" | "getPath" => Self::Path,
+            _ => return None,
+        })
+    }
+}
+
+/// A structured query.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogQuery {
+    /// Roots to search below (any of them); empty means the whole site.
+    pub paths: Vec<ContentPath>,
+    /// `None`: each root and everything below; `Some(0)`: the roots only;
+    /// `Some(n)`: objects 1..=n levels below a root (the root excluded).
+    pub depth: Option<usize>,
+    pub portal_types: Vec<String>,
+    pub review_states: Vec<String>,
+    pub uids: Vec<String>,
+    pub ids: Vec<String>,
+    pub is_folderish: Option<bool>,
+    pub exclude_from_nav: Option<bool>,
+    /// Sort keys in order, `true` for descending.
+    pub sort: Vec<(SortOn, bool)>,
+    pub start: usize,
+    pub limit: usize,
+    /// Load only summary fields (no rich text or blocks).
+    pub light: bool,
+}

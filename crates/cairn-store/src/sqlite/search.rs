@@ -1,0 +1,104 @@
+//! Structured catalog queries as one SQL statement (plus a count).
+
+use cairn_core::catalog::{CatalogQuery, SortOn};
+use cairn_core::ports::ViewFilter;
+use cairn_core::{Content, CoreResult};
+use rusqlite::Connection;
+use sea_query::{Cond, Expr, ExprTrait, Order, SqliteQueryBuilder};
+use sea_query_rusqlite::RusqliteBinder;
+
+use super::db;
+use super::read::{fetch, select, select_light, visible};
+use super::schema::Obj;
+
+fn path_condition(q: &CatalogQuery) -> Cond {
+    let mut any = Cond::any();
+    for root in &q.paths {
+        let p = root.as_str();
+        let below = if root.is_root() {
+            Expr::col(Obj::Path).ne("")
+        } else {
+            Expr::col(Obj::Path)
+                .gt(format!("{p}/"))
+                .and(Expr::col(Obj::Path).lt(format!("{p}0")))
+        };
+        any = match q.depth {
+            None => any.add(Expr::col(Obj::Path).eq(p)).add(below),
+            Some(0) => any.add(Expr::col(Obj::Path).eq(p)),
+            Some(n) => any.add(below.and(Expr::col(Obj::Depth).lte((root.depth() + n) as i64))),
+        };
+    }
+    any
+}
+
+fn sort_column(s: SortOn) -> Obj {
+    match s {
+        SortOn::Position => Obj::Position,
+        SortOn::SortableTitle => Obj::SortableTitle,
+        SortOn::Created => Obj::Created,
+        SortOn::Modified => Obj::Modified,
+        SortOn::Effective => Obj::Effective,
+        SortOn::Expires => Obj::Expires,
+        SortOn::Id | SortOn::Path => Obj::Path,
+        SortOn::PortalType => Obj::PortalType,
+        SortOn::ReviewState => Obj::ReviewState,
+    }
+}
+
+pub fn search(
+    conn: &Connection,
+    site: &str,
+    q: &CatalogQuery,
+    filter: &ViewFilter,
+) -> CoreResult<(Vec<Content>, usize)> {
+    let mut sel = if q.light { select_light(site) } else { select(site) };
+    if !q.paths.is_empty() {
+        sel.cond_where(path_condition(q));
+    }
+    let lists = [
+        (Obj::PortalType, &q.portal_types),
+        (Obj::ReviewState, &q.review_states),
+        (Obj::Uid, &q.uids),
+    ];
+    for (col, values) in lists {
+        if !values.is_empty() {
+            sel.and_where(Expr::col(col).is_in(values.iter().map(String::as_str)));
+        }
+    }
+    if !q.ids.is_empty() {
+        let mut any = Cond::any();
+        for id in &q.ids {
+            // The id is the last path segment; LIKE's wildcards in it are escaped.
+            let escaped = id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            any = any.add(Expr::cust_with_values(
+                "path LIKE ? ESCAPE '\\'",
+                [format!("%/{escaped}")],
+            ));
+        }
+        sel.cond_where(any);
+    }
+    if let Some(b) = q.is_folderish {
+        sel.and_where(Expr::col(Obj::IsFolderish).eq(b));
+    }
+    if let Some(b) = q.exclude_from_nav {
+        sel.and_where(Expr::col(Obj::ExcludeFromNav).eq(b));
+    }
+    visible(&mut sel, site, filter);
+    let mut count = sel.clone();
+    count.clear_selects().expr(Expr::col(Obj::Uid).count());
+    let (sql, values) = count.build_rusqlite(SqliteQueryBuilder);
+    let total: i64 = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(db)?;
+    if q.limit == 0 || q.start >= total as usize {
+        return Ok((Vec::new(), total as usize));
+    }
+    for (key, desc) in &q.sort {
+        sel.order_by(sort_column(*key), if *desc { Order::Desc } else { Order::Asc });
+    }
+    // A stable tie-breaker, so pages never overlap.
+    sel.order_by(Obj::Path, Order::Asc);
+    sel.offset(q.start as u64).limit(q.limit as u64);
+    Ok((fetch(conn, &sel)?, total as usize))
+}
