@@ -9,3 +9,4 @@ mod security;
 mod sharing;
 mod sites;
 mod users;
+mod workflows;
