@@ -107,6 +107,8 @@ pub struct PrincipalQuery {
     pub text: Option<String>,
     /// Only members of one of these groups.
     pub in_groups: Vec<String>,
+    /// Page: skip `start`, return at most `limit`.
+    pub start: usize,
     pub limit: usize,
 }
 
@@ -188,6 +190,8 @@ pub trait PrincipalStore: Send + Sync {
     /// Removes the user and their memberships; false when there was none.
     fn delete_user(&self, site: &str, id: &str) -> CoreResult<bool>;
     fn find_users(&self, site: &str, q: &PrincipalQuery) -> CoreResult<Vec<UserRecord>>;
+    /// How many users match `q` (ignoring its page).
+    fn count_users(&self, site: &str, q: &PrincipalQuery) -> CoreResult<usize>;
     fn group(&self, site: &str, id: &str) -> CoreResult<Option<GroupRecord>>;
     fn put_group(&self, site: &str, group: &GroupRecord) -> CoreResult<()>;
     /// Removes the group and its memberships; false when there was none.

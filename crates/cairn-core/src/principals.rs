@@ -123,9 +123,13 @@ fn strings(body: &Map<String, Value>, key: &str) -> CoreResult<Option<Vec<String
 }
 
 /// Users matching `q`, for managers only.
-pub fn list_users(site: &Site, who: &Principal, q: &PrincipalQuery) -> CoreResult<Vec<UserRecord>> {
+/// Users matching `q` (one page) and how many match in all, for managers only.
+pub fn list_users(site: &Site, who: &Principal, q: &PrincipalQuery) -> CoreResult<(Vec<UserRecord>, usize)> {
     require_manager(site, who)?;
-    site.principals.find_users(&site.id, q)
+    Ok((
+        site.principals.find_users(&site.id, q)?,
+        site.principals.count_users(&site.id, q)?,
+    ))
 }
 
 /// One user: their own record, or any for managers.

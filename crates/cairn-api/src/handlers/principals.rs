@@ -86,7 +86,13 @@ fn query(ctx: &Ctx) -> ApiResult<PrincipalQuery> {
         id_contains: p.get("query").filter(|s| !s.is_empty()).map(str::to_string),
         text: p.get("search").filter(|s| !s.is_empty()).map(str::to_string),
         in_groups: p.list("groups-filter"),
-        limit: p.usize("limit")?.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
+        // Plone's `limit`, or Volto's b_start/b_size paging.
+        start: p.usize("b_start")?.unwrap_or(0),
+        limit: p
+            .usize("b_size")?
+            .or(p.usize("limit")?)
+            .unwrap_or(DEFAULT_LIMIT)
+            .clamp(1, MAX_LIMIT),
     })
 }
 
@@ -108,16 +114,22 @@ pub fn users(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiRes
     match (method.clone(), args) {
         (Method::GET, []) => {
             let url = request_url(ctx, "users", args);
-            let list = svc::list_users(site, who, &query(ctx)?)?;
+            let q = query(ctx)?;
+            let (list, total) = svc::list_users(site, who, &q)?;
             let items = list
                 .iter()
                 .map(|u| user_json(ctx, u, &url))
                 .collect::<CoreResult<Vec<_>>>()?;
             let list_id = format!("{}/@users", ctx.base);
-            Ok(json(
-                StatusCode::OK,
-                &json!({"@id": list_id, "items": items, "items_total": items.len()}),
-            ))
+            let mut body = json!({"@id": list_id, "items": items, "items_total": total});
+            let page = crate::batch::Batch {
+                start: q.start,
+                size: q.limit,
+            };
+            if let Some(b) = crate::batch::batching(ctx, &list_id, &page, total) {
+                body["batching"] = b;
+            }
+            Ok(json(StatusCode::OK, &body))
         }
         (Method::GET, [id]) => {
             let user = svc::get_user(site, who, id)?;
@@ -200,7 +212,7 @@ pub fn principals(ctx: &Ctx) -> ApiResult<Response> {
         ..Default::default()
     };
     let url = request_url(ctx, "principals", &[]);
-    let users = svc::list_users(&ctx.site, &ctx.who, &q)?;
+    let (users, _) = svc::list_users(&ctx.site, &ctx.who, &q)?;
     let groups = svc::list_groups(&ctx.site, &ctx.who, &q)?;
     let users = users
         .iter()

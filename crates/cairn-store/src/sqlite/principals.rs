@@ -64,6 +64,34 @@ fn like(col: impl sea_query::IntoColumnRef, pattern: &str) -> sea_query::Expr {
     Expr::cust_with_exprs("lower(?) LIKE ? ESCAPE '\\'", [Expr::col(col), Expr::val(pattern)])
 }
 
+/// The users a query matches, without columns or page (shared by list and count).
+fn users_matching(site: &str, pq: &PrincipalQuery) -> sea_query::SelectStatement {
+    let mut q = Query::select();
+    q.from(Users::Table).and_where(Expr::col(Users::Site).eq(site));
+    if let Some(t) = &pq.id_contains {
+        q.and_where(like(Users::Id, &contains(t)));
+    }
+    if let Some(t) = &pq.text {
+        let p = contains(t);
+        q.cond_where(
+            Cond::any()
+                .add(like(Users::Id, &p))
+                .add(like(Users::Fullname, &p))
+                .add(like(Users::Email, &p)),
+        );
+    }
+    if !pq.in_groups.is_empty() {
+        let sub = Query::select()
+            .column(Members::MemberId)
+            .from(Members::Table)
+            .and_where(Expr::col(Members::Site).eq(site))
+            .and_where(Expr::col(Members::GroupId).is_in(pq.in_groups.iter().map(String::as_str)))
+            .to_owned();
+        q.and_where(Expr::col(Users::Id).in_subquery(sub));
+    }
+    q
+}
+
 impl SqliteStore {
     fn query_map<T>(
         &self,
@@ -148,33 +176,19 @@ impl PrincipalStore for SqliteStore {
     }
 
     fn find_users(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<Vec<UserRecord>> {
-        let mut q = Query::select();
+        let mut q = users_matching(site, pq);
         q.columns(USER_COLUMNS)
-            .from(Users::Table)
-            .and_where(Expr::col(Users::Site).eq(site));
-        if let Some(t) = &pq.id_contains {
-            q.and_where(like(Users::Id, &contains(t)));
-        }
-        if let Some(t) = &pq.text {
-            let p = contains(t);
-            q.cond_where(
-                Cond::any()
-                    .add(like(Users::Id, &p))
-                    .add(like(Users::Fullname, &p))
-                    .add(like(Users::Email, &p)),
-            );
-        }
-        if !pq.in_groups.is_empty() {
-            let sub = Query::select()
-                .column(Members::MemberId)
-                .from(Members::Table)
-                .and_where(Expr::col(Members::Site).eq(site))
-                .and_where(Expr::col(Members::GroupId).is_in(pq.in_groups.iter().map(String::as_str)))
-                .to_owned();
-            q.and_where(Expr::col(Users::Id).in_subquery(sub));
-        }
-        q.order_by(Users::Id, Order::Asc).limit(pq.limit.max(1) as u64);
+            .order_by(Users::Id, Order::Asc)
+            .offset(pq.start as u64)
+            .limit(pq.limit.max(1) as u64);
         self.query_map(&q, user_row)
+    }
+
+    fn count_users(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<usize> {
+        let mut q = users_matching(site, pq);
+        q.expr(Expr::col(Users::Id).count());
+        let n: Vec<i64> = self.query_map(&q, |r| r.get(0))?;
+        Ok(n.first().copied().unwrap_or(0) as usize)
     }
 
     fn group(&self, site: &str, id: &str) -> CoreResult<Option<GroupRecord>> {

@@ -223,3 +223,23 @@ fn repeated_failed_logins_are_slowed_down_then_allowed_again() {
         "the wait never ended"
     );
 }
+
+#[test]
+fn user_listings_are_paged_with_a_total() {
+    let app = spawn_app();
+    for i in 0..30 {
+        app.add_user(&format!("user{i:02}"), "password1", &["Member"]);
+    }
+    let page = app.get("/@users?query=user&b_size=25&b_start=25", Auth::Admin).json();
+    assert_eq!(page["items_total"], 30);
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert_eq!(page["items"][0]["id"], "user25");
+    assert!(page["batching"]["prev"].as_str().unwrap().contains("b_start=0"));
+    assert_eq!(
+        app.get("/@users?limit=3", Auth::Admin).json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
