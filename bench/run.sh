@@ -19,7 +19,9 @@ usage: bench/run.sh [options]
   --warmup S           warm-up seconds before each read run (default 2; 0 = none)
   --conc LIST          wrk connection counts, comma separated (default 1,8)
   --threads N          wrk threads (default 1, as in the anchor figures)
-  --only LIST          only these shapes: doc,folder_full,page_expand,nav3,create,trivial
+  --only LIST          only these shapes: doc,doc_editor,folder_anon,folder_editor,folder_full,
+                       page_expand,nav3,create,trivial,wf_tree
+  --wf-tree N          descendants of the folder published with include_children (default 1000; 0 = skip)
   --populate-conc N    concurrent workers while populating cairn (default 4)
   --allow-populate-errors
                        benchmark even if some creates failed while populating
@@ -36,7 +38,7 @@ EOF
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
-PLONE=""; PLONE_AUTH="admin:admin"; DURATION=10; WARMUP=2; CONC="1,8"; THREADS=1; ONLY=""
+PLONE=""; PLONE_AUTH="admin:admin"; DURATION=10; WARMUP=2; CONC="1,8"; THREADS=1; ONLY=""; WF_TREE=1000
 POP_CONC=4; ALLOW_POP_ERR=0; BUILD=1; BIN=""; KEEP=0; START_TIMEOUT=60
 need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --conc=*) CONC=${1#*=}; shift ;;
     --threads) need_arg "$@"; THREADS=$2; shift 2 ;;
     --only) need_arg "$@"; ONLY=$2; shift 2 ;;
+    --wf-tree) need_arg "$@"; WF_TREE=$2; shift 2 ;;
     --populate-conc) need_arg "$@"; POP_CONC=$2; shift 2 ;;
     --allow-populate-errors) ALLOW_POP_ERR=1; shift ;;
     --no-build) BUILD=0; shift ;;
@@ -187,6 +190,7 @@ args=(--cairn "$BASE" --cairn-pid "$CPID" --duration "$DURATION" --warmup "$WARM
       --threads "$THREADS" --results "$RESULTS" --populate-json "$RESULTS/populate.json")
 [ -n "$PLONE" ] && args+=(--plone "$PLONE" --plone-user "${PLONE_AUTH%%:*}")
 [ -n "$ONLY" ] && args+=(--only "$ONLY")
+args+=(--wf-tree "$WF_TREE")
 rc=0
 BENCH_CAIRN_PASSWORD="$PASS" BENCH_PLONE_PASSWORD="${PLONE_AUTH#*:}" \
   python3 "$HERE/bench.py" "${args[@]}" || rc=$?
