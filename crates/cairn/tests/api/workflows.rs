@@ -319,3 +319,44 @@ fn one_state_workflow_grants_what_plone_documents() {
         }],
     );
 }
+
+#[test]
+fn intranet_folder_workflow_grants_what_plone_documents() {
+    let modify: [&[&str]; 9] = [NONE, NONE, &["hide"], NONE, &["hide"], NONE, NONE, &["hide"], &["hide"]];
+    let show: [&[&str]; 9] = [
+        NONE,
+        NONE,
+        &["show_internally"],
+        NONE,
+        &["show_internally"],
+        NONE,
+        NONE,
+        &["show_internally"],
+        &["show_internally"],
+    ];
+    check(
+        "intranet_folder_workflow",
+        &[
+            Row {
+                state: "internal",
+                via: &[],
+                view: ". y y y y y y y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: modify,
+            },
+            Row {
+                state: "private",
+                via: &["hide"],
+                view: ". . y y y y . y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . . y y",
+                transitions: show,
+            },
+        ],
+    );
+}
