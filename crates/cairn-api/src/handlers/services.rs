@@ -25,6 +25,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
             "navroot" => components::navroot(ctx, &c)?,
             "actions" => components::actions(ctx, &c),
             "workflow" => components::workflow(ctx, &c),
+            "inherit" => components::inherit(ctx, &c)?,
             "site" => site(ctx),
             "types" => return types(ctx, &c, args),
             _ => unreachable!("filtered below"),
@@ -33,7 +34,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
     };
     matches!(
         name,
-        "breadcrumbs" | "navigation" | "navroot" | "actions" | "workflow" | "site" | "types"
+        "breadcrumbs" | "navigation" | "navroot" | "actions" | "workflow" | "inherit" | "site" | "types"
     )
     .then(run)
 }

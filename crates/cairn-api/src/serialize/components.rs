@@ -48,6 +48,10 @@ pub fn components(ctx: &Ctx, c: &Content, expand: &[String]) -> CoreResult<Value
             body.unwrap_or_else(|| json!({"@id": format!("{url}/@{name}")})),
         );
     }
+    // `inherit` only shows up when asked for, as in plone.restapi.
+    if expand.iter().any(|e| e == "inherit") {
+        o.insert("inherit".into(), inherit(ctx, c)?);
+    }
     Ok(Value::Object(o))
 }
 
@@ -72,6 +76,40 @@ pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
         .map(|a| json!({"@id": ctx.url(&a.path), "title": nav_title(a)}))
         .collect();
     Ok(json!({"@id": format!("{}/@breadcrumbs", ctx.url(&c.path)), "items": items, "root": ctx.base}))
+}
+
+/// `@inherit`: for each behavior in `expand.inherit.behaviors`, the closest
+/// object from `c` upwards that has it and that the reader may view, with that
+/// behavior's field values.
+pub fn inherit(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
+    let wanted = ctx.params.list("expand.inherit.behaviors");
+    let mut chain = cairn_core::security::chain(&ctx.site, c)?;
+    chain.reverse();
+    let query = wanted.join(",");
+    let mut o = Map::new();
+    o.insert("@id".into(), json!(format!("{}/@inherit?expand.inherit.behaviors={query}", ctx.url(&c.path))));
+    for behavior in &wanted {
+        let provides = |obj: &Content| {
+            // The site root is always a navigation root.
+            (obj.is_root() && behavior == "plone.navigationroot")
+                || ctx.site.registry.get(&obj.portal_type).is_some_and(|t| t.has_behavior(behavior))
+        };
+        let Some(from) = chain.iter().find(|obj| ctx.filter.allows(obj) && provides(obj)) else { continue };
+        let data: Map<String, Value> = ctx
+            .site
+            .registry
+            .get(&from.portal_type)
+            .map(|t| {
+                t.fields
+                    .iter()
+                    .filter(|f| &f.behavior == behavior)
+                    .map(|f| (f.name.clone(), from.fields.get(&f.name).cloned().unwrap_or_else(|| f.missing_value())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        o.insert(behavior.clone(), json!({"data": data, "from": {"@id": ctx.url(&from.path), "title": from.title()}}));
+    }
+    Ok(Value::Object(o))
 }
 
 /// `@navroot`: the navigation root (the site) serialized in full, without items.

@@ -177,6 +177,9 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             f.folder_with_two_documents();
             f.create("/folder", json!({"@type": "Document", "title": "My Document"}));
         }
+        "inherit_get" | "inherit_expansion" => {
+            f.create("", json!({"@type": "Document", "id": "document", "title": "Test document"}));
+        }
         "newsitem" => f.create(
             "",
             json!({"@type": "News Item", "id": "newsitem", "title": "My News Item",

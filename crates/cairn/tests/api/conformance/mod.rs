@@ -80,6 +80,8 @@ pub const PAIRS: &[(&str, Expect)] = &[
     ("breadcrumbs", Pass),
     ("navigation", Pass),
     ("navigation_tree", Pass),
+    ("inherit_get", Pass),
+    ("inherit_expansion", Pass),
     ("navroot_standard_site_get", Pass),
     ("navroot_standard_site_content_get", Pass),
     ("navroot_standard_site_get_expansion", Pass),
