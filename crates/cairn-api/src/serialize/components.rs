@@ -87,14 +87,26 @@ pub fn inherit(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
     chain.reverse();
     let query = wanted.join(",");
     let mut o = Map::new();
-    o.insert("@id".into(), json!(format!("{}/@inherit?expand.inherit.behaviors={query}", ctx.url(&c.path))));
+    o.insert(
+        "@id".into(),
+        json!(format!(
+            "{}/@inherit?expand.inherit.behaviors={query}",
+            ctx.url(&c.path)
+        )),
+    );
     for behavior in &wanted {
         let provides = |obj: &Content| {
             // The site root is always a navigation root.
             (obj.is_root() && behavior == "plone.navigationroot")
-                || ctx.site.registry.get(&obj.portal_type).is_some_and(|t| t.has_behavior(behavior))
+                || ctx
+                    .site
+                    .registry
+                    .get(&obj.portal_type)
+                    .is_some_and(|t| t.has_behavior(behavior))
         };
-        let Some(from) = chain.iter().find(|obj| ctx.filter.allows(obj) && provides(obj)) else { continue };
+        let Some(from) = chain.iter().find(|obj| ctx.filter.allows(obj) && provides(obj)) else {
+            continue;
+        };
         let data: Map<String, Value> = ctx
             .site
             .registry
@@ -103,11 +115,19 @@ pub fn inherit(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
                 t.fields
                     .iter()
                     .filter(|f| &f.behavior == behavior)
-                    .map(|f| (f.name.clone(), from.fields.get(&f.name).cloned().unwrap_or_else(|| f.missing_value())))
+                    .map(|f| {
+                        (
+                            f.name.clone(),
+                            from.fields.get(&f.name).cloned().unwrap_or_else(|| f.missing_value()),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
-        o.insert(behavior.clone(), json!({"data": data, "from": {"@id": ctx.url(&from.path), "title": from.title()}}));
+        o.insert(
+            behavior.clone(),
+            json!({"data": data, "from": {"@id": ctx.url(&from.path), "title": from.title()}}),
+        );
     }
     Ok(Value::Object(o))
 }

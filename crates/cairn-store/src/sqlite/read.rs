@@ -100,6 +100,18 @@ fn row_to_content(r: &Row<'_>) -> rusqlite::Result<Content> {
     })
 }
 
+/// How many rows a content SELECT matches (its columns, order and page ignored).
+pub fn count(conn: &Connection, q: &SelectStatement) -> CoreResult<usize> {
+    let mut count = q.clone();
+    count.clear_selects().expr(Expr::col(Obj::Uid).count());
+    let (sql, values) = count.build_rusqlite(SqliteQueryBuilder);
+    let n: i64 = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(&*values.as_params(), |r| r.get(0)))
+        .map_err(db)?;
+    Ok(n as usize)
+}
+
 /// Runs a content SELECT and maps every row.
 pub fn fetch(conn: &Connection, q: &SelectStatement) -> CoreResult<Vec<Content>> {
     let (sql, values) = q.build_rusqlite(SqliteQueryBuilder);
@@ -131,13 +143,7 @@ pub fn children(
     let mut q = select(site);
     q.and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()));
     visible(&mut q, site, filter);
-    let mut count = q.clone();
-    count.clear_selects().expr(Expr::col(Obj::Uid).count());
-    let (sql, values) = count.build_rusqlite(SqliteQueryBuilder);
-    let total: i64 = conn
-        .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(&*values.as_params(), |r| r.get(0)))
-        .map_err(db)?;
+    let total = count(conn, &q)? as i64;
     if limit == 0 || start >= total as usize {
         return Ok((Vec::new(), total as usize));
     }

@@ -4,11 +4,9 @@ use cairn_core::catalog::{CatalogQuery, SortOn};
 use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
 use rusqlite::Connection;
-use sea_query::{Cond, Expr, ExprTrait, Order, SqliteQueryBuilder};
-use sea_query_rusqlite::RusqliteBinder;
+use sea_query::{Cond, Expr, ExprTrait, Order};
 
-use super::db;
-use super::read::{fetch, select, select_light, visible};
+use super::read::{count, fetch, select, select_light, visible};
 use super::schema::Obj;
 
 fn path_condition(q: &CatalogQuery) -> Cond {
@@ -84,13 +82,7 @@ pub fn search(
         sel.and_where(Expr::col(Obj::ExcludeFromNav).eq(b));
     }
     visible(&mut sel, site, filter);
-    let mut count = sel.clone();
-    count.clear_selects().expr(Expr::col(Obj::Uid).count());
-    let (sql, values) = count.build_rusqlite(SqliteQueryBuilder);
-    let total: i64 = conn
-        .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(&*values.as_params(), |r| r.get(0)))
-        .map_err(db)?;
+    let total = count(conn, &sel)? as i64;
     if q.limit == 0 || q.start >= total as usize {
         return Ok((Vec::new(), total as usize));
     }

@@ -178,7 +178,10 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             f.create("/folder", json!({"@type": "Document", "title": "My Document"}));
         }
         "inherit_get" | "inherit_expansion" => {
-            f.create("", json!({"@type": "Document", "id": "document", "title": "Test document"}));
+            f.create(
+                "",
+                json!({"@type": "Document", "id": "document", "title": "Test document"}),
+            );
         }
         "newsitem" => f.create(
             "",
