@@ -360,3 +360,212 @@ fn intranet_folder_workflow_grants_what_plone_documents() {
         ],
     );
 }
+
+/// Owner, Editor, Site Administrator and Manager: who holds Modify or Request
+/// review in Plone's default rolemap and workflows.
+fn editors(t: &'static [&'static str]) -> [&'static [&'static str]; 9] {
+    [NONE, NONE, t, NONE, t, NONE, NONE, t, t]
+}
+
+#[test]
+fn folder_workflow_grants_what_plone_documents() {
+    check(
+        "folder_workflow",
+        &[
+            Row {
+                state: "visible",
+                via: &[],
+                view: "y y y y y y y y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: editors(&["hide", "publish"]),
+            },
+            Row {
+                state: "private",
+                via: &["hide"],
+                view: ". . y y y y . y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . . y y",
+                transitions: editors(&["publish", "show"]),
+            },
+            Row {
+                state: "published",
+                via: &["publish"],
+                view: "y y y y y y y y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: editors(&["hide", "retract"]),
+            },
+        ],
+    );
+}
+
+#[test]
+fn plone_workflow_grants_what_plone_documents() {
+    let pending_all: &[&str] = &["hide", "publish", "reject", "retract"];
+    check(
+        "plone_workflow",
+        &[
+            Row {
+                state: "visible",
+                via: &[],
+                view: "y y y y y y y y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: [
+                    NONE,
+                    NONE,
+                    &["hide", "submit"],
+                    NONE,
+                    &["hide", "submit"],
+                    NONE,
+                    &["publish"],
+                    &["hide", "publish", "submit"],
+                    &["hide", "publish", "submit"],
+                ],
+            },
+            Row {
+                state: "pending",
+                via: &["submit"],
+                view: "y y y y y y y y y",
+                edit: ". . . . . . y y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: [
+                    NONE,
+                    NONE,
+                    &["retract"],
+                    NONE,
+                    &["retract"],
+                    NONE,
+                    &["hide", "publish", "reject"],
+                    pending_all,
+                    pending_all,
+                ],
+            },
+            Row {
+                state: "published",
+                via: &["publish"],
+                view: "y y y y y y y y y",
+                edit: ". . . . . . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: [
+                    NONE,
+                    NONE,
+                    &["retract"],
+                    NONE,
+                    &["retract"],
+                    NONE,
+                    &["reject"],
+                    &["reject", "retract"],
+                    &["reject", "retract"],
+                ],
+            },
+            Row {
+                state: "private",
+                via: &["hide"],
+                view: ". . y y y y . y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . . y y",
+                transitions: editors(&["show"]),
+            },
+        ],
+    );
+}
+
+/// The reference site's workflow (docs/reference-deployment.md §3): only the
+/// published state is public; editorial roles see the others; Plone's usual
+/// guards (Request review, Review portal content, Modify portal content).
+#[test]
+fn website_workflow_grants_what_the_reference_site_documents() {
+    const SUBMIT: &str = "website_workflow--TRANSITION--einreichen-zum-veroffentlichen--entwurf_eingereicht";
+    const RESTORE: &str = "website_workflow--TRANSITION--entwurf-wiederherstellen--privat_entwurf";
+    const PRIVATE_DRAFT: &str = "website_workflow--TRANSITION--privat-schalten--entwurf_privat";
+    const PRIVATE_PUBLISHED: &str = "website_workflow--TRANSITION--privat-schalten--veroffentlicht_privat";
+    const PUBLISH_SUBMITTED: &str = "website_workflow--TRANSITION--veroffentlichen--eingereicht_veroffentlicht";
+    const PUBLISH_DRAFT: &str = "website_workflow--TRANSITION--veroffentlichen--entwurf_veroffentlicht";
+    const REJECT: &str = "website_workflow--TRANSITION--zuruckweisen-nach-entwurf--eingereicht_entwurf";
+    const RETRACT_PUBLISHED: &str = "website_workflow--TRANSITION--zuruckziehen--veroffentlicht_entwurf";
+    const RETRACT_SUBMITTED: &str = "website_workflow--TRANSITION--zuruckziehen-nach-entwurf--eingereicht_entwurf";
+    let draft_admin: &[&str] = &[SUBMIT, PRIVATE_DRAFT, PUBLISH_DRAFT];
+    let submitted_admin: &[&str] = &[PUBLISH_SUBMITTED, REJECT, RETRACT_SUBMITTED];
+    let published: &[&str] = &[PRIVATE_PUBLISHED, RETRACT_PUBLISHED];
+    check(
+        "website_workflow",
+        &[
+            Row {
+                state: "website_workflow--STATUS--entwurf",
+                via: &[],
+                view: ". . y y y y y y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: [
+                    NONE,
+                    NONE,
+                    &[SUBMIT, PRIVATE_DRAFT],
+                    NONE,
+                    &[SUBMIT, PRIVATE_DRAFT],
+                    NONE,
+                    &[PUBLISH_DRAFT],
+                    draft_admin,
+                    draft_admin,
+                ],
+            },
+            Row {
+                state: "website_workflow--STATUS--eingereicht",
+                via: &[SUBMIT],
+                view: ". . y y y y y y y",
+                edit: ". . . . . . y y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: [
+                    NONE,
+                    NONE,
+                    &[RETRACT_SUBMITTED],
+                    NONE,
+                    &[RETRACT_SUBMITTED],
+                    NONE,
+                    &[PUBLISH_SUBMITTED, REJECT],
+                    submitted_admin,
+                    submitted_admin,
+                ],
+            },
+            Row {
+                state: "website_workflow--STATUS--veroffentlicht",
+                via: &[PUBLISH_DRAFT],
+                view: "y y y y y y y y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: editors(published),
+            },
+            Row {
+                state: "website_workflow--STATUS--privat",
+                via: &[PRIVATE_DRAFT],
+                view: ". . y y y y y y y",
+                edit: ". . y . y . . y y",
+                add: ADD,
+                delete: DELETE,
+                share: ". . y . y . y y y",
+                transitions: editors(&[RESTORE]),
+            },
+        ],
+    );
+}
