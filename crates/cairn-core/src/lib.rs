@@ -13,6 +13,7 @@ pub mod principals;
 pub mod repo;
 pub mod security;
 pub mod site;
+pub mod vocabularies;
 
 pub use content::Content;
 pub use error::{CoreError, CoreResult, FieldError};

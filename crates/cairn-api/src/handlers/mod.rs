@@ -7,6 +7,7 @@ pub mod principals;
 pub mod search;
 pub mod services;
 pub mod sharing;
+pub mod vocabularies;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -93,7 +93,8 @@ pub fn value(ctx: &Ctx, c: &Content, url: &str, f: &FieldDef, related: &[Content
                 .collect();
             json!(items)
         }
-        FieldKind::Choice if f.name == "language" => match v.as_str().and_then(super::language_title) {
+        FieldKind::Choice if f.name == "language" => match v.as_str().and_then(cairn_core::vocabularies::language_name)
+        {
             Some(title) => json!({"token": v, "title": title}),
             None => v.clone(),
         },

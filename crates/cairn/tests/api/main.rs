@@ -9,4 +9,5 @@ mod security;
 mod sharing;
 mod sites;
 mod users;
+mod vocabularies;
 mod workflows;

@@ -1,0 +1,73 @@
+//! `@vocabularies` and `@vocabularies/{name}` with `title`/`token`/`tokens`
+//! filters, `sort_on=title` and batching (`b_size=-1` for everything).
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use cairn_core::CoreError;
+use cairn_core::vocabularies::{NAMES, terms};
+use serde_json::{Value, json};
+
+use super::json;
+use crate::batch::batching;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+
+/// GET `@vocabularies[/{name}]`.
+pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
+    let Some(name) = args.first() else {
+        let list: Vec<Value> = NAMES
+            .iter()
+            .map(|n| json!({"@id": format!("{}/@vocabularies/{n}", ctx.base), "title": n}))
+            .collect();
+        return Ok(json(StatusCode::OK, &json!(list)));
+    };
+    let mut items = terms(&ctx.site, &ctx.who, name).map_err(|e| match e {
+        CoreError::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            format!("No vocabulary named '{name}' was found."),
+        )
+        .wrapped(),
+        CoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "Forbidden", m).wrapped(),
+        other => other.into(),
+    })?;
+    let p = &ctx.params;
+    if let Some(title) = p.get("title").or(p.get("q")).filter(|t| !t.is_empty()) {
+        let needle = title.to_lowercase();
+        items.retain(|t| t.title.to_lowercase().contains(&needle));
+    }
+    if let Some(token) = p.get("token") {
+        items.retain(|t| t.token == token);
+    }
+    let tokens = p.list("tokens");
+    if !tokens.is_empty() {
+        items.retain(|t| tokens.contains(&t.token));
+    }
+    if p.get("sort_on") == Some("title") {
+        items.sort_by_key(|t| t.title.to_lowercase());
+    }
+    let total = items.len();
+    let start = p.usize("b_start")?.unwrap_or(0);
+    // `b_size=-1` asks for every term; otherwise Plone's default page of 25.
+    let size = match p.get("b_size") {
+        Some("-1") => total.max(1),
+        _ => p.usize("b_size")?.unwrap_or(25).max(1),
+    };
+    let page: Vec<Value> = items
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|t| json!({"title": t.title, "token": t.token}))
+        .collect();
+    let url = format!("{}/@vocabularies/{name}", ctx.base);
+    let id = if p.raw().is_empty() {
+        url.clone()
+    } else {
+        format!("{url}?{}", p.raw())
+    };
+    let mut body = json!({"@id": id, "items": page, "items_total": total});
+    if let Some(b) = batching(ctx, &url, &crate::batch::Batch { start, size }, total) {
+        body["batching"] = b;
+    }
+    Ok(json(StatusCode::OK, &body))
+}

@@ -1,0 +1,170 @@
+//! Named vocabularies (`@vocabularies`): the token/title lists Volto's select,
+//! token and autocomplete widgets read, computed from the site's data.
+
+use crate::error::{CoreError, CoreResult};
+use crate::ports::PrincipalQuery;
+use crate::principals::{ROLES, may_manage};
+use crate::security::Principal;
+use crate::site::Site;
+
+/// One entry of a vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub token: String,
+    pub title: String,
+}
+
+fn term(token: impl Into<String>, title: impl Into<String>) -> Term {
+    Term {
+        token: token.into(),
+        title: title.into(),
+    }
+}
+
+/// Every vocabulary cairn provides.
+pub const NAMES: [&str; 16] = [
+    "plone.app.vocabularies.AvailableContentLanguages",
+    "plone.app.vocabularies.SupportedContentLanguages",
+    "plone.app.vocabularies.Roles",
+    "plone.app.vocabularies.AllowedContentTypes",
+    "plone.app.vocabularies.AllowableContentTypes",
+    "plone.app.vocabularies.PortalTypes",
+    "plone.app.vocabularies.ReallyUserFriendlyTypes",
+    "plone.app.vocabularies.UserFriendlyTypes",
+    "plone.app.vocabularies.Workflows",
+    "plone.app.vocabularies.WorkflowStates",
+    "plone.app.vocabularies.WorkflowTransitions",
+    "plone.app.vocabularies.Users",
+    "plone.app.vocabularies.Groups",
+    "plone.app.vocabularies.Principals",
+    "plone.app.vocabularies.ImagesScales",
+    "plone.app.vocabularies.Weekdays",
+];
+
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// The name of a language cairn knows, in that language.
+pub fn language_name(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "de" => "Deutsch",
+        "fr" => "Français",
+        "it" => "Italiano",
+        "rm" => "Rumantsch",
+        "en" => "English",
+        "es" => "Español",
+        "pt" => "Português",
+        "nl" => "Nederlands",
+        _ => return None,
+    })
+}
+
+/// The name of a language, or its code when unknown.
+pub fn language_title(code: &str) -> &str {
+    language_name(code).unwrap_or(code)
+}
+
+/// The terms of vocabulary `name` as `who` may see them.
+pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> {
+    let short = name.strip_prefix("plone.app.vocabularies.").unwrap_or(name);
+    Ok(match short {
+        "AvailableContentLanguages" | "SupportedContentLanguages" => site
+            .settings
+            .available_languages
+            .iter()
+            .map(|l| term(l.clone(), language_title(l)))
+            .collect(),
+        "Roles" => ROLES.iter().map(|r| term(*r, *r)).collect(),
+        "AllowedContentTypes"
+        | "AllowableContentTypes"
+        | "PortalTypes"
+        | "ReallyUserFriendlyTypes"
+        | "UserFriendlyTypes" => site
+            .registry
+            .all()
+            .filter(|t| t.def.id != "Plone Site")
+            .map(|t| term(t.def.id.clone(), t.def.title.clone()))
+            .collect(),
+        "Workflows" => {
+            let mut out: Vec<Term> = Vec::new();
+            for t in site.registry.all() {
+                if let Some(wf) = site.workflow_for(&t.def.id)
+                    && !out.iter().any(|x| x.token == wf.id)
+                {
+                    out.push(term(wf.id.clone(), wf.title.clone()));
+                }
+            }
+            out
+        }
+        "WorkflowStates" | "WorkflowTransitions" => {
+            let mut out: Vec<Term> = Vec::new();
+            for t in site.registry.all() {
+                let Some(wf) = site.workflow_for(&t.def.id) else {
+                    continue;
+                };
+                let items: Vec<(String, String)> = if short == "WorkflowStates" {
+                    wf.states.iter().map(|s| (s.id.clone(), s.title.clone())).collect()
+                } else {
+                    wf.transitions.iter().map(|x| (x.id.clone(), x.title.clone())).collect()
+                };
+                for (id, title) in items {
+                    if !out.iter().any(|x| x.token == id) {
+                        out.push(term(id, format!("{title} [{}]", wf.title)));
+                    }
+                }
+            }
+            out
+        }
+        "Users" | "Groups" | "Principals" => {
+            if !may_manage(site, who) {
+                return Err(CoreError::Forbidden(format!(
+                    "You are not allowed to access the vocabulary '{name}'"
+                )));
+            }
+            let q = PrincipalQuery {
+                limit: 10_000,
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            if short != "Groups" {
+                let users = site.principals.find_users(&site.id, &q)?;
+                out.extend(users.into_iter().map(|u| {
+                    let title = if u.fullname.is_empty() {
+                        u.id.clone()
+                    } else {
+                        u.fullname.clone()
+                    };
+                    term(u.id, title)
+                }));
+            }
+            if short != "Users" {
+                out.extend(
+                    site.principals
+                        .find_groups(&site.id, &q)?
+                        .into_iter()
+                        .map(|g| term(g.id, g.title)),
+                );
+            }
+            out
+        }
+        "ImagesScales" => site
+            .settings
+            .scales
+            .iter()
+            .map(|(n, w, h)| term(n.clone(), format!("{n} ({w}, {h})")))
+            .collect(),
+        "Weekdays" => WEEKDAYS
+            .iter()
+            .enumerate()
+            .map(|(i, d)| term(i.to_string(), *d))
+            .collect(),
+        _ => return Err(CoreError::NotFound),
+    })
+}

@@ -1,0 +1,100 @@
+//! `@vocabularies`: the lists Volto's widgets read.
+
+use serde_json::json;
+
+use crate::helpers::{Auth, spawn_app};
+
+#[test]
+fn vocabularies_are_listed_filtered_and_batched() {
+    let app = spawn_app();
+    let all = app.get("/@vocabularies", Auth::Admin).json();
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["title"] == "plone.app.vocabularies.WorkflowStates")
+    );
+    let types = app
+        .get(
+            "/@vocabularies/plone.app.vocabularies.ReallyUserFriendlyTypes",
+            Auth::Admin,
+        )
+        .json();
+    assert!(
+        types["items"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"title": "Page", "token": "Document"}))
+    );
+    let filtered = app
+        .get(
+            "/@vocabularies/plone.app.vocabularies.ReallyUserFriendlyTypes?title=fol",
+            Auth::Admin,
+        )
+        .json();
+    assert_eq!(filtered["items"], json!([{"title": "Folder", "token": "Folder"}]));
+    let tokens = app
+        .get(
+            "/@vocabularies/plone.app.vocabularies.PortalTypes?tokens=Event&tokens=Link",
+            Auth::Admin,
+        )
+        .json();
+    assert_eq!(tokens["items_total"], 2);
+    let page = app
+        .get(
+            "/@vocabularies/plone.app.vocabularies.WorkflowStates?b_size=2",
+            Auth::Admin,
+        )
+        .json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert!(page["batching"]["next"].is_string());
+    let every = app
+        .get(
+            "/@vocabularies/plone.app.vocabularies.WorkflowStates?b_size=-1",
+            Auth::Admin,
+        )
+        .json();
+    assert_eq!(
+        every["items"].as_array().unwrap().len(),
+        every["items_total"].as_u64().unwrap() as usize
+    );
+    let states = every["items"].as_array().unwrap();
+    assert!(
+        states
+            .iter()
+            .any(|s| s["token"] == "pending" && s["title"].as_str().unwrap().starts_with("Pending review"))
+    );
+}
+
+#[test]
+fn principal_vocabularies_are_for_managers_and_unknown_ones_are_404() {
+    let app = spawn_app();
+    app.add_user("jane", "janespassword", &["Member"]);
+    let users = app
+        .get("/@vocabularies/plone.app.vocabularies.Users", Auth::Admin)
+        .json();
+    assert!(users["items"].as_array().unwrap().iter().any(|u| u["token"] == "jane"));
+    assert_eq!(
+        app.get(
+            "/@vocabularies/plone.app.vocabularies.Users",
+            Auth::Basic("jane", "janespassword")
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        app.get("/@vocabularies/plone.app.vocabularies.Users", Auth::Anonymous)
+            .status,
+        403
+    );
+    let r = app.get("/@vocabularies/no.such.vocabulary", Auth::Admin);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"]["type"], "Not Found");
+    let langs = app
+        .get(
+            "/@vocabularies/plone.app.vocabularies.SupportedContentLanguages",
+            Auth::Anonymous,
+        )
+        .json();
+    assert_eq!(langs["items"][1], json!({"title": "Deutsch", "token": "de"}));
+}
