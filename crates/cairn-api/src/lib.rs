@@ -30,7 +30,7 @@ use cairn_core::{Principal, Site};
 pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
-use crate::handlers::{content, files, login, principals, search, services, sharing, vocabularies};
+use crate::handlers::{content, files, login, principals, querystring, search, services, sharing, vocabularies};
 use crate::query::Params;
 use crate::route::View;
 
@@ -207,6 +207,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, args }, Method::GET) if name == "vocabularies" => vocabularies::get(&ctx, args),
+        (View::Service { name, .. }, Method::GET | Method::POST) if name == "querystring-search" => {
+            querystring::search(&ctx, path, body, app.limits.max_batch_size)
+        }
         (View::Service { name, .. }, Method::GET) if name == "search" => {
             search::get(&ctx, path, app.limits.max_batch_size)
         }

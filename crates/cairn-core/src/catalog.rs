@@ -38,6 +38,27 @@ impl SortOn {
     }
 }
 
+/// Date indexes a query can bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateIndex {
+    Created,
+    Modified,
+    Effective,
+    Expires,
+}
+
+impl DateIndex {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "created" => Self::Created,
+            "modified" => Self::Modified,
+            "effective" => Self::Effective,
+            "expires" => Self::Expires,
+            _ => return None,
+        })
+    }
+}
+
 /// A structured query.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogQuery {
@@ -48,6 +69,15 @@ pub struct CatalogQuery {
     pub depth: Option<usize>,
     pub portal_types: Vec<String>,
     pub review_states: Vec<String>,
+    /// Types and states to leave out (`selection.none`).
+    pub not_portal_types: Vec<String>,
+    pub not_review_states: Vec<String>,
+    /// Objects to leave out (the context of a listing).
+    pub not_uids: Vec<String>,
+    /// Date bounds, ISO strings in stored form: `(index, min, max)`, inclusive.
+    pub date_ranges: Vec<(DateIndex, Option<String>, Option<String>)>,
+    /// Caps the whole result set (plone.app.querystring's `limit`).
+    pub max_results: Option<usize>,
     pub uids: Vec<String>,
     pub ids: Vec<String>,
     pub is_folderish: Option<bool>,

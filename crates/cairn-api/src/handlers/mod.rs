@@ -4,6 +4,7 @@ pub mod content;
 pub mod files;
 pub mod login;
 pub mod principals;
+pub mod querystring;
 pub mod search;
 pub mod services;
 pub mod sharing;

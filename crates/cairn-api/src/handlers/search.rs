@@ -77,6 +77,7 @@ fn query(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Catalo
         start: b.start,
         limit: if fullobjects { b.size.min(MAX_FULL_PAGE) } else { b.size },
         light: !fullobjects,
+        ..Default::default()
     })
 }
 
@@ -96,13 +97,29 @@ pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Resp
         ));
     }
     let q = query(ctx, context, max_batch)?;
-    let (found, total) = ctx.site.store.search(&ctx.site.id, &q, &ctx.filter)?;
     let metadata = ctx.params.list("metadata_fields");
+    let url = format!("{}/@search", ctx.url(context));
+    let canonical = encode(
+        &ctx.params
+            .without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]),
+    );
+    let id = if canonical.is_empty() {
+        url.clone()
+    } else {
+        format!("{url}?{canonical}")
+    };
+    run(ctx, &q, &metadata, &url, id)
+}
+
+/// Runs a catalog query and answers as `@search` does: summaries (or full
+/// objects), `items_total` and `batching` links based on `url`.
+pub fn run(ctx: &Ctx, q: &CatalogQuery, metadata: &[String], url: &str, id: String) -> ApiResult<Response> {
+    let (found, total) = ctx.site.store.search(&ctx.site.id, q, &ctx.filter)?;
     let items = found
         .iter()
         .map(|c| {
             if q.light {
-                Ok(summary(ctx, c, &metadata))
+                Ok(summary(ctx, c, metadata))
             } else {
                 full(
                     ctx,
@@ -116,22 +133,12 @@ pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Resp
             }
         })
         .collect::<cairn_core::CoreResult<Vec<Value>>>()?;
-    let url = format!("{}/@search", ctx.url(context));
-    let canonical = encode(
-        &ctx.params
-            .without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]),
-    );
-    let id = if canonical.is_empty() {
-        url.clone()
-    } else {
-        format!("{url}?{canonical}")
-    };
     let mut body = json!({"@id": id, "items": items, "items_total": total});
     let page = Batch {
         start: q.start,
         size: q.limit.max(1),
     };
-    if let Some(b) = batching(ctx, &url, &page, total) {
+    if let Some(b) = batching(ctx, url, &page, total) {
         body["batching"] = b;
     }
     Ok(json(StatusCode::OK, &body))

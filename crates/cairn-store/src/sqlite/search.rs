@@ -1,6 +1,6 @@
 //! Structured catalog queries as one SQL statement (plus a count).
 
-use cairn_core::catalog::{CatalogQuery, SortOn};
+use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
 use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
 use rusqlite::Connection;
@@ -75,6 +75,30 @@ pub fn search(
         }
         sel.cond_where(any);
     }
+    let exclusions = [
+        (Obj::PortalType, &q.not_portal_types),
+        (Obj::ReviewState, &q.not_review_states),
+        (Obj::Uid, &q.not_uids),
+    ];
+    for (col, values) in exclusions {
+        if !values.is_empty() {
+            sel.and_where(Expr::col(col).is_not_in(values.iter().map(String::as_str)));
+        }
+    }
+    for (index, min, max) in &q.date_ranges {
+        let col = match index {
+            DateIndex::Created => Obj::Created,
+            DateIndex::Modified => Obj::Modified,
+            DateIndex::Effective => Obj::Effective,
+            DateIndex::Expires => Obj::Expires,
+        };
+        if let Some(min) = min {
+            sel.and_where(Expr::col(col).gte(min.as_str()));
+        }
+        if let Some(max) = max {
+            sel.and_where(Expr::col(col).lte(max.as_str()));
+        }
+    }
     if let Some(b) = q.is_folderish {
         sel.and_where(Expr::col(Obj::IsFolderish).eq(b));
     }
@@ -82,7 +106,8 @@ pub fn search(
         sel.and_where(Expr::col(Obj::ExcludeFromNav).eq(b));
     }
     visible(&mut sel, site, filter);
-    let total = count(conn, &sel)? as i64;
+    let matching = count(conn, &sel)?;
+    let total = q.max_results.map_or(matching, |max| matching.min(max)) as i64;
     if q.limit == 0 || q.start >= total as usize {
         return Ok((Vec::new(), total as usize));
     }
@@ -91,6 +116,7 @@ pub fn search(
     }
     // A stable tie-breaker, so pages never overlap.
     sel.order_by(Obj::Path, Order::Asc);
-    sel.offset(q.start as u64).limit(q.limit as u64);
+    let room = total as usize - q.start;
+    sel.offset(q.start as u64).limit(q.limit.min(room) as u64);
     Ok((fetch(conn, &sel)?, total as usize))
 }

@@ -94,3 +94,79 @@ fn search_input_is_validated_and_full_text_is_not_faked() {
         "b_size is capped, not refused"
     );
 }
+
+fn op(name: &str) -> String {
+    format!("plone.app.querystring.operation.{name}")
+}
+
+#[test]
+fn listing_blocks_get_their_results_from_querystring_search() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "news", "title": "News"}));
+    app.publish(&format!("{}/news", app.site));
+    for (i, day) in ["2026-01-05", "2026-03-01", "2026-02-10"].iter().enumerate() {
+        let id = format!("n{i}");
+        app.create(
+            "/news",
+            json!({"@type": "News Item", "id": id, "title": id, "effective": format!("{day}T08:00:00+00:00")}),
+        );
+        app.publish(&format!("{}/news/{id}", app.site));
+    }
+    app.create("/news", json!({"@type": "News Item", "id": "draft", "title": "draft"}));
+    let body = json!({
+        "query": [
+            {"i": "portal_type", "o": op("selection.any"), "v": ["News Item"]},
+            {"i": "path", "o": op("string.relativePath"), "v": "::1"},
+        ],
+        "sort_on": "effective", "sort_order": "descending", "b_size": 2, "metadata_fields": "_all",
+    });
+    let r = app.post("/news/@querystring-search", Auth::Anonymous, &body);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let b = r.json();
+    assert_eq!(b["items_total"], 3, "the private draft must not be listed");
+    assert_eq!(ids(&b), ["n1", "n2"]);
+    assert!(b["batching"]["next"].is_string());
+    // The same body as JSON in ?query= (Volto's GET variant), with a date window.
+    let windowed = json!({"query": [
+        {"i": "portal_type", "o": op("selection.is"), "v": "News Item"},
+        {"i": "effective", "o": op("date.between"), "v": ["2026-02-01", "2026-04-01"]},
+    ], "sort_on": "effective"});
+    let q: String = url_encode(&windowed.to_string());
+    let g = app
+        .get(&format!("/@querystring-search?query={q}"), Auth::Anonymous)
+        .json();
+    assert_eq!(ids(&g), ["n2", "n1"]);
+    let limited = json!({"query": [{"i": "portal_type", "o": op("selection.any"), "v": ["News Item"]}], "limit": 1});
+    assert_eq!(
+        app.post("/@querystring-search", Auth::Admin, &limited).json()["items_total"],
+        1
+    );
+}
+
+#[test]
+fn querystring_search_refuses_what_it_cannot_answer() {
+    let app = spawn_app();
+    assert_eq!(
+        app.post("/@querystring-search", Auth::Anonymous, &json!({})).status,
+        400,
+        "no query"
+    );
+    let bad = json!({"query": [{"i": "portal_type", "o": op("no.such.operation"), "v": ["x"]}]});
+    assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &bad).status, 400);
+    let text = json!({"query": [{"i": "SearchableText", "o": op("string.contains"), "v": "steuer"}]});
+    assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &text).status, 501);
+    let bad_date = json!({"query": [{"i": "effective", "o": op("date.lessThan"), "v": "soon"}]});
+    assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &bad_date).status, 400);
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

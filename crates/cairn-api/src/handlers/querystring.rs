@@ -1,0 +1,197 @@
+//! `@querystring-search` (POST, or GET with `?query=<JSON body>`): the
+//! queries Volto's listing, search and gallery blocks send, in
+//! plone.app.querystring's `{"i", "o", "v"}` form, run as one catalog query.
+
+use axum::response::Response;
+use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
+use cairn_model::ContentPath;
+use cairn_model::time::format_ts;
+use cairn_model::values::parse_datetime;
+use jiff::{Timestamp, ToSpan};
+use serde_json::{Map, Value};
+
+use super::body_object;
+use super::search::run;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+
+const PREFIX: &str = "plone.app.querystring.operation.";
+/// plone.app.querystring's cap on the result set when the client gives none.
+const DEFAULT_LIMIT: usize = 1000;
+const MAX_FULL_PAGE: usize = 100;
+
+fn invalid() -> ApiError {
+    ApiError::bad_request("Invalid query.")
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn number(v: Option<&Value>) -> ApiResult<Option<usize>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_u64().map(|n| n as usize)),
+        Some(Value::String(s)) => s
+            .parse::<usize>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("Not an integer: {s}"))),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// Midnight (UTC) `days` days from today.
+fn day(days: i64) -> String {
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let d = today.checked_add(days.days()).unwrap_or(today);
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| format_ts(z.timestamp()))
+        .unwrap_or_default()
+}
+
+fn date(v: &Value) -> ApiResult<String> {
+    let s = v.as_str().ok_or_else(invalid)?;
+    parse_datetime(s).map(format_ts).map_err(ApiError::bad_request)
+}
+
+/// A path value (`/a/b`, a UID, or relative to `context`) with its `::depth`.
+fn path_value(ctx: &Ctx, context: &ContentPath, op: &str, raw: &str) -> ApiResult<(ContentPath, Option<usize>)> {
+    let (path, depth) = match raw.rsplit_once("::") {
+        Some((p, d)) => (p, d.parse::<i64>().map_err(|_| invalid())?),
+        None => (raw, -1),
+    };
+    let depth = (depth >= 0).then_some(depth as usize);
+    let resolved = if op == "string.relativePath" {
+        let mut cur = context.clone();
+        for seg in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+            cur = if seg == ".." {
+                cur.parent().unwrap_or_else(ContentPath::root)
+            } else {
+                ContentPath::parse(&format!("{cur}/{seg}")).map_err(|_| invalid())?
+            };
+        }
+        cur
+    } else if let Ok(uid) = cairn_model::Uid::parse(path) {
+        let found = ctx.site.store.by_uids(&ctx.site.id, &[uid])?;
+        found.into_iter().next().map(|c| c.path).ok_or_else(invalid)?
+    } else {
+        let rel = path.strip_prefix(&format!("/{}", ctx.site.id)).unwrap_or(path);
+        ContentPath::parse(rel).map_err(|_| invalid())?
+    };
+    Ok((resolved, depth))
+}
+
+fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) -> ApiResult<()> {
+    let index = c.get("i").and_then(Value::as_str).ok_or_else(invalid)?;
+    let op = c.get("o").and_then(Value::as_str).ok_or_else(invalid)?;
+    let op = op.strip_prefix(PREFIX).unwrap_or(op);
+    let v = c.get("v").cloned().unwrap_or(Value::Null);
+    match (index, op) {
+        ("SearchableText", _) => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::NOT_IMPLEMENTED,
+                "NotImplemented",
+                "Full-text search (SearchableText) is not available yet; structured queries are.",
+            ));
+        }
+        ("portal_type", "selection.any" | "selection.is" | "string.is") => q.portal_types.extend(strings(&v)),
+        ("portal_type", "selection.none" | "string.isNot") => q.not_portal_types.extend(strings(&v)),
+        ("review_state", "selection.any" | "selection.is" | "string.is") => q.review_states.extend(strings(&v)),
+        ("review_state", "selection.none" | "string.isNot") => q.not_review_states.extend(strings(&v)),
+        ("UID", "string.is" | "selection.any" | "reference.is") => q.uids.extend(strings(&v)),
+        ("getId" | "id", "string.is" | "selection.any") => q.ids.extend(strings(&v)),
+        ("isFolderish" | "is_folderish", "boolean.isTrue") => q.is_folderish = Some(true),
+        ("isFolderish" | "is_folderish", "boolean.isFalse") => q.is_folderish = Some(false),
+        ("exclude_from_nav", "boolean.isTrue") => q.exclude_from_nav = Some(true),
+        ("exclude_from_nav", "boolean.isFalse") => q.exclude_from_nav = Some(false),
+        ("path", "string.absolutePath" | "string.path" | "string.relativePath") => {
+            for raw in strings(&v) {
+                let (path, depth) = path_value(ctx, context, op, &raw)?;
+                q.paths.push(path);
+                q.depth = depth;
+            }
+        }
+        (index, op) if op.starts_with("date.") => {
+            let index = DateIndex::parse(index).ok_or_else(invalid)?;
+            let days = || {
+                v.as_str()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .or(v.as_i64())
+                    .ok_or_else(invalid)
+            };
+            let (min, max) = match op {
+                "date.lessThan" => (None, Some(date(&v)?)),
+                "date.largerThan" => (Some(date(&v)?), None),
+                "date.between" => {
+                    let pair = v.as_array().filter(|a| a.len() == 2).ok_or_else(invalid)?;
+                    (Some(date(&pair[0])?), Some(date(&pair[1])?))
+                }
+                "date.today" => (Some(day(0)), Some(day(1))),
+                "date.beforeToday" => (None, Some(day(0))),
+                "date.afterToday" => (Some(day(1)), None),
+                "date.lessThanRelativeDate" => (Some(day(0)), Some(day(days()? + 1))),
+                "date.largerThanRelativeDate" => (Some(day(-days()?)), Some(day(1))),
+                "date.beforeRelativeDate" => (None, Some(day(-days()?))),
+                "date.afterRelativeDate" => (Some(day(days()?)), None),
+                _ => return Err(invalid()),
+            };
+            q.date_ranges.push((index, min, max));
+        }
+        _ => return Err(invalid()),
+    }
+    Ok(())
+}
+
+/// POST (or GET) `<context>/@querystring-search`.
+pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -> ApiResult<Response> {
+    let body: Map<String, Value> = match ctx.params.get("query") {
+        // The GET form carries the whole body as JSON in `query`.
+        Some(raw) => match serde_json::from_str(raw) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(ApiError::bad_request("The query parameter must hold a JSON object")),
+        },
+        None => body_object(body)?,
+    };
+    let criteria = body
+        .get("query")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::bad_request("No query supplied"))?;
+    let c = cairn_core::repo::get_visible(&ctx.site, context, &ctx.who)?;
+    let fullobjects = body
+        .get("fullobjects")
+        .is_some_and(|v| !matches!(v, Value::Bool(false) | Value::Null) && v != 0);
+    let size = number(body.get("b_size"))?.unwrap_or(25).clamp(1, max_batch);
+    let mut q = CatalogQuery {
+        start: number(body.get("b_start"))?.unwrap_or(0),
+        limit: if fullobjects { size.min(MAX_FULL_PAGE) } else { size },
+        light: !fullobjects,
+        max_results: Some(number(body.get("limit"))?.unwrap_or(DEFAULT_LIMIT)),
+        ..Default::default()
+    };
+    for criterion_value in criteria {
+        criterion(ctx, context, &mut q, criterion_value)?;
+    }
+    if !c.is_root() {
+        // A listing never lists the page it sits on.
+        q.not_uids.push(c.uid.to_string());
+    }
+    if let Some(on) = body.get("sort_on").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        let key = SortOn::parse(on).ok_or_else(|| ApiError::bad_request(format!("Unknown sort index: {on}")))?;
+        let desc = match body.get("sort_order") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "descending" || s == "reverse",
+            _ => false,
+        };
+        q.sort.push((key, desc));
+    }
+    let metadata = match body.get("metadata_fields") {
+        Some(v) => strings(v),
+        None => Vec::new(),
+    };
+    let url = format!("{}/@querystring-search", ctx.url(context));
+    run(ctx, &q, &metadata, &url, url.clone())
+}
