@@ -176,6 +176,10 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.search(site, query, filter)
     }
 
+    fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
+        self.inner.keywords(site, filter)
+    }
+
     fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {
         self.inner.next_position(site, parent)
     }

@@ -80,6 +80,9 @@ pub struct CatalogQuery {
     pub max_results: Option<usize>,
     pub uids: Vec<String>,
     pub ids: Vec<String>,
+    /// Subject keywords: objects with any of them, or with all when `subjects_all`.
+    pub subjects: Vec<String>,
+    pub subjects_all: bool,
     pub is_folderish: Option<bool>,
     pub exclude_from_nav: Option<bool>,
     /// Sort keys in order, `true` for descending.

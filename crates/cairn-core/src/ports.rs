@@ -169,6 +169,8 @@ pub trait ContentStore: Send + Sync {
         query: &crate::catalog::CatalogQuery,
         filter: &ViewFilter,
     ) -> CoreResult<(Vec<Content>, usize)>;
+    /// Distinct Subject keywords of the objects the reader may view.
+    fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>>;
     /// Every child id and position of a container (for naming and ordering).
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;

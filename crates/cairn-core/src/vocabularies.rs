@@ -22,7 +22,8 @@ fn term(token: impl Into<String>, title: impl Into<String>) -> Term {
 }
 
 /// Every vocabulary cairn provides.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
+    "plone.app.vocabularies.Keywords",
     "plone.app.vocabularies.AvailableContentLanguages",
     "plone.app.vocabularies.SupportedContentLanguages",
     "plone.app.vocabularies.Roles",
@@ -82,6 +83,15 @@ pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> 
             .map(|l| term(l.clone(), language_title(l)))
             .collect(),
         "Roles" => ROLES.iter().map(|r| term(*r, *r)).collect(),
+        // Only keywords of what the reader may see: no leak of private tags.
+        "Keywords" => {
+            let filter = crate::security::view_filter(site, who);
+            site.store
+                .keywords(&site.id, &filter)?
+                .into_iter()
+                .map(|k| term(k.clone(), k))
+                .collect()
+        }
         "AllowedContentTypes"
         | "AllowableContentTypes"
         | "PortalTypes"

@@ -103,6 +103,11 @@ fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) 
         ("review_state", "selection.any" | "selection.is" | "string.is") => q.review_states.extend(strings(&v)),
         ("review_state", "selection.none" | "string.isNot") => q.not_review_states.extend(strings(&v)),
         ("UID", "string.is" | "selection.any" | "reference.is") => q.uids.extend(strings(&v)),
+        ("Subject", "selection.any" | "selection.is" | "string.is") => q.subjects.extend(strings(&v)),
+        ("Subject", "selection.all") => {
+            q.subjects.extend(strings(&v));
+            q.subjects_all = true;
+        }
         ("getId" | "id", "string.is" | "selection.any") => q.ids.extend(strings(&v)),
         ("isFolderish" | "is_folderish", "boolean.isTrue") => q.is_folderish = Some(true),
         ("isFolderish" | "is_folderish", "boolean.isFalse") => q.is_folderish = Some(false),

@@ -71,6 +71,8 @@ fn query(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Catalo
         review_states: p.list("review_state"),
         uids: p.list("UID"),
         ids: p.list("id").into_iter().chain(p.list("getId")).collect(),
+        subjects: p.list("Subject").into_iter().chain(p.list("Subject.query")).collect(),
+        subjects_all: p.get("Subject.operator") == Some("and"),
         is_folderish: p.bool("is_folderish")?,
         exclude_from_nav: p.bool("exclude_from_nav")?,
         sort,

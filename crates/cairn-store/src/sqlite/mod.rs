@@ -17,7 +17,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 
 /// Version of the table layout; a database of another version is refused.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The embedded store: a pool of connections to one SQLite file. Clones share
 /// the pool and the writer queue.
@@ -156,6 +156,10 @@ impl ContentStore for SqliteStore {
         filter: &ViewFilter,
     ) -> CoreResult<(Vec<Content>, usize)> {
         search::search(&*self.conn()?, site, query, filter)
+    }
+
+    fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
+        search::keywords(&*self.conn()?, site, filter)
     }
 
     fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {

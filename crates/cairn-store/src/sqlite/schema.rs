@@ -43,6 +43,16 @@ pub enum Allowed {
     Principal,
 }
 
+/// The Subject keyword index: one row per (object, keyword).
+#[derive(Iden, Clone, Copy)]
+pub enum Subjects {
+    #[iden = "content_subjects"]
+    Table,
+    Site,
+    Uid,
+    Subject,
+}
+
 /// The change outbox every consumer (indexer, purger, other nodes) reads.
 #[derive(Iden, Clone, Copy)]
 pub enum Outbox {
@@ -225,6 +235,26 @@ pub fn ddl() -> Vec<String> {
         .col(ColumnDef::new(Users::Props).text().not_null().default("{}"))
         .primary_key(Index::create().col(Users::Site).col(Users::Id))
         .to_string(SqliteQueryBuilder);
+    let subjects = Table::create()
+        .table(Subjects::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Subjects::Site).text().not_null())
+        .col(ColumnDef::new(Subjects::Uid).text().not_null())
+        .col(ColumnDef::new(Subjects::Subject).text().not_null())
+        .primary_key(
+            Index::create()
+                .col(Subjects::Site)
+                .col(Subjects::Subject)
+                .col(Subjects::Uid),
+        )
+        .to_string(SqliteQueryBuilder);
+    let subjects_by_uid = Index::create()
+        .if_not_exists()
+        .name("content_subjects_uid")
+        .table(Subjects::Table)
+        .col(Subjects::Site)
+        .col(Subjects::Uid)
+        .to_string(SqliteQueryBuilder);
     let groups = Table::create()
         .table(Groups::Table)
         .if_not_exists()
@@ -273,6 +303,8 @@ pub fn ddl() -> Vec<String> {
         allowed_by_uid,
         outbox,
         users,
+        subjects,
+        subjects_by_uid,
         groups,
         members,
         members_by_member,

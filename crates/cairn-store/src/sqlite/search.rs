@@ -4,10 +4,11 @@ use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
 use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
 use rusqlite::Connection;
-use sea_query::{Cond, Expr, ExprTrait, Order};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SqliteQueryBuilder};
+use sea_query_rusqlite::RusqliteBinder;
 
 use super::read::{count, fetch, select, select_light, visible};
-use super::schema::Obj;
+use super::schema::{Obj, Subjects};
 
 fn path_condition(q: &CatalogQuery) -> Cond {
     let mut any = Cond::any();
@@ -99,6 +100,23 @@ pub fn search(
             sel.and_where(Expr::col(col).lte(max.as_str()));
         }
     }
+    if !q.subjects.is_empty() {
+        let tagged = |subjects: &[String]| {
+            Query::select()
+                .column(Subjects::Uid)
+                .from(Subjects::Table)
+                .and_where(Expr::col(Subjects::Site).eq(site))
+                .and_where(Expr::col(Subjects::Subject).is_in(subjects.iter().map(String::as_str)))
+                .to_owned()
+        };
+        if q.subjects_all {
+            for s in &q.subjects {
+                sel.and_where(Expr::col(Obj::Uid).in_subquery(tagged(std::slice::from_ref(s))));
+            }
+        } else {
+            sel.and_where(Expr::col(Obj::Uid).in_subquery(tagged(&q.subjects)));
+        }
+    }
     if let Some(b) = q.is_folderish {
         sel.and_where(Expr::col(Obj::IsFolderish).eq(b));
     }
@@ -119,4 +137,27 @@ pub fn search(
     let room = total as usize - q.start;
     sel.offset(q.start as u64).limit(q.limit.min(room) as u64);
     Ok((fetch(conn, &sel)?, total as usize))
+}
+
+/// Distinct keywords of the objects `filter` lets the reader see.
+pub fn keywords(conn: &Connection, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
+    let mut visible_uids = Query::select();
+    visible_uids
+        .column(Obj::Uid)
+        .from(Obj::Table)
+        .and_where(Expr::col(Obj::Site).eq(site));
+    visible(&mut visible_uids, site, filter);
+    let (sql, values) = Query::select()
+        .distinct()
+        .column(Subjects::Subject)
+        .from(Subjects::Table)
+        .and_where(Expr::col(Subjects::Site).eq(site))
+        .and_where(Expr::col(Subjects::Uid).in_subquery(visible_uids))
+        .order_by(Subjects::Subject, Order::Asc)
+        .build_rusqlite(SqliteQueryBuilder);
+    let mut stmt = conn.prepare_cached(&sql).map_err(super::db)?;
+    let rows = stmt
+        .query_map(&*values.as_params(), |r| r.get::<_, String>(0))
+        .map_err(super::db)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(super::db)
 }

@@ -11,7 +11,7 @@ use sea_query_rusqlite::RusqliteBinder;
 use serde_json::Value;
 
 use super::db;
-use super::schema::{Allowed, Obj, Outbox, Settings};
+use super::schema::{Allowed, Obj, Outbox, Settings, Subjects};
 
 pub(crate) fn exec(tx: &Connection, sql: &str, values: &sea_query_rusqlite::RusqliteValues) -> CoreResult<usize> {
     tx.prepare_cached(sql)
@@ -88,6 +88,26 @@ fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
     ]
 }
 
+/// Rewrites the Subject keyword rows of `c`.
+fn set_subjects(tx: &Transaction<'_>, site: &str, c: &Content) -> CoreResult<()> {
+    let (sql, v) = Query::delete()
+        .from_table(Subjects::Table)
+        .and_where(Expr::col(Subjects::Site).eq(site))
+        .and_where(Expr::col(Subjects::Uid).eq(c.uid.as_str()))
+        .build_rusqlite(SqliteQueryBuilder);
+    exec(tx, &sql, &v)?;
+    for subject in c.strings("subjects") {
+        let (sql, v) = Query::insert()
+            .into_table(Subjects::Table)
+            .columns([Subjects::Site, Subjects::Uid, Subjects::Subject])
+            .values_panic([site.into(), c.uid.as_str().into(), subject.into()])
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .build_rusqlite(SqliteQueryBuilder);
+        exec(tx, &sql, &v)?;
+    }
+    Ok(())
+}
+
 fn set_allowed(tx: &Transaction<'_>, site: &str, c: &Content) -> CoreResult<()> {
     let (sql, v) = Query::delete()
         .from_table(Allowed::Table)
@@ -120,7 +140,8 @@ fn insert(tx: &Transaction<'_>, site: &str, c: &Content) -> CoreResult<()> {
         }
         other => other?,
     };
-    set_allowed(tx, site, c)
+    set_allowed(tx, site, c)?;
+    set_subjects(tx, site, c)
 }
 
 fn update(tx: &Transaction<'_>, site: &str, c: &Content, expected: i64) -> CoreResult<()> {
@@ -136,7 +157,8 @@ fn update(tx: &Transaction<'_>, site: &str, c: &Content, expected: i64) -> CoreR
             "The object was changed by someone else; reload and try again".into(),
         ));
     }
-    set_allowed(tx, site, c)
+    set_allowed(tx, site, c)?;
+    set_subjects(tx, site, c)
 }
 
 fn delete_subtree(tx: &Transaction<'_>, site: &str, path: &ContentPath) -> CoreResult<()> {
@@ -153,7 +175,13 @@ fn delete_subtree(tx: &Transaction<'_>, site: &str, path: &ContentPath) -> CoreR
     let (sql, v) = Query::delete()
         .from_table(Allowed::Table)
         .and_where(Expr::col(Allowed::Site).eq(site))
-        .and_where(Expr::col(Allowed::Uid).in_subquery(uids))
+        .and_where(Expr::col(Allowed::Uid).in_subquery(uids.clone()))
+        .build_rusqlite(SqliteQueryBuilder);
+    exec(tx, &sql, &v)?;
+    let (sql, v) = Query::delete()
+        .from_table(Subjects::Table)
+        .and_where(Expr::col(Subjects::Site).eq(site))
+        .and_where(Expr::col(Subjects::Uid).in_subquery(uids))
         .build_rusqlite(SqliteQueryBuilder);
     exec(tx, &sql, &v)?;
     let (sql, v) = Query::delete()

@@ -170,3 +170,64 @@ fn url_encode(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn subjects_are_indexed_searchable_and_offered_without_leaking_private_ones() {
+    let app = spawn_app();
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "a", "title": "A", "subjects": ["Steuern", "Familie"]}),
+    );
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "b", "title": "B", "subjects": ["Steuern"]}),
+    );
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "geheim", "title": "G", "subjects": ["Geheimprojekt"]}),
+    );
+    app.publish(&format!("{}/a", app.site));
+    app.publish(&format!("{}/b", app.site));
+    assert_eq!(
+        app.get("/@search?Subject=Steuern&sort_on=id", Auth::Anonymous).json()["items_total"],
+        2
+    );
+    let both = app
+        .get(
+            "/@search?Subject.query=Steuern&Subject.query=Familie&Subject.operator=and",
+            Auth::Anonymous,
+        )
+        .json();
+    assert_eq!(ids(&both), ["a"]);
+    let vocab = app
+        .get("/@vocabularies/plone.app.vocabularies.Keywords", Auth::Anonymous)
+        .json();
+    let tokens: Vec<&str> = vocab["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(tokens, ["Familie", "Steuern"], "private keywords leaked");
+    assert_eq!(
+        app.get("/@vocabularies/plone.app.vocabularies.Keywords", Auth::Admin)
+            .json()["items_total"],
+        3
+    );
+    // Changing and deleting keep the index in step.
+    app.patch("/b", Auth::Admin, &json!({"subjects": ["Verkehr"]}));
+    assert_eq!(
+        app.get("/@search?Subject=Steuern", Auth::Anonymous).json()["items_total"],
+        1
+    );
+    app.delete("/a", Auth::Admin);
+    assert_eq!(
+        app.get("/@search?Subject=Familie", Auth::Admin).json()["items_total"],
+        0
+    );
+    let listing = json!({"query": [{"i": "Subject", "o": op("selection.any"), "v": ["Verkehr"]}]});
+    assert_eq!(
+        app.post("/@querystring-search", Auth::Anonymous, &listing).json()["items_total"],
+        1
+    );
+}
