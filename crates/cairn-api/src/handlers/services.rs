@@ -26,6 +26,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
             "actions" => components::actions(ctx, &c),
             "workflow" => components::workflow(ctx, &c),
             "inherit" => components::inherit(ctx, &c)?,
+            "contextnavigation" => crate::serialize::navigation::contextnavigation(ctx, &c)?,
             "site" => site(ctx),
             "types" => return types(ctx, &c, args),
             _ => unreachable!("filtered below"),
@@ -34,7 +35,15 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
     };
     matches!(
         name,
-        "breadcrumbs" | "navigation" | "navroot" | "actions" | "workflow" | "inherit" | "site" | "types"
+        "breadcrumbs"
+            | "navigation"
+            | "navroot"
+            | "actions"
+            | "workflow"
+            | "inherit"
+            | "contextnavigation"
+            | "site"
+            | "types"
     )
     .then(run)
 }

@@ -41,6 +41,7 @@ pub fn components(ctx: &Ctx, c: &Content, expand: &[String]) -> CoreResult<Value
             // Anonymous users may not list types; Volto drops the expander for them.
             "types" if wanted && !ctx.who.is_anonymous() => Some(json!(types(ctx, c))),
             "workflow" if wanted => Some(workflow(ctx, c)),
+            "contextnavigation" if wanted => Some(super::navigation::contextnavigation(ctx, c)?),
             _ => None,
         };
         o.insert(

@@ -430,3 +430,54 @@ fn patching_the_id_renames_the_object_and_its_subtree() {
     assert_eq!(child["parent"]["title"], "New");
     assert_eq!(app.get("/new", Auth::Admin).json()["items_total"], 1);
 }
+
+#[test]
+fn context_navigation_shows_the_section_tree_and_marks_the_path() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "amt", "title": "Amt"}));
+    app.create("/amt", json!({"@type": "Folder", "id": "team", "title": "Team"}));
+    app.create(
+        "/amt/team",
+        json!({"@type": "Document", "id": "leitung", "title": "Leitung"}),
+    );
+    app.create(
+        "/amt",
+        json!({"@type": "Document", "id": "kontakt", "title": "Kontakt"}),
+    );
+    for p in ["/amt", "/amt/team", "/amt/team/leitung"] {
+        app.publish(&format!("{}{p}", app.site));
+    }
+    let nav = app.get("/amt/team/leitung/@contextnavigation", Auth::Anonymous).json();
+    assert_eq!(nav["available"], true);
+    let team = &nav["items"][0];
+    assert_eq!(team["title"], "Team");
+    assert_eq!(team["is_in_path"], true);
+    assert_eq!(team["items"][0]["is_current"], true);
+    assert_eq!(team["items"][0]["type"], "document");
+    assert_eq!(
+        nav["items"].as_array().unwrap().len(),
+        1,
+        "the private page leaked into the portlet"
+    );
+    let only = app
+        .get(
+            "/amt/team/leitung/@contextnavigation?expand.contextnavigation.currentFolderOnly=1",
+            Auth::Admin,
+        )
+        .json();
+    assert_eq!(only["items"][0]["title"], "Leitung");
+    let named = app
+        .get(
+            "/amt/@contextnavigation?expand.contextnavigation.name=Rubrik&expand.contextnavigation.includeTop=1",
+            Auth::Admin,
+        )
+        .json();
+    assert_eq!(named["title"], "Rubrik");
+    assert_eq!(named["has_custom_name"], true);
+    assert_eq!(named["items"][0]["title"], "Amt");
+    assert_eq!(
+        app.get("/@contextnavigation", Auth::Anonymous).json()["available"],
+        false,
+        "the site root has no section"
+    );
+}

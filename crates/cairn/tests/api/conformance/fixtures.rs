@@ -213,7 +213,7 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             json!({"@type": "Image", "id": "image", "title": "My Image", "description": "This is an image",
                    "image": image_png()}),
         ),
-        "navigation_tree" => {
+        "navigation_tree" | "contextnavigation" => {
             f.create("", json!({"@type": "Folder", "id": "folder", "title": "Some Folder"}));
             f.create(
                 "",

@@ -80,6 +80,7 @@ pub const PAIRS: &[(&str, Expect)] = &[
     ("breadcrumbs", Pass),
     ("navigation", Pass),
     ("navigation_tree", Pass),
+    ("contextnavigation", Pass),
     ("inherit_get", Pass),
     ("inherit_expansion", Pass),
     ("navroot_standard_site_get", Pass),
