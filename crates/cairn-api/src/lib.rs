@@ -207,6 +207,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, args }, Method::GET) if name == "vocabularies" => vocabularies::get(&ctx, args),
+        (View::Service { name, .. }, Method::GET) if name == "querystring" => querystring::registry(&ctx, path),
         (View::Service { name, .. }, Method::GET | Method::POST) if name == "querystring-search" => {
             querystring::search(&ctx, path, body, app.limits.max_batch_size)
         }

@@ -200,3 +200,79 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
     let url = format!("{}/@querystring-search", ctx.url(context));
     run(ctx, &q, &metadata, &url, url.clone())
 }
+
+/// The registry file, compiled in.
+static REGISTRY: &str = include_str!("../../data/querystring.toml");
+
+#[derive(serde::Deserialize)]
+struct Registry {
+    operations: std::collections::BTreeMap<String, Operation>,
+    indexes: std::collections::BTreeMap<String, Index>,
+}
+
+#[derive(serde::Deserialize)]
+struct Operation {
+    title: String,
+    description: String,
+    widget: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Index {
+    title: String,
+    description: String,
+    group: String,
+    vocabulary: Option<String>,
+    operations: Vec<String>,
+    #[serde(default)]
+    sortable: bool,
+}
+
+/// GET `<context>/@querystring`: the indexes and operations the listing
+/// block's query builder may offer, with vocabulary values for this user.
+pub fn registry(ctx: &Ctx, context: &ContentPath) -> ApiResult<Response> {
+    let reg: Registry = toml::from_str(REGISTRY).map_err(|e| {
+        tracing::error!(error = %e, "querystring registry");
+        ApiError::internal()
+    })?;
+    let mut indexes = Map::new();
+    let mut sortable = Map::new();
+    for (name, idx) in &reg.indexes {
+        let values: Map<String, Value> = match &idx.vocabulary {
+            Some(v) => cairn_core::vocabularies::terms(&ctx.site, &ctx.who, v)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| (t.token, serde_json::json!({"title": t.title})))
+                .collect(),
+            None => Map::new(),
+        };
+        let operators: Map<String, Value> = idx
+            .operations
+            .iter()
+            .filter_map(|o| reg.operations.get(o).map(|op| (o, op)))
+            .map(|(o, op)| {
+                let id = format!("{PREFIX}{o}");
+                let body = serde_json::json!({"title": op.title, "description": op.description, "operation": id, "widget": op.widget});
+                (id, body)
+            })
+            .collect();
+        let entry = serde_json::json!({
+            "title": idx.title, "description": idx.description, "group": idx.group, "enabled": true,
+            "sortable": idx.sortable, "fetch_vocabulary": idx.vocabulary.is_some(), "vocabulary": idx.vocabulary,
+            "values": values, "operations": idx.operations.iter().map(|o| format!("{PREFIX}{o}")).collect::<Vec<_>>(),
+            "operators": operators,
+        });
+        if idx.sortable {
+            sortable.insert(name.clone(), entry.clone());
+        }
+        if !idx.operations.is_empty() {
+            indexes.insert(name.clone(), entry);
+        }
+    }
+    let body = serde_json::json!({
+        "@id": format!("{}/@querystring", ctx.url(context)),
+        "indexes": indexes,
+        "sortable_indexes": sortable,
+    });
+    Ok(super::json(axum::http::StatusCode::OK, &body))
+}

@@ -231,3 +231,32 @@ fn subjects_are_indexed_searchable_and_offered_without_leaking_private_ones() {
         1
     );
 }
+
+#[test]
+fn every_criterion_the_query_builder_offers_is_answered() {
+    let app = spawn_app();
+    let reg = app.get("/@querystring", Auth::Anonymous).json();
+    assert!(reg["sortable_indexes"]["effective"].is_object());
+    assert!(reg["indexes"]["portal_type"]["values"]["Document"]["title"] == "Page");
+    let mut checked = 0;
+    for (index, entry) in reg["indexes"].as_object().unwrap() {
+        for op in entry["operations"].as_array().unwrap() {
+            let op = op.as_str().unwrap();
+            let short = op.trim_start_matches("plone.app.querystring.operation.");
+            let v = match short {
+                s if s.starts_with("selection.") => json!(["x"]),
+                "string.is" => json!("x"),
+                s if s.ends_with("Path") || s == "string.path" => json!("/"),
+                "date.between" => json!(["2026-01-01", "2026-12-31"]),
+                "date.lessThan" | "date.largerThan" => json!("2026-01-01"),
+                s if s.ends_with("RelativeDate") => json!("5"),
+                _ => json!(null),
+            };
+            let body = json!({"query": [{"i": index, "o": op, "v": v}], "sort_on": "sortable_title"});
+            let r = app.post("/@querystring-search", Auth::Anonymous, &body);
+            assert_eq!(r.status, 200, "{index} {op}: {}", String::from_utf8_lossy(&r.body));
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} criteria checked");
+}
