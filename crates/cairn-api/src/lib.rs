@@ -43,6 +43,8 @@ pub struct Limits {
     pub max_batch_size: usize,
     /// Memory for rendered anonymous responses (0 turns the cache off).
     pub response_cache_bytes: u64,
+    /// Origins whose browser scripts may call the API (CORS); empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Limits {
@@ -51,6 +53,7 @@ impl Default for Limits {
             max_body_bytes: 64 * 1024 * 1024,
             max_batch_size: 1000,
             response_cache_bytes: 128 * 1024 * 1024,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -84,13 +87,52 @@ impl AppState {
     }
 }
 
+/// The CORS policy for the configured origins (`*` allows any origin, without credentials).
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let methods = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    let headers = [
+        header::ACCEPT,
+        header::AUTHORIZATION,
+        header::CONTENT_TYPE,
+        HeaderName::from_static("prefer"),
+        HeaderName::from_static("lock-token"),
+    ];
+    let layer = CorsLayer::new()
+        .allow_methods(methods)
+        .allow_headers(headers)
+        .max_age(std::time::Duration::from_secs(3600));
+    Some(if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(AllowOrigin::any())
+    } else {
+        let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+        layer.allow_origin(list).allow_credentials(true)
+    })
+}
+
 /// The router: health probes plus Zope-style traversal for everything else.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let cors = cors(&state.limits.cors_origins);
+    let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
         .fallback(dispatch)
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    }
 }
 
 /// Serves until `shutdown` resolves.

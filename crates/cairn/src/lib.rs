@@ -89,6 +89,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
         max_body_bytes: settings.limits.max_body_bytes,
         max_batch_size: settings.limits.max_batch_size,
         response_cache_bytes: settings.limits.response_cache_bytes,
+        cors_origins: settings.limits.cors_origins.clone(),
     };
     Ok((Arc::new(AppState::new(sites, limits)), report))
 }

@@ -52,6 +52,10 @@ pub struct LimitSettings {
     pub max_batch_size: usize,
     /// Memory for rendered anonymous responses, in bytes (0 turns it off).
     pub response_cache_bytes: u64,
+    /// Origins allowed to call the API from browsers (CORS), e.g.
+    /// `["https://www.example.ch"]`; `["*"]` allows any origin without credentials.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// Everything `cairn serve` needs.
@@ -88,6 +92,7 @@ impl Default for Settings {
                 max_body_bytes: 64 * 1024 * 1024,
                 max_batch_size: 1000,
                 response_cache_bytes: 128 * 1024 * 1024,
+                cors_origins: Vec::new(),
             },
             sites: vec![SiteSettings {
                 id: "Plone".into(),

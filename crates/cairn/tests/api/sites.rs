@@ -175,3 +175,41 @@ fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
     let tampered = format!("{}.{}.{}", parts[0], expired_claims, parts[2]);
     assert_eq!(app.get("", Auth::Bearer(&tampered)).status, 401);
 }
+
+#[test]
+fn configured_origins_may_call_the_api_from_browsers() {
+    let app = spawn_app_with(|s| s.limits.cors_origins = vec!["https://www.example.ch".into()]);
+    let preflight = app.send(
+        "OPTIONS",
+        "",
+        Auth::Anonymous,
+        None,
+        &[
+            ("Origin", "https://www.example.ch"),
+            ("Access-Control-Request-Method", "PATCH"),
+        ],
+    );
+    assert_eq!(
+        preflight.header("Access-Control-Allow-Origin"),
+        Some("https://www.example.ch")
+    );
+    assert!(
+        preflight
+            .header("Access-Control-Allow-Methods")
+            .unwrap()
+            .contains("PATCH")
+    );
+    let get = app.send(
+        "GET",
+        "",
+        Auth::Anonymous,
+        None,
+        &[("Origin", "https://www.example.ch")],
+    );
+    assert_eq!(
+        get.header("Access-Control-Allow-Origin"),
+        Some("https://www.example.ch")
+    );
+    let other = app.send("GET", "", Auth::Anonymous, None, &[("Origin", "https://evil.example")]);
+    assert_eq!(other.header("Access-Control-Allow-Origin"), None);
+}
