@@ -237,7 +237,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Content, Method::GET | Method::HEAD) => content::get(&ctx, path, app.limits.max_batch_size),
         (View::Content, Method::POST) => content::post(&ctx, path, body),
         (View::Content, Method::PATCH) => content::patch(&ctx, path, headers, body),
-        (View::Content, Method::DELETE) => content::delete(&ctx, path),
+        (View::Content, Method::DELETE) => content::delete(&ctx, path, headers),
         (View::Content, _) => Err(ApiError::method_not_allowed()),
         (View::Images(args), Method::GET | Method::HEAD) => files::images(&ctx, path, args),
         (View::Download { args, inline }, Method::GET | Method::HEAD) => files::download(&ctx, path, args, *inline),
@@ -248,6 +248,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, args }, m) if name == "groups" => principals::groups(&ctx, &m, args, body),
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
+        (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
         (View::Service { name, args }, Method::GET) if name == "vocabularies" => vocabularies::get(&ctx, args),
         (View::Service { name, .. }, Method::GET) if name == "querystring" => querystring::registry(&ctx, path),
         (View::Service { name, .. }, Method::GET | Method::POST) if name == "querystring-search" => {

@@ -60,7 +60,7 @@ pub fn post(ctx: &Ctx, path: &ContentPath, body: &[u8]) -> ApiResult<Response> {
 /// PATCH: partial update; 204, or 200 with the object on `Prefer: return=representation`.
 pub fn patch(ctx: &Ctx, path: &ContentPath, headers: &HeaderMap, body: &[u8]) -> ApiResult<Response> {
     let body = body_object(body).map_err(ApiError::wrapped)?;
-    let updated = repo::update(&ctx.site, path, &body, &ctx.who).map_err(wrap_service_error)?;
+    let updated = repo::update(&ctx.site, path, &body, &ctx.who, lock_token(headers)).map_err(wrap_service_error)?;
     let wants_body = headers
         .get("Prefer")
         .and_then(|v| v.to_str().ok())
@@ -82,9 +82,14 @@ pub fn patch(ctx: &Ctx, path: &ContentPath, headers: &HeaderMap, body: &[u8]) ->
 }
 
 /// DELETE: remove the object and its subtree; 204.
-pub fn delete(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
-    repo::delete(&ctx.site, path, &ctx.who)?;
+pub fn delete(ctx: &Ctx, path: &ContentPath, headers: &HeaderMap) -> ApiResult<Response> {
+    repo::delete(&ctx.site, path, &ctx.who, lock_token(headers)).map_err(wrap_service_error)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The `Lock-Token` request header.
+fn lock_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get("Lock-Token").and_then(|v| v.to_str().ok())
 }
 
 /// POST and PATCH report their own errors in the wrapped shape, except

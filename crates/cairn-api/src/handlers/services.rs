@@ -130,3 +130,38 @@ pub fn workflow_transition(ctx: &Ctx, path: &ContentPath, args: &[String], body:
     })?;
     Ok(json(StatusCode::OK, &entry))
 }
+
+/// `@lock`: GET the lock, POST to lock (`stealable`, `timeout`), PATCH to
+/// renew, DELETE to unlock (`force` to take over someone else's).
+pub fn lock(ctx: &Ctx, path: &ContentPath, method: &axum::http::Method, body: &[u8]) -> ApiResult<Response> {
+    use axum::http::Method;
+    use cairn_core::repo::lock;
+    let body = super::body_object(body)?;
+    let c = match *method {
+        Method::GET => cairn_core::repo::get_visible(&ctx.site, path, &ctx.who)?,
+        Method::POST => {
+            let stealable = body
+                .get("stealable")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true);
+            let timeout = body.get("timeout").and_then(serde_json::Value::as_u64);
+            lock::lock(&ctx.site, path, &ctx.who, stealable, timeout).map_err(wrap_forbidden)?
+        }
+        Method::PATCH => lock::refresh(&ctx.site, path, &ctx.who).map_err(wrap_forbidden)?,
+        Method::DELETE => {
+            let force = body.get("force").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            lock::unlock(&ctx.site, path, &ctx.who, force).map_err(wrap_forbidden)?
+        }
+        _ => return Err(ApiError::method_not_allowed()),
+    };
+    let info =
+        crate::serialize::full::lock_info(ctx, &c).unwrap_or_else(|| json!({"locked": false, "stealable": true}));
+    Ok(json(StatusCode::OK, &info))
+}
+
+fn wrap_forbidden(e: cairn_core::CoreError) -> ApiError {
+    match e {
+        cairn_core::CoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "Forbidden", m).wrapped(),
+        other => other.into(),
+    }
+}

@@ -21,6 +21,9 @@ pub struct Opts {
 }
 
 fn lock(c: &Content, ctx: &Ctx) -> Value {
+    if let Some(info) = lock_info(ctx, c) {
+        return info;
+    }
     let lockable = ctx
         .site
         .registry
@@ -31,6 +34,26 @@ fn lock(c: &Content, ctx: &Ctx) -> Value {
     } else {
         json!({})
     }
+}
+
+/// The lock in force on `c` as plone.restapi shows it; the token only to its holder.
+pub fn lock_info(ctx: &Ctx, c: &Content) -> Option<Value> {
+    let l = cairn_core::repo::lock::current(c)?;
+    let mut v = json!({
+        "created": cairn_model::time::format_ts(l.created),
+        "creator": l.creator,
+        "creator_name": l.creator,
+        "creator_url": format!("{}/author/{}", ctx.base, l.creator),
+        "locked": true,
+        "name": "plone.locking.stealable",
+        "stealable": l.stealable,
+        "time": l.created.as_second() as f64,
+        "timeout": l.timeout,
+    });
+    if ctx.who.id.as_deref() == Some(l.creator.as_str()) {
+        v["token"] = json!(l.token);
+    }
+    Some(v)
 }
 
 fn neighbour(ctx: &Ctx, n: Option<Content>) -> Value {

@@ -5,6 +5,7 @@
 
 mod create;
 mod fields;
+pub mod lock;
 mod order;
 mod read;
 pub mod sharing;

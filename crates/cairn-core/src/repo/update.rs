@@ -15,7 +15,15 @@ use crate::site::Site;
 
 /// Applies `body` to the object at `path`: field values, `layout`, and the
 /// container keys `ordering` / `sort`. Everything commits in one batch.
-pub fn update(site: &Site, path: &ContentPath, body: &Map<String, Value>, who: &Principal) -> CoreResult<Content> {
+/// `lock_token` is the client's `Lock-Token` header: needed while someone else
+/// holds the object's lock.
+pub fn update(
+    site: &Site,
+    path: &ContentPath,
+    body: &Map<String, Value>,
+    who: &Principal,
+    lock_token: Option<&str>,
+) -> CoreResult<Content> {
     let current = get_visible(site, path, who)?;
     if who.is_anonymous() {
         return Err(CoreError::Unauthorized(
@@ -27,6 +35,7 @@ pub fn update(site: &Site, path: &ContentPath, body: &Map<String, Value>, who: &
             "You are not allowed to modify this resource".into(),
         ));
     }
+    super::lock::check_unlocked(&current, who, lock_token)?;
     let ty = site
         .registry
         .get(&current.portal_type)
@@ -109,7 +118,7 @@ fn renamed_to(site: &Site, current: &Content, body: &Map<String, Value>) -> Core
 }
 
 /// Deletes the object at `path` with everything inside it.
-pub fn delete(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<()> {
+pub fn delete(site: &Site, path: &ContentPath, who: &Principal, lock_token: Option<&str>) -> CoreResult<()> {
     let current = get_visible(site, path, who)?;
     if current.is_root() {
         return Err(CoreError::Forbidden("The site root cannot be deleted".into()));
@@ -124,6 +133,7 @@ pub fn delete(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<()
             "You are not allowed to delete this resource".into(),
         ));
     }
+    super::lock::check_unlocked(&current, who, lock_token)?;
     let batch = WriteBatch {
         ops: vec![WriteOp::DeleteSubtree(current.path.clone())],
         events: vec![ChangeEvent {

@@ -481,3 +481,48 @@ fn context_navigation_shows_the_section_tree_and_marks_the_path() {
         "the site root has no section"
     );
 }
+
+#[test]
+fn locks_keep_others_from_editing_until_released_or_expired() {
+    let app = spawn_app();
+    app.add_user("ed", "edpassword", &["Member", "Editor"]);
+    app.add_user("eva", "evapassword", &["Member", "Editor"]);
+    app.create("", json!({"@type": "Document", "id": "d", "title": "D"}));
+    let (ed, eva) = (Auth::Basic("ed", "edpassword"), Auth::Basic("eva", "evapassword"));
+    let lock = app.post("/d/@lock", ed, &json!({})).json();
+    assert_eq!(lock["locked"], true);
+    let token = lock["token"].as_str().unwrap().to_string();
+    let seen = app.get("/d/@lock", eva).json();
+    assert_eq!(seen["creator"], "ed");
+    assert!(seen.get("token").is_none(), "the token must stay with the lock holder");
+    assert_eq!(app.get("/d", eva).json()["lock"]["locked"], true);
+    let r = app.patch("/d", eva, &json!({"title": "x"}));
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["error"]["message"], "Resource is locked.");
+    assert_eq!(app.delete("/d", eva).status, 403);
+    let with_token = app.send(
+        "PATCH",
+        "/d",
+        eva,
+        Some(br#"{"title": "y"}"#),
+        &[("Lock-Token", &token)],
+    );
+    assert_eq!(with_token.status, 204);
+    assert_eq!(app.patch("/d", ed, &json!({"title": "by the holder"})).status, 204);
+    assert_eq!(app.send("DELETE", "/d/@lock", eva, Some(b"{}"), &[]).status, 403);
+    assert_eq!(
+        app.send("DELETE", "/d/@lock", eva, Some(br#"{"force": true}"#), &[])
+            .json()["locked"],
+        false
+    );
+    // A non-stealable lock yields only to its holder or a Manager; a short one lapses.
+    app.post("/d/@lock", ed, &json!({"stealable": false, "timeout": 1}));
+    assert_eq!(
+        app.send("DELETE", "/d/@lock", eva, Some(br#"{"force": true}"#), &[])
+            .status,
+        403
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(app.patch("/d", eva, &json!({"title": "after expiry"})).status, 204);
+    assert_eq!(app.post("/d/@lock", Auth::Anonymous, &json!({})).status, 401);
+}

@@ -177,6 +177,11 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             f.folder_with_two_documents();
             f.create("/folder", json!({"@type": "Document", "title": "My Document"}));
         }
+        "refresh_lock" | "unlock" | "unlock_force" | "lock_update" => {
+            // The doc tests lock the front page first.
+            let r = f.app.post("/front-page/@lock", Auth::Admin, &json!({}));
+            assert_eq!(r.status, 200, "locking the fixture");
+        }
         "inherit_get" | "inherit_expansion" => {
             f.create(
                 "",

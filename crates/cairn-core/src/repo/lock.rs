@@ -1,0 +1,139 @@
+//! Edit locks (`@lock`): who is editing an object, until when, and whether
+//! others may take the lock over. A lock lapses after its timeout.
+
+use cairn_model::ContentPath;
+use cairn_model::time::format_ts;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::read::get_visible;
+use crate::content::Content;
+use crate::error::{CoreError, CoreResult};
+use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
+use crate::security::{Principal, can_modify};
+use crate::site::Site;
+
+const FIELD: &str = "_lock";
+/// Plone's default lock timeout.
+pub const DEFAULT_TIMEOUT: u64 = 600;
+/// Longest lock a client may ask for (a day).
+const MAX_TIMEOUT: u64 = 86_400;
+
+/// A lock in force.
+#[derive(Debug, Clone)]
+pub struct Lock {
+    pub token: String,
+    pub creator: String,
+    pub created: Timestamp,
+    pub timeout: u64,
+    pub stealable: bool,
+}
+
+/// The lock on `c`, if one is in force now.
+pub fn current(c: &Content) -> Option<Lock> {
+    let v = c.fields.get(FIELD)?;
+    let created: Timestamp = v.get("created")?.as_str()?.parse().ok()?;
+    let timeout = v.get("timeout")?.as_u64()?;
+    if Timestamp::now().as_second() > created.as_second() + timeout as i64 {
+        return None;
+    }
+    Some(Lock {
+        token: v.get("token")?.as_str()?.to_string(),
+        creator: v.get("creator")?.as_str()?.to_string(),
+        created,
+        timeout,
+        stealable: v.get("stealable").and_then(Value::as_bool).unwrap_or(true),
+    })
+}
+
+/// Refuses a write to `c` while someone else holds its lock, unless the
+/// request carries the lock's token.
+pub fn check_unlocked(c: &Content, who: &Principal, token: Option<&str>) -> CoreResult<()> {
+    match current(c) {
+        Some(l) if who.id.as_deref() != Some(l.creator.as_str()) && token != Some(l.token.as_str()) => {
+            Err(CoreError::Forbidden("Resource is locked.".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn save(site: &Site, current: &Content, lock: Option<Value>) -> CoreResult<Content> {
+    let mut next = current.clone();
+    match lock {
+        Some(v) => next.fields.insert(FIELD.into(), v),
+        None => next.fields.remove(FIELD),
+    };
+    next.version = current.version + 1;
+    let batch = WriteBatch {
+        ops: vec![WriteOp::Update {
+            content: Box::new(next.clone()),
+            expected: current.version,
+        }],
+        events: vec![ChangeEvent {
+            kind: "lock_changed",
+            uid: next.uid.clone(),
+            path: next.path.clone(),
+        }],
+    };
+    site.store.write(&site.id, batch)?;
+    Ok(next)
+}
+
+fn editable(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<Content> {
+    let c = get_visible(site, path, who)?;
+    if who.is_anonymous() {
+        return Err(CoreError::Unauthorized(
+            "You are not allowed to lock this object".into(),
+        ));
+    }
+    if !can_modify(site, who, &c)? {
+        return Err(CoreError::Forbidden("You are not allowed to lock this object".into()));
+    }
+    Ok(c)
+}
+
+/// Locks (or, for the holder, renews) the object at `path`.
+pub fn lock(
+    site: &Site,
+    path: &ContentPath,
+    who: &Principal,
+    stealable: bool,
+    timeout: Option<u64>,
+) -> CoreResult<Content> {
+    let c = editable(site, path, who)?;
+    let me = who.id.clone().unwrap_or_default();
+    let token = match current(&c) {
+        Some(l) if l.creator != me => return Err(CoreError::Forbidden("Resource is locked.".into())),
+        Some(l) => l.token,
+        None => format!(
+            "{}:{}",
+            crate::bootstrap::random_secret(18),
+            Timestamp::now().as_second()
+        ),
+    };
+    let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT).clamp(1, MAX_TIMEOUT);
+    let v = json!({"token": token, "creator": me, "created": format_ts(Timestamp::now()), "timeout": timeout, "stealable": stealable});
+    save(site, &c, Some(v))
+}
+
+/// Renews the holder's lock.
+pub fn refresh(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<Content> {
+    let c = editable(site, path, who)?;
+    match current(&c) {
+        Some(l) if who.id.as_deref() == Some(l.creator.as_str()) => lock(site, path, who, l.stealable, Some(l.timeout)),
+        Some(_) => Err(CoreError::Forbidden("Resource is locked.".into())),
+        None => Err(CoreError::BadRequest("The object is not locked".into())),
+    }
+}
+
+/// Removes the lock: the holder's own, or with `force` a stealable one (any
+/// lock for Managers).
+pub fn unlock(site: &Site, path: &ContentPath, who: &Principal, force: bool) -> CoreResult<Content> {
+    let c = editable(site, path, who)?;
+    match current(&c) {
+        None => Ok(c),
+        Some(l) if who.id.as_deref() == Some(l.creator.as_str()) => save(site, &c, None),
+        Some(l) if force && (l.stealable || who.has_role("Manager")) => save(site, &c, None),
+        Some(_) => Err(CoreError::Forbidden("Resource is locked.".into())),
+    }
+}
