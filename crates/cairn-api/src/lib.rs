@@ -249,6 +249,12 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
+        (View::Service { name, .. }, Method::POST) if name == "copy" => {
+            services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Copy)
+        }
+        (View::Service { name, .. }, Method::POST) if name == "move" => {
+            services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Move)
+        }
         (View::Service { name, args }, Method::GET) if name == "vocabularies" => vocabularies::get(&ctx, args),
         (View::Service { name, .. }, Method::GET) if name == "querystring" => querystring::registry(&ctx, path),
         (View::Service { name, .. }, Method::GET | Method::POST) if name == "querystring-search" => {

@@ -165,3 +165,45 @@ fn wrap_forbidden(e: cairn_core::CoreError) -> ApiError {
         other => other.into(),
     }
 }
+
+/// POST `<target>/@copy` or `@move` with `{"source": ref | [refs]}`; a ref is
+/// an absolute URL, a path from the site root or a UID.
+pub fn copy_or_move(
+    ctx: &Ctx,
+    target: &ContentPath,
+    body: &[u8],
+    mode: cairn_core::repo::copymove::Mode,
+) -> ApiResult<Response> {
+    let body = super::body_object(body)?;
+    let refs: Vec<String> = match body.get("source") {
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => return Err(ApiError::bad_request("Property 'source' is required")),
+    };
+    let mut out = Vec::new();
+    for r in &refs {
+        let source = resolve_ref(ctx, r)?;
+        let moved =
+            cairn_core::repo::copymove::transfer(&ctx.site, &source, target, mode, &ctx.who).map_err(wrap_forbidden)?;
+        out.push(json!({"source": ctx.url(&source), "target": ctx.url(&moved)}));
+    }
+    Ok(json(StatusCode::OK, &json!(out)))
+}
+
+/// A path below the site from an absolute URL, a `/path` or a UID.
+fn resolve_ref(ctx: &Ctx, r: &str) -> ApiResult<ContentPath> {
+    let bad = || ApiError::bad_request(format!("'{r}' does not name an object"));
+    if let Ok(uid) = cairn_model::Uid::parse(r) {
+        let found = ctx.site.store.by_uids(&ctx.site.id, &[uid])?;
+        return found.into_iter().next().map(|c| c.path).ok_or_else(bad);
+    }
+    let rel = r.strip_prefix(&ctx.base).unwrap_or(r);
+    let rel = rel
+        .strip_prefix(&format!("/{}", ctx.site.id))
+        .filter(|x| x.is_empty() || x.starts_with('/'))
+        .unwrap_or(rel);
+    if rel.starts_with("http://") || rel.starts_with("https://") {
+        return Err(bad());
+    }
+    ContentPath::parse(rel).map_err(|_| bad())
+}

@@ -526,3 +526,49 @@ fn locks_keep_others_from_editing_until_released_or_expired() {
     assert_eq!(app.patch("/d", eva, &json!({"title": "after expiry"})).status, 204);
     assert_eq!(app.post("/d/@lock", Auth::Anonymous, &json!({})).status, 401);
 }
+
+#[test]
+fn copy_and_move_take_whole_subtrees_and_recompute_who_sees_them() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "pub", "title": "Public"}));
+    app.publish(&format!("{}/pub", app.site));
+    app.create("", json!({"@type": "Folder", "id": "src", "title": "Source"}));
+    app.create("/src", json!({"@type": "Document", "id": "page", "title": "Page"}));
+    app.create(
+        "/src",
+        json!({"@type": "Image", "id": "pic", "title": "Pic", "image": tiny_png()}),
+    );
+    // Copy into the same container: a copy_of_ name, a new UID, private again.
+    let r = app.post("/@copy", Auth::Admin, &json!({"source": format!("{}/src", app.site)}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()[0]["target"], format!("{}/copy_of_src", app.site));
+    let copy = app.get("/copy_of_src/page", Auth::Admin).json();
+    let orig = app.get("/src/page", Auth::Admin).json();
+    assert_ne!(copy["UID"], orig["UID"]);
+    assert_eq!(copy["review_state"], "private");
+    // Move the image into the public folder: it follows its new container.
+    assert_eq!(app.get("/src/pic", Auth::Anonymous).status, 401);
+    let r = app.post("/pub/@move", Auth::Admin, &json!({"source": ["/src/pic"]}));
+    assert_eq!(r.json()[0]["target"], format!("{}/pub/pic", app.site));
+    assert_eq!(app.get("/src/pic", Auth::Admin).status, 404);
+    assert_eq!(
+        app.get("/pub/pic", Auth::Anonymous).status,
+        200,
+        "the moved image did not take its new container's visibility"
+    );
+    assert_eq!(
+        app.get("/pub/pic", Auth::Admin).json()["parent"]["@id"],
+        format!("{}/pub", app.site)
+    );
+    // A folder cannot go inside itself; anonymous cannot move anything.
+    assert_eq!(
+        app.post("/src/@move", Auth::Admin, &json!({"source": "/src"})).status,
+        400
+    );
+    assert_eq!(
+        app.post("/pub/@move", Auth::Anonymous, &json!({"source": "/src/page"}))
+            .status,
+        401
+    );
+    assert_eq!(app.post("/pub/@copy", Auth::Admin, &json!({})).status, 400);
+}

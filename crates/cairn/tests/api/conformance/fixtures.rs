@@ -172,7 +172,13 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
     // Every TestDocumentation test starts with the front page.
     f.front_page();
     match name {
-        "content_post" | "folder" => f.folder_with_two_documents(),
+        "content_post" | "folder" | "move" => f.folder_with_two_documents(),
+        "copy_multiple" => {
+            f.create(
+                "",
+                json!({"@type": "News Item", "id": "newsitem", "title": "My News Item"}),
+            );
+        }
         "content_get" | "content_get_folder" | "content_patch" | "content_patch_representation" | "content_delete" => {
             f.folder_with_two_documents();
             f.create("/folder", json!({"@type": "Document", "title": "My Document"}));
