@@ -30,7 +30,9 @@ use cairn_core::{Principal, Site};
 pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
-use crate::handlers::{content, files, login, principals, querystring, search, services, sharing, vocabularies};
+use crate::handlers::{
+    aliases, content, files, login, principals, querystring, search, services, sharing, vocabularies,
+};
 use crate::query::Params;
 use crate::route::View;
 
@@ -206,6 +208,22 @@ async fn dispatch(
     }
 }
 
+/// The part of the request path after the object (`/@workflow/publish`, `/@@images/image`).
+fn view_suffix(view: &View) -> String {
+    let (head, args) = match view {
+        View::Content => return String::new(),
+        View::Service { name, args } => (format!("@{name}"), args),
+        View::Images(args) => ("@@images".to_string(), args),
+        View::Download { args, inline } => (
+            (if *inline { "@@display-file" } else { "@@download" }).to_string(),
+            args,
+        ),
+    };
+    std::iter::once(head)
+        .chain(args.iter().cloned())
+        .fold(String::new(), |acc, s| format!("{acc}/{s}"))
+}
+
 /// What the blocking handler needs from one HTTP request.
 struct Incoming {
     target: route::Target,
@@ -249,6 +267,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
+        (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, body),
         (View::Service { name, .. }, Method::POST) if name == "copy" => {
             services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Copy)
         }
@@ -274,6 +293,17 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { .. }, _) => Err(not_found()),
         (_, _) => Err(ApiError::method_not_allowed()),
     };
+    // A missing object may have moved, been renamed or have an alias.
+    if let Err(e) = &result
+        && e.status == StatusCode::NOT_FOUND
+        && cairn_core::repo::get(&ctx.site, path).is_err()
+        && let Ok(Some(to)) = cairn_core::repo::aliases::resolve(&ctx.site, path)
+        // Only to where the reader may look: a redirect must not reveal a private place.
+        && cairn_core::repo::get_visible(&ctx.site, &to, &ctx.who).is_ok()
+    {
+        let rest = view_suffix(&target.view);
+        return Ok(aliases::redirect(&ctx, &to, &rest, target.api, method));
+    }
     if changes_principals {
         // Cached Basic credentials must not outlive a password, role or membership change.
         app.auth_cache.invalidate_all();

@@ -176,6 +176,21 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.search(site, query, filter)
     }
 
+    fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<crate::ports::Redirect>> {
+        self.inner.redirects_from(site, paths)
+    }
+
+    fn redirects(
+        &self,
+        site: &str,
+        target: Option<&ContentPath>,
+        query: Option<&str>,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<crate::ports::Redirect>, usize)> {
+        self.inner.redirects(site, target, query, start, limit)
+    }
+
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
         self.inner.keywords(site, filter)
     }

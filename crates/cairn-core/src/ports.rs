@@ -74,6 +74,26 @@ pub enum WriteOp {
         from: ContentPath,
         to: ContentPath,
     },
+    /// Record (or replace) a redirect from an old path.
+    AddRedirect(Redirect),
+    /// Forget the redirect from this path.
+    RemoveRedirect(ContentPath),
+    /// Redirects pointing into `from` (or at it) now point into `to`.
+    RetargetRedirects {
+        from: ContentPath,
+        to: ContentPath,
+    },
+}
+
+/// A redirect from an old or alias path to an object's current path.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    pub from: ContentPath,
+    pub to: ContentPath,
+    /// Set by an editor (an alias), not by a move or rename.
+    pub manual: bool,
+    /// ISO date-time it was recorded.
+    pub created: String,
 }
 
 /// A stored account (the user folder).
@@ -169,6 +189,18 @@ pub trait ContentStore: Send + Sync {
         query: &crate::catalog::CatalogQuery,
         filter: &ViewFilter,
     ) -> CoreResult<(Vec<Content>, usize)>;
+    /// Redirects whose old path is one of `paths`.
+    fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Redirect>>;
+    /// Redirects to `target` exactly (`None`: every redirect), optionally only
+    /// those whose old path contains `query`, one page of them and the total.
+    fn redirects(
+        &self,
+        site: &str,
+        target: Option<&ContentPath>,
+        query: Option<&str>,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<Redirect>, usize)>;
     /// Distinct Subject keywords of the objects the reader may view.
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>>;
     /// Every child id and position of a container (for naming and ordering).

@@ -1,5 +1,6 @@
 //! Thin handlers: parse the request, call a cairn-core service, map the result.
 
+pub mod aliases;
 pub mod content;
 pub mod files;
 pub mod login;

@@ -111,6 +111,9 @@ pub fn transfer(
             },
         });
     }
+    if mode == Mode::Move {
+        batch.ops.extend(super::aliases::on_move(source, &new_root));
+    }
     site.store.write(&site.id, batch)?;
     Ok(new_root)
 }

@@ -3,6 +3,7 @@
 //! Each write builds one [`WriteBatch`](crate::ports::WriteBatch) (objects plus
 //! outbox events) and hands it to the store, which commits it atomically.
 
+pub mod aliases;
 pub mod copymove;
 mod create;
 mod fields;

@@ -59,6 +59,7 @@ pub fn update(
             from: current.path.clone(),
             to: to.clone(),
         });
+        batch.ops.extend(super::aliases::on_move(&current.path, &to));
         batch.events.push(ChangeEvent {
             kind: "moved",
             uid: current.uid.clone(),

@@ -6,6 +6,7 @@
 
 mod principals;
 mod read;
+mod redirects;
 mod schema;
 mod search;
 mod write;
@@ -17,7 +18,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 
 /// Version of the table layout; a database of another version is refused.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// The embedded store: a pool of connections to one SQLite file. Clones share
 /// the pool and the writer queue.
@@ -156,6 +157,21 @@ impl ContentStore for SqliteStore {
         filter: &ViewFilter,
     ) -> CoreResult<(Vec<Content>, usize)> {
         search::search(&*self.conn()?, site, query, filter)
+    }
+
+    fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<cairn_core::ports::Redirect>> {
+        redirects::from_paths(&*self.conn()?, site, paths)
+    }
+
+    fn redirects(
+        &self,
+        site: &str,
+        target: Option<&ContentPath>,
+        query: Option<&str>,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<cairn_core::ports::Redirect>, usize)> {
+        redirects::list(&*self.conn()?, site, target, query, start, limit)
     }
 
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {

@@ -53,6 +53,18 @@ pub enum Subjects {
     Subject,
 }
 
+/// Redirects from old (moved, renamed) and alias paths.
+#[derive(Iden, Clone, Copy)]
+pub enum Redirects {
+    #[iden = "redirects"]
+    Table,
+    Site,
+    FromPath,
+    ToPath,
+    Manual,
+    Created,
+}
+
 /// The change outbox every consumer (indexer, purger, other nodes) reads.
 #[derive(Iden, Clone, Copy)]
 pub enum Outbox {
@@ -255,6 +267,23 @@ pub fn ddl() -> Vec<String> {
         .col(Subjects::Site)
         .col(Subjects::Uid)
         .to_string(SqliteQueryBuilder);
+    let redirects = Table::create()
+        .table(Redirects::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Redirects::Site).text().not_null())
+        .col(ColumnDef::new(Redirects::FromPath).text().not_null())
+        .col(ColumnDef::new(Redirects::ToPath).text().not_null())
+        .col(ColumnDef::new(Redirects::Manual).boolean().not_null())
+        .col(ColumnDef::new(Redirects::Created).text().not_null())
+        .primary_key(Index::create().col(Redirects::Site).col(Redirects::FromPath))
+        .to_string(SqliteQueryBuilder);
+    let redirects_by_target = Index::create()
+        .if_not_exists()
+        .name("redirects_to")
+        .table(Redirects::Table)
+        .col(Redirects::Site)
+        .col(Redirects::ToPath)
+        .to_string(SqliteQueryBuilder);
     let groups = Table::create()
         .table(Groups::Table)
         .if_not_exists()
@@ -305,6 +334,8 @@ pub fn ddl() -> Vec<String> {
         users,
         subjects,
         subjects_by_uid,
+        redirects,
+        redirects_by_target,
         groups,
         members,
         members_by_member,

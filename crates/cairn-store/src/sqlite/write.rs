@@ -269,6 +269,9 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
             WriteOp::DeleteSubtree(p) => delete_subtree(&tx, site, p)?,
             WriteOp::Reposition(moves) => reposition(&tx, site, moves)?,
             WriteOp::Move { from, to } => move_subtree(&tx, site, from, to)?,
+            WriteOp::AddRedirect(r) => super::redirects::add(&tx, site, r)?,
+            WriteOp::RemoveRedirect(from) => super::redirects::remove(&tx, site, from)?,
+            WriteOp::RetargetRedirects { from, to } => super::redirects::retarget(&tx, site, from, to)?,
         }
     }
     let at = format_ts(jiff::Timestamp::now());

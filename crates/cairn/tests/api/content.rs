@@ -424,7 +424,7 @@ fn patching_the_id_renames_the_object_and_its_subtree() {
             .status,
         204
     );
-    assert_eq!(app.get("/old", Auth::Admin).status, 404);
+    assert_eq!(app.get("/old", Auth::Admin).status, 302, "the old path redirects");
     let child = app.get("/new/child", Auth::Admin).json();
     assert_eq!(child["parent"]["@id"], format!("{}/new", app.site));
     assert_eq!(child["parent"]["title"], "New");
@@ -550,7 +550,7 @@ fn copy_and_move_take_whole_subtrees_and_recompute_who_sees_them() {
     assert_eq!(app.get("/src/pic", Auth::Anonymous).status, 401);
     let r = app.post("/pub/@move", Auth::Admin, &json!({"source": ["/src/pic"]}));
     assert_eq!(r.json()[0]["target"], format!("{}/pub/pic", app.site));
-    assert_eq!(app.get("/src/pic", Auth::Admin).status, 404);
+    assert_eq!(app.get("/src/pic", Auth::Admin).status, 302, "the old path redirects");
     assert_eq!(
         app.get("/pub/pic", Auth::Anonymous).status,
         200,
@@ -571,4 +571,71 @@ fn copy_and_move_take_whole_subtrees_and_recompute_who_sees_them() {
         401
     );
     assert_eq!(app.post("/pub/@copy", Auth::Admin, &json!({})).status, 400);
+}
+
+#[test]
+fn old_paths_redirect_after_moves_renames_and_to_aliases() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "alt", "title": "Alt"}));
+    app.create("/alt", json!({"@type": "Document", "id": "seite", "title": "Seite"}));
+    app.publish(&format!("{}/alt", app.site));
+    app.publish(&format!("{}/alt/seite", app.site));
+    assert_eq!(app.patch("/alt", Auth::Admin, &json!({"id": "neu"})).status, 204);
+    let r = app.get(
+        &format!("{}/plone/++api++/alt/seite/@breadcrumbs?x=1", app.root),
+        Auth::Anonymous,
+    );
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("{}/++api++/neu/seite/@breadcrumbs?x=1", app.site).as_str())
+    );
+    let r = app.send("PATCH", "/alt/seite", Auth::Admin, Some(br#"{"title": "x"}"#), &[]);
+    assert_eq!(r.status, 307, "writes keep their method");
+    // Moving again keeps the first old path working (redirects are re-pointed).
+    app.create("", json!({"@type": "Folder", "id": "archiv", "title": "Archiv"}));
+    app.post("/archiv/@move", Auth::Admin, &json!({"source": "/neu"}));
+    assert_eq!(
+        app.get("/alt", Auth::Admin).header("Location"),
+        Some(format!("{}/archiv/neu", app.site).as_str())
+    );
+    // Manual aliases, listed on the object and site-wide, removable.
+    let body = json!({"items": [{"path": "/kurz"}]});
+    assert_eq!(app.post("/archiv/neu/seite/@aliases", Auth::Admin, &body).status, 204);
+    assert_eq!(
+        app.get("/kurz", Auth::Admin).header("Location"),
+        Some(format!("{}/archiv/neu/seite", app.site).as_str())
+    );
+    let listed = app.get("/archiv/neu/seite/@aliases", Auth::Admin).json();
+    assert_eq!(listed["items"][0]["path"], "/kurz");
+    assert_eq!(listed["items"][0]["manual"], true);
+    assert!(
+        app.get("/@aliases?query=alt", Auth::Admin).json()["items_total"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        app.post("/@aliases", Auth::Admin, &json!({"items": [{"path": "/archiv"}]}))
+            .status,
+        400,
+        "an object's own path"
+    );
+    assert_eq!(
+        app.send(
+            "DELETE",
+            "/archiv/neu/seite/@aliases",
+            Auth::Admin,
+            Some(body.to_string().as_bytes()),
+            &[]
+        )
+        .status,
+        204
+    );
+    assert_eq!(app.get("/kurz", Auth::Admin).status, 404);
+    // A redirect never points anonymous readers at something private.
+    app.create("", json!({"@type": "Document", "id": "geheim", "title": "G"}));
+    app.patch("/geheim", Auth::Admin, &json!({"id": "geheim2"}));
+    assert_eq!(app.get("/geheim", Auth::Anonymous).status, 404);
+    assert_eq!(app.get("/@aliases", Auth::Anonymous).status, 401);
 }

@@ -183,6 +183,19 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             f.folder_with_two_documents();
             f.create("/folder", json!({"@type": "Document", "title": "My Document"}));
         }
+        "aliases_get" | "aliases_delete" => {
+            let body = json!({"items": [{"path": "/simple-alias", "datetime": "2022-05-05"}]});
+            let r = f.app.post("/front-page/@aliases", Auth::Admin, &body);
+            assert_eq!(r.status, 204, "adding the fixture alias");
+        }
+        "aliases_root_get" | "aliases_root_filter" => {
+            let items = json!({"items": [
+                {"path": "/old-page", "redirect-to": "/front-page", "datetime": "2022-05-05"},
+                {"path": "/fizzbuzz", "redirect-to": "/front-page", "datetime": "2022-05-05"},
+            ]});
+            let r = f.app.post("/@aliases", Auth::Admin, &items);
+            assert_eq!(r.status, 204, "adding the fixture aliases");
+        }
         "refresh_lock" | "unlock" | "unlock_force" | "lock_update" => {
             // The doc tests lock the front page first.
             let r = f.app.post("/front-page/@lock", Auth::Admin, &json!({}));
