@@ -31,7 +31,7 @@ pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
 use crate::handlers::{
-    aliases, content, files, login, principals, querystring, search, services, sharing, vocabularies,
+    aliases, content, files, history, login, principals, querystring, search, services, sharing, vocabularies,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -268,6 +268,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, body),
+        (View::Service { name, args }, m) if name == "history" => history::handle(&ctx, path, &m, args, body),
         (View::Service { name, .. }, Method::POST) if name == "copy" => {
             services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Copy)
         }

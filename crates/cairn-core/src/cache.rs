@@ -191,6 +191,10 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.redirects(site, target, query, start, limit)
     }
 
+    fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
+        self.inner.versions(site, uid)
+    }
+
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
         self.inner.keywords(site, filter)
     }

@@ -2,7 +2,7 @@
 //! Adapters (SQLite, PostgreSQL, S3, ...) implement these traits.
 
 use cairn_model::{ContentPath, Uid};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::content::Content;
 use crate::error::CoreResult;
@@ -83,6 +83,22 @@ pub enum WriteOp {
         from: ContentPath,
         to: ContentPath,
     },
+    /// Keep a version of an object's fields (history).
+    AddVersion(Box<VersionRecord>),
+}
+
+/// One kept version of an object (CMFEditions' role).
+#[derive(Debug, Clone)]
+pub struct VersionRecord {
+    pub uid: Uid,
+    /// 0 for the first version, then one more per edit.
+    pub version: i64,
+    pub actor: String,
+    /// ISO date-time.
+    pub time: String,
+    pub comment: String,
+    /// The schema field values at that version.
+    pub fields: Map<String, Value>,
 }
 
 /// A redirect from an old or alias path to an object's current path.
@@ -201,6 +217,8 @@ pub trait ContentStore: Send + Sync {
         start: usize,
         limit: usize,
     ) -> CoreResult<(Vec<Redirect>, usize)>;
+    /// Every kept version of an object, oldest first.
+    fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>>;
     /// Distinct Subject keywords of the objects the reader may view.
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>>;
     /// Every child id and position of a container (for naming and ordering).

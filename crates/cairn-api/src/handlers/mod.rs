@@ -3,6 +3,7 @@
 pub mod aliases;
 pub mod content;
 pub mod files;
+pub mod history;
 pub mod login;
 pub mod principals;
 pub mod querystring;

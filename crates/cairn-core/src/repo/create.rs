@@ -96,7 +96,7 @@ pub fn create(
     };
     let local = effective(&effective_on_chain(&chain(site, &parent)?), &content);
     content.allowed = allowed_to_view(site, &content, &parent.allowed, &local);
-    let batch = WriteBatch {
+    let mut batch = WriteBatch {
         ops: vec![WriteOp::Insert(Box::new(content.clone()))],
         events: vec![ChangeEvent {
             kind: "added",
@@ -104,6 +104,9 @@ pub fn create(
             path,
         }],
     };
+    batch
+        .ops
+        .extend(super::history::snapshot(site, &content, who, "Initial version")?);
     site.store.write(&site.id, batch)?;
     Ok(content)
 }

@@ -7,6 +7,7 @@ pub mod aliases;
 pub mod copymove;
 mod create;
 mod fields;
+pub mod history;
 pub mod lock;
 mod order;
 mod read;

@@ -95,6 +95,9 @@ pub fn update(
         uid: next.uid.clone(),
         path: next.path.clone(),
     });
+    // plone.versioning's change note becomes the version's comment; it is never stored.
+    let note = body.get("changeNote").and_then(Value::as_str).unwrap_or("");
+    batch.ops.extend(super::history::snapshot(site, &next, who, note)?);
     site.store.write(&site.id, batch)?;
     Ok(next)
 }

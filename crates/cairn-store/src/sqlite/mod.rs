@@ -9,6 +9,7 @@ mod read;
 mod redirects;
 mod schema;
 mod search;
+mod versions;
 mod write;
 
 use std::path::Path;
@@ -18,7 +19,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 
 /// Version of the table layout; a database of another version is refused.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// The embedded store: a pool of connections to one SQLite file. Clones share
 /// the pool and the writer queue.
@@ -172,6 +173,10 @@ impl ContentStore for SqliteStore {
         limit: usize,
     ) -> CoreResult<(Vec<cairn_core::ports::Redirect>, usize)> {
         redirects::list(&*self.conn()?, site, target, query, start, limit)
+    }
+
+    fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<cairn_core::ports::VersionRecord>> {
+        versions::list(&*self.conn()?, site, uid)
     }
 
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {

@@ -53,6 +53,20 @@ pub enum Subjects {
     Subject,
 }
 
+/// Kept versions of objects.
+#[derive(Iden, Clone, Copy)]
+pub enum Versions {
+    #[iden = "versions"]
+    Table,
+    Site,
+    Uid,
+    Version,
+    Actor,
+    Time,
+    Comment,
+    Data,
+}
+
 /// Redirects from old (moved, renamed) and alias paths.
 #[derive(Iden, Clone, Copy)]
 pub enum Redirects {
@@ -284,6 +298,23 @@ pub fn ddl() -> Vec<String> {
         .col(Redirects::Site)
         .col(Redirects::ToPath)
         .to_string(SqliteQueryBuilder);
+    let versions = Table::create()
+        .table(Versions::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(Versions::Site).text().not_null())
+        .col(ColumnDef::new(Versions::Uid).text().not_null())
+        .col(ColumnDef::new(Versions::Version).big_integer().not_null())
+        .col(ColumnDef::new(Versions::Actor).text().not_null())
+        .col(ColumnDef::new(Versions::Time).text().not_null())
+        .col(ColumnDef::new(Versions::Comment).text().not_null())
+        .col(ColumnDef::new(Versions::Data).text().not_null())
+        .primary_key(
+            Index::create()
+                .col(Versions::Site)
+                .col(Versions::Uid)
+                .col(Versions::Version),
+        )
+        .to_string(SqliteQueryBuilder);
     let groups = Table::create()
         .table(Groups::Table)
         .if_not_exists()
@@ -336,6 +367,7 @@ pub fn ddl() -> Vec<String> {
         subjects_by_uid,
         redirects,
         redirects_by_target,
+        versions,
         groups,
         members,
         members_by_member,

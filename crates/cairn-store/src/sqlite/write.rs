@@ -272,6 +272,7 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
             WriteOp::AddRedirect(r) => super::redirects::add(&tx, site, r)?,
             WriteOp::RemoveRedirect(from) => super::redirects::remove(&tx, site, from)?,
             WriteOp::RetargetRedirects { from, to } => super::redirects::retarget(&tx, site, from, to)?,
+            WriteOp::AddVersion(v) => super::versions::add(&tx, site, v)?,
         }
     }
     let at = format_ts(jiff::Timestamp::now());

@@ -639,3 +639,48 @@ fn old_paths_redirect_after_moves_renames_and_to_aliases() {
     assert_eq!(app.get("/geheim", Auth::Anonymous).status, 404);
     assert_eq!(app.get("/@aliases", Auth::Anonymous).status, 401);
 }
+
+#[test]
+fn every_edit_keeps_a_version_that_can_be_shown_and_restored() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Document", "id": "d", "title": "First"}));
+    app.patch(
+        "/d",
+        Auth::Admin,
+        &json!({"title": "Second", "changeNote": "Typo fixed"}),
+    );
+    app.publish(&format!("{}/d", app.site));
+    let h = app.get("/d/@history", Auth::Admin).json();
+    let kinds: Vec<(&str, &str)> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert!(
+        kinds.contains(&("versioning", "Edited")) && kinds.contains(&("workflow", "publish")),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&("workflow", "Create")));
+    let edit = h.as_array().unwrap().iter().find(|e| e["version"] == 1).unwrap();
+    assert_eq!(edit["comments"], "Typo fixed");
+    assert_eq!(app.get("/d/@history/0", Auth::Admin).json()["title"], "First");
+    let r = app.patch("/d/@history", Auth::Admin, &json!({"version": 0}));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["message"], "First has been reverted to revision 0.");
+    let now = app.get("/d", Auth::Anonymous).json();
+    assert_eq!(now["title"], "First");
+    assert_eq!(
+        now["review_state"], "published",
+        "reverting content keeps the workflow state"
+    );
+    assert_eq!(app.get("/d/@history/9", Auth::Admin).status, 404);
+    assert_eq!(
+        app.patch("/d/@history", Auth::Anonymous, &json!({"version": 1})).status,
+        401
+    );
+    // Types without plone.versioning (folders) keep no versions.
+    app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
+    let fh = app.get("/f/@history", Auth::Admin).json();
+    assert!(fh.as_array().unwrap().iter().all(|e| e["type"] == "workflow"));
+}

@@ -1,0 +1,100 @@
+//! `@history`: the versions and workflow steps of an object, one version in
+//! full, and reverting to a version.
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use cairn_core::repo::history;
+use cairn_core::repo::workflow::state_title;
+use cairn_model::ContentPath;
+use serde_json::{Value, json};
+
+use super::{body_object, json};
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::serialize::full::{Opts, full};
+
+fn actor(ctx: &Ctx, id: &str) -> Value {
+    json!({"@id": format!("{}/@users/{id}", ctx.base), "fullname": id, "id": id, "username": null})
+}
+
+/// GET `@history`, GET `@history/{n}`, PATCH `@history` with `{"version": n}`.
+pub fn handle(ctx: &Ctx, path: &ContentPath, method: &Method, args: &[String], body: &[u8]) -> ApiResult<Response> {
+    match (method.clone(), args) {
+        (Method::GET, []) => list(ctx, path),
+        (Method::GET, [n]) => {
+            let n: i64 = n
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("Invalid version: {n}")))?;
+            let old = history::at_version(&ctx.site, path, n, &ctx.who)?;
+            let mut body = full(
+                ctx,
+                &old,
+                None,
+                &Opts {
+                    include_items: false,
+                    ..Default::default()
+                },
+            )?;
+            body["version"] = json!(n);
+            Ok(json(StatusCode::OK, &body))
+        }
+        (Method::PATCH, []) => {
+            let body = body_object(body)?;
+            let n = body
+                .get("version")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| ApiError::bad_request("'version' is required"))?;
+            let reverted = history::revert(&ctx.site, path, n, &ctx.who)?;
+            let message = format!("{} has been reverted to revision {n}.", reverted.title());
+            Ok(json(StatusCode::OK, &json!({"message": message})))
+        }
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+fn list(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
+    let (c, versions) = history::versions(&ctx.site, path, &ctx.who)?;
+    let url = ctx.url(&c.path);
+    let may_revert = cairn_core::security::can_modify(&ctx.site, &ctx.who, &c)?;
+    let mut entries: Vec<(String, Value)> = versions
+        .iter()
+        .map(|v| {
+            let e = json!({
+                "@id": format!("{url}/@history/{}", v.version), "action": "Edited", "actor": actor(ctx, &v.actor),
+                "comments": v.comment, "may_revert": may_revert, "time": v.time,
+                "transition_title": "Edited", "type": "versioning", "version": v.version,
+            });
+            (v.time.clone(), e)
+        })
+        .collect();
+    if let Some(wf) = ctx.site.workflow_for(&c.portal_type) {
+        let created = cairn_model::time::format_ts(c.created);
+        let creator = c.strings("creators").first().cloned().unwrap_or_default();
+        let create = json!({
+            "action": "Create", "actor": actor(ctx, &creator), "comments": "", "review_state": wf.initial_state,
+            "state_title": state_title(&ctx.site, &c, &wf.initial_state), "time": created, "transition_title": "Create",
+            "type": "workflow",
+        });
+        entries.push((created, create));
+        for step in c
+            .fields
+            .get("_workflow_history")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let action = step["action"].as_str().unwrap_or("");
+            let title = wf.transition(action).map_or(action, |t| t.title.as_str());
+            let e = json!({
+                "action": action, "actor": actor(ctx, step["actor"].as_str().unwrap_or("")),
+                "comments": step["comments"], "review_state": step["review_state"], "state_title": step["title"],
+                "time": step["time"], "transition_title": title, "type": "workflow",
+            });
+            entries.push((step["time"].as_str().unwrap_or("").to_string(), e));
+        }
+    }
+    // Newest first; a version and a step at the same second keep that order.
+    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    let items: Vec<Value> = entries.into_iter().map(|(_, e)| e).collect();
+    Ok(json(StatusCode::OK, &json!(items)))
+}

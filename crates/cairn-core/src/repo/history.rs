@@ -1,0 +1,111 @@
+//! Versions of objects (`@history`): a copy of the fields is kept at creation
+//! and at every edit of a versioned type, in the same transaction as the edit;
+//! any version can be shown or restored.
+
+use cairn_model::ContentPath;
+use cairn_model::time::format_ts;
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use super::read::get_visible;
+use crate::content::Content;
+use crate::error::{CoreError, CoreResult};
+use crate::ports::{ChangeEvent, VersionRecord, WriteBatch, WriteOp};
+use crate::security::{Principal, can_modify};
+use crate::site::Site;
+
+/// Whether `c` keeps versions (the plone.versioning behavior, not switched off).
+pub fn versioned(site: &Site, c: &Content) -> bool {
+    let has = site
+        .registry
+        .get(&c.portal_type)
+        .is_some_and(|t| t.has_behavior("plone.versioning"));
+    has && c.fields.get("versioning_enabled").and_then(Value::as_bool) != Some(false)
+}
+
+/// The schema fields of `c` (internal `_` keys stay out of versions).
+fn schema_fields(c: &Content) -> Map<String, Value> {
+    c.fields
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The op keeping the next version of `c`, if its type is versioned.
+pub fn snapshot(site: &Site, c: &Content, who: &Principal, comment: &str) -> CoreResult<Option<WriteOp>> {
+    if !versioned(site, c) {
+        return Ok(None);
+    }
+    let next = site
+        .store
+        .versions(&site.id, &c.uid)?
+        .last()
+        .map_or(0, |v| v.version + 1);
+    Ok(Some(WriteOp::AddVersion(Box::new(VersionRecord {
+        uid: c.uid.clone(),
+        version: next,
+        actor: who.id.clone().unwrap_or_default(),
+        time: format_ts(Timestamp::now()),
+        comment: comment.to_string(),
+        fields: schema_fields(c),
+    }))))
+}
+
+/// Every version of the object at `path` (for readers who may see it).
+pub fn versions(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<(Content, Vec<VersionRecord>)> {
+    let c = get_visible(site, path, who)?;
+    let v = site.store.versions(&site.id, &c.uid)?;
+    Ok((c, v))
+}
+
+/// The object at `path` as it was at version `n`.
+pub fn at_version(site: &Site, path: &ContentPath, n: i64, who: &Principal) -> CoreResult<Content> {
+    let (c, all) = versions(site, path, who)?;
+    let v = all.into_iter().find(|v| v.version == n).ok_or(CoreError::NotFound)?;
+    let mut old = c;
+    let internal: Map<String, Value> = old
+        .fields
+        .iter()
+        .filter(|(k, _)| k.starts_with('_'))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    old.fields = v.fields;
+    old.fields.extend(internal);
+    Ok(old)
+}
+
+/// Restores version `n` of the object at `path` as a new edit.
+pub fn revert(site: &Site, path: &ContentPath, n: i64, who: &Principal) -> CoreResult<Content> {
+    let current = get_visible(site, path, who)?;
+    if who.is_anonymous() {
+        return Err(CoreError::Unauthorized(
+            "You are not allowed to revert this object".into(),
+        ));
+    }
+    if !can_modify(site, who, &current)? {
+        return Err(CoreError::Forbidden("You are not allowed to revert this object".into()));
+    }
+    let old = at_version(site, path, n, who)?;
+    let mut next = old;
+    next.modified = Timestamp::now();
+    next.version = current.version + 1;
+    next.review_state = current.review_state.clone();
+    next.allowed = current.allowed.clone();
+    next.layout = current.layout.clone();
+    let mut batch = WriteBatch::default();
+    batch.ops.push(WriteOp::Update {
+        content: Box::new(next.clone()),
+        expected: current.version,
+    });
+    batch
+        .ops
+        .extend(snapshot(site, &next, who, &format!("Reverted to revision {n}"))?);
+    batch.events.push(ChangeEvent {
+        kind: "modified",
+        uid: next.uid.clone(),
+        path: next.path.clone(),
+    });
+    site.store.write(&site.id, batch)?;
+    Ok(next)
+}
