@@ -8,6 +8,7 @@ mod search;
 mod security;
 mod sharing;
 mod sites;
+mod structure;
 mod users;
 mod vocabularies;
 mod workflows;
