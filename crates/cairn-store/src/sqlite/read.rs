@@ -36,12 +36,16 @@ pub fn visible(q: &mut SelectStatement, site: &str, filter: &ViewFilter) {
     if let Some(principals) = &filter.principals {
         // A correlated EXISTS probes the (site, uid) index per candidate row;
         // `uid IN (subquery)` would materialize every object a role may see.
+        // LIMIT 1: the bundled SQLite turns an unlimited EXISTS into a join,
+        // which repeats a row once per matching principal (the query-model
+        // test catches it).
         let sub = Query::select()
             .expr(Expr::val(1))
             .from(Allowed::Table)
             .and_where(Expr::col((Allowed::Table, Allowed::Site)).eq(site))
             .and_where(Expr::col((Allowed::Table, Allowed::Uid)).equals((Obj::Table, Obj::Uid)))
             .and_where(Expr::col((Allowed::Table, Allowed::Principal)).is_in(principals.iter().map(String::as_str)))
+            .limit(1)
             .to_owned();
         q.and_where(Expr::exists(sub));
     }
