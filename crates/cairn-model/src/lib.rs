@@ -1,6 +1,7 @@
 //! cairn-model: the pure data of cairn — identifiers, paths, content type
 //! schemas and field validation. No IO, no async; every other crate builds on it.
 
+pub mod blocks;
 pub mod ids;
 pub mod mime;
 pub mod schema;

@@ -157,7 +157,11 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
         }
         Json => {
             field.check_value_schema(value)?;
-            value.clone()
+            let mut v = value.clone();
+            if field.name == "blocks" {
+                crate::blocks::sanitize(&mut v);
+            }
+            v
         }
         Image | File | Relation | RelationList => unreachable!("handled in validate"),
     };
