@@ -75,6 +75,15 @@ struct Claims {
     sub: String,
     fullname: String,
     exp: u64,
+    /// A fingerprint of the password the token was issued under: changing the
+    /// password ends every token issued before (clients ignore the claim).
+    pwv: String,
+}
+
+/// A short, one-way fingerprint of a stored password hash.
+fn fingerprint(password_hash: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(password_hash.as_bytes())[..6])
 }
 
 /// Issues a token for `who`.
@@ -84,10 +93,15 @@ pub fn issue_token(site: &Site, who: &Principal) -> CoreResult<String> {
         .clone()
         .ok_or_else(|| CoreError::Unauthorized("anonymous".into()))?;
     let exp = jiff::Timestamp::now().as_second() as u64 + site.token_timeout;
+    let user = site
+        .principals
+        .user(&site.id, &id)?
+        .ok_or_else(|| CoreError::Unauthorized("unknown user".into()))?;
     let claims = Claims {
         sub: id,
         fullname: who.fullname.clone(),
         exp,
+        pwv: fingerprint(&user.password_hash),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -110,8 +124,8 @@ pub fn check_token(site: &Site, token: &str) -> CoreResult<Option<Principal>> {
     else {
         return Ok(None);
     };
-    site.principals
-        .user(&site.id, &data.claims.sub)?
-        .map(|u| principal(site, u))
-        .transpose()
+    match site.principals.user(&site.id, &data.claims.sub)? {
+        Some(u) if fingerprint(&u.password_hash) == data.claims.pwv => principal(site, u).map(Some),
+        _ => Ok(None),
+    }
 }

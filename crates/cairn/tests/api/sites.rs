@@ -133,7 +133,13 @@ fn a_site_binds_pages_to_its_own_workflow_from_files() {
 
 #[test]
 fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
-    let app = spawn_app_with(|s| s.sites[0].jwt_secret = Some("old-secret-0123456789".into()));
+    // Both servers share one data folder, as a restart with a new secret would.
+    let data = tempfile::tempdir().unwrap();
+    let folder = data.path().to_path_buf();
+    let app = spawn_app_with(|s| {
+        s.data = folder.clone();
+        s.sites[0].jwt_secret = Some("old-secret-0123456789".into());
+    });
     let token = app
         .post(
             "/@login",
@@ -144,9 +150,8 @@ fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
         .as_str()
         .unwrap()
         .to_string();
-    // The same data folder cannot be reopened here, so check the mechanism with
-    // a second site configured with the old secret as a previous one.
     let rotated = spawn_app_with(|s| {
+        s.data = folder.clone();
         s.sites[0].jwt_secret = Some("new-secret-9876543210".into());
         s.sites[0].jwt_previous_secrets = vec!["old-secret-0123456789".into()];
     });
@@ -155,7 +160,10 @@ fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
         200,
         "a token signed with the previous secret"
     );
-    let unrelated = spawn_app_with(|s| s.sites[0].jwt_secret = Some("other-secret-000000".into()));
+    let unrelated = spawn_app_with(|s| {
+        s.data = folder.clone();
+        s.sites[0].jwt_secret = Some("other-secret-000000".into());
+    });
     assert_eq!(
         unrelated.get("", Auth::Bearer(&token)).status,
         401,

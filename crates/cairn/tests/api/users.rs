@@ -243,3 +243,26 @@ fn user_listings_are_paged_with_a_total() {
         3
     );
 }
+
+#[test]
+fn changing_a_password_ends_the_tokens_issued_before() {
+    let app = spawn_app();
+    app.add_user("jane", "janespassword", &["Member"]);
+    let login = json!({"login": "jane", "password": "janespassword"});
+    let token = app.post("/@login", Auth::Anonymous, &login).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.get("/@users/jane", Auth::Bearer(&token)).status, 200);
+    let change = json!({"old_password": "janespassword", "new_password": "another-password"});
+    assert_eq!(
+        app.post("/@users/jane/reset-password", Auth::Bearer(&token), &change)
+            .status,
+        204
+    );
+    assert_eq!(
+        app.get("/@users/jane", Auth::Bearer(&token)).status,
+        401,
+        "an old token survived the password change"
+    );
+}
