@@ -50,6 +50,20 @@ fn build<'a>(ctx: &Ctx, parent: &str, by_parent: &HashMap<&str, Vec<&'a Content>
         .collect()
 }
 
+/// Tree rows grouped once by container (rows arrive ordered by depth, then
+/// position). Excluded items still show when they are on `current`'s path.
+fn by_parent<'a>(nodes: &'a [Content], current: &Content) -> HashMap<&'a str, Vec<&'a Content>> {
+    let mut out: HashMap<&str, Vec<&Content>> = HashMap::new();
+    for n in nodes
+        .iter()
+        .filter(|n| !n.bool_field("exclude_from_nav") || current.path.starts_with(&n.path))
+    {
+        let parent = n.path.as_str().rsplit_once('/').map_or("", |(p, _)| p);
+        out.entry(parent).or_default().push(n);
+    }
+    out
+}
+
 /// Builds the navigation of `c` and hands it to `f` (the tree borrows the cached rows).
 fn with_navigation<R>(ctx: &Ctx, c: &Content, depth: usize, f: impl FnOnce(&Navigation<'_>) -> R) -> CoreResult<R> {
     let depth = depth.clamp(1, 10);
@@ -60,16 +74,7 @@ fn with_navigation<R>(ctx: &Ctx, c: &Content, depth: usize, f: impl FnOnce(&Navi
         &ctx.site.settings.displayed_types,
         &ctx.filter,
     )?;
-    // Group once by container (rows arrive ordered by depth, then position).
-    // Excluded items still show when they are on the current object's path.
-    let mut by_parent: HashMap<&str, Vec<&Content>> = HashMap::new();
-    for n in nodes
-        .iter()
-        .filter(|n| !n.bool_field("exclude_from_nav") || c.path.starts_with(&n.path))
-    {
-        let parent = n.path.as_str().rsplit_once('/').map_or("", |(p, _)| p);
-        by_parent.entry(parent).or_default().push(n);
-    }
+    let by_parent = by_parent(&nodes, c);
     let home = Node {
         id: ctx.base.clone(),
         description: "",
@@ -193,14 +198,7 @@ pub fn contextnavigation(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
         &ctx.site.settings.displayed_types,
         &ctx.filter,
     )?;
-    let mut by_parent: HashMap<&str, Vec<&Content>> = HashMap::new();
-    for n in nodes
-        .iter()
-        .filter(|n| !n.bool_field("exclude_from_nav") || c.path.starts_with(&n.path))
-    {
-        let parent = n.path.as_str().rsplit_once('/').map_or("", |(p, _)| p);
-        by_parent.entry(parent).or_default().push(n);
-    }
+    let by_parent = by_parent(&nodes, c);
     let mut items = context_nodes(ctx, &c.path, root.as_str(), &by_parent);
     let top_obj = match flag("includeTop") {
         true => ctx
