@@ -265,6 +265,8 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, args }, m) if name == "users" => principals::users(&ctx, &m, args, body),
         (View::Service { name, args }, m) if name == "groups" => principals::groups(&ctx, &m, args, body),
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),
+        (View::Service { name, args }, Method::GET) if name == "portrait" => principals::portrait(&ctx, args),
+        (View::Service { name, args }, Method::GET) if name == "userschema" => principals::userschema(&ctx, args),
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, body),
@@ -306,8 +308,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         return Ok(aliases::redirect(&ctx, &to, &rest, target.api, method));
     }
     if changes_principals {
-        // Cached Basic credentials must not outlive a password, role or membership change.
+        // Cached Basic credentials must not outlive a password, role or membership
+        // change, nor a cached portrait the user replaced.
         app.auth_cache.invalidate_all();
+        app.responses.clear();
     }
     // A missing object is reported with its public URL, as Plone does.
     result.map_err(|mut e| {

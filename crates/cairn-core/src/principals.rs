@@ -205,6 +205,9 @@ pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Va
         check_email(v)?;
         user.email = v.to_string();
     }
+    if let Some(p) = body.get("portrait") {
+        set_portrait(site, &mut user, p)?;
+    }
     for k in PROPS {
         if let Some(v) = body.get(k) {
             user.props.insert(k.to_string(), v.clone());
@@ -230,6 +233,49 @@ pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Va
         user.password_hash = hash_password(pw)?;
     }
     site.principals.put_user(&site.id, &user)
+}
+
+/// Stores a portrait sent as Volto sends files (`{"data", "encoding",
+/// "content-type", "filename"}`), or removes it on `null`.
+fn set_portrait(site: &Site, user: &mut UserRecord, value: &Value) -> CoreResult<()> {
+    if value.is_null() {
+        user.props.remove("portrait");
+        return Ok(());
+    }
+    let field: cairn_model::FieldDef = serde_json::from_value(serde_json::json!({"name": "portrait", "kind": "image"}))
+        .map_err(|e| CoreError::Internal(e.to_string()))?;
+    match cairn_model::values::validate(&field, value) {
+        Ok(cairn_model::values::FieldInput::Blob(up)) => {
+            if crate::images::dimensions(&up.data).is_none() {
+                return Err(invalid("portrait", "The portrait is not an image"));
+            }
+            let key = site.blobs.put(&up.data)?;
+            user.props.insert(
+                "portrait".into(),
+                serde_json::json!({"blob": key, "content-type": up.content_type, "filename": up.filename}),
+            );
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(m) => Err(invalid("portrait", m)),
+    }
+}
+
+/// The portrait of user `id`: bytes and content type, if there is one.
+pub fn portrait(site: &Site, id: &str) -> CoreResult<Option<(Vec<u8>, String)>> {
+    let Some(user) = site.principals.user(&site.id, id)? else {
+        return Ok(None);
+    };
+    let Some(p) = user.props.get("portrait") else {
+        return Ok(None);
+    };
+    let key = p.get("blob").and_then(Value::as_str).unwrap_or("");
+    let ct = p
+        .get("content-type")
+        .and_then(Value::as_str)
+        .unwrap_or("image/png")
+        .to_string();
+    Ok(site.blobs.get(key)?.map(|bytes| (bytes, ct)))
 }
 
 /// `reset-password`: the user with their old password, or a manager directly.

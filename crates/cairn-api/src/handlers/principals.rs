@@ -43,7 +43,7 @@ fn user_json(ctx: &Ctx, u: &UserRecord, req_url: &str) -> CoreResult<Value> {
         "home_page": prop("home_page"),
         "id": u.id,
         "location": prop("location"),
-        "portrait": null,
+        "portrait": if u.props.contains_key("portrait") { json!(format!("{}/@portrait/{}", ctx.base, u.id)) } else { Value::Null },
         "roles": roles,
         "username": u.id,
     }))
@@ -223,4 +223,67 @@ pub fn principals(ctx: &Ctx) -> ApiResult<Response> {
         .map(|g| group_json(ctx, g, None))
         .collect::<CoreResult<Vec<_>>>()?;
     Ok(json(StatusCode::OK, &json!({"groups": groups, "users": users})))
+}
+
+/// GET `@portrait[/{user}]`: the portrait image (the caller's own without a name).
+pub fn portrait(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
+    let id = match args.first() {
+        Some(id) => id.clone(),
+        None => ctx.who.id.clone().unwrap_or_default(),
+    };
+    let not_found = || ApiError::not_found(&format!("{}/@portrait/{id}", ctx.base));
+    let (bytes, ct) = svc::portrait(&ctx.site, &id)?.ok_or_else(not_found)?;
+    let mut r = (StatusCode::OK, bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&ct) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    Ok(r)
+}
+
+#[derive(serde::Deserialize)]
+struct UserSchemaFile {
+    fields: Vec<cairn_model::FieldDef>,
+    registration: Vec<cairn_model::FieldDef>,
+}
+
+/// GET `@userschema` (the profile form) and `@userschema/registration`.
+pub fn userschema(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
+    let file: UserSchemaFile = toml::from_str(include_str!("../../data/userschema.toml")).map_err(|e| {
+        tracing::error!(error = %e, "userschema");
+        ApiError::internal()
+    })?;
+    let fields: Vec<cairn_model::FieldDef> = match args.first().map(String::as_str) {
+        None => file.fields,
+        Some("registration") => {
+            // Registration asks for a name and an address, then the account.
+            let mut f: Vec<cairn_model::FieldDef> = file
+                .fields
+                .into_iter()
+                .filter(|x| x.name == "fullname" || x.name == "email")
+                .collect();
+            f.extend(file.registration);
+            f
+        }
+        Some(other) => return Err(ApiError::not_found(&format!("{}/@userschema/{other}", ctx.base))),
+    };
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    // Member fields belong to no behavior, so their properties carry none.
+    let properties: serde_json::Map<String, Value> = fields
+        .iter()
+        .map(|f| {
+            let mut p = f.json_schema(&ctx.base);
+            if let Some(o) = p.as_object_mut() {
+                o.remove("behavior");
+            }
+            (f.name.clone(), p)
+        })
+        .collect();
+    let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    let body = json!({
+        "fieldsets": [{"behavior": "plone", "fields": names, "id": "default", "title": "Default"}],
+        "properties": properties,
+        "required": required,
+        "type": "object",
+    });
+    Ok(json(StatusCode::OK, &body))
 }

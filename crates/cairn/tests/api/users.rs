@@ -266,3 +266,35 @@ fn changing_a_password_ends_the_tokens_issued_before() {
         "an old token survived the password change"
     );
 }
+
+#[test]
+fn users_have_portraits_and_a_profile_form() {
+    use base64::Engine;
+    let app = spawn_app();
+    app.add_user("jane", "janespassword", &["Member"]);
+    let jane = Auth::Basic("jane", "janespassword");
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(75, 100))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    let body =
+        json!({"portrait": {"data": data, "encoding": "base64", "content-type": "image/png", "filename": "me.png"}});
+    assert_eq!(app.patch("/@users/jane", jane, &body).status, 204);
+    let me = app.get("/@users/jane", jane).json();
+    assert_eq!(me["portrait"], format!("{}/@portrait/jane", app.site));
+    let img = app.get("/@portrait/jane", Auth::Anonymous);
+    assert_eq!(img.status, 200);
+    assert_eq!(img.header("Content-Type"), Some("image/png"));
+    assert_eq!(img.body, png);
+    assert_eq!(app.get("/@portrait", jane).status, 200, "the caller's own portrait");
+    let not_image = json!({"portrait": {"data": "aGFsbG8=", "encoding": "base64", "filename": "x.png"}});
+    assert_eq!(app.patch("/@users/jane", jane, &not_image).status, 400);
+    assert_eq!(app.patch("/@users/jane", jane, &json!({"portrait": null})).status, 204);
+    assert_eq!(app.get("/@portrait/jane", Auth::Anonymous).status, 404);
+    let form = app.get("/@userschema", jane).json();
+    assert_eq!(form["fieldsets"][0]["fields"][0], "fullname");
+    assert_eq!(form["properties"]["email"]["widget"], "email");
+    let reg = app.get("/@userschema/registration", Auth::Anonymous).json();
+    assert!(reg["required"].as_array().unwrap().contains(&json!("password")));
+}
