@@ -91,12 +91,12 @@ fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) 
     let op = op.strip_prefix(PREFIX).unwrap_or(op);
     let v = c.get("v").cloned().unwrap_or(Value::Null);
     match (index, op) {
-        ("SearchableText", _) => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::NOT_IMPLEMENTED,
-                "NotImplemented",
-                "Full-text search (SearchableText) is not available yet; structured queries are.",
-            ));
+        ("SearchableText", "string.contains") => {
+            // A search block sends the criterion before anything is typed: no words, no filter.
+            let text = v.as_str().ok_or_else(invalid)?;
+            if super::search::full_text(text)?.is_some() {
+                return Err(super::search::full_text_unavailable());
+            }
         }
         ("portal_type", "selection.any" | "selection.is" | "string.is") => q.portal_types.extend(strings(&v)),
         ("portal_type", "selection.none" | "string.isNot") => q.not_portal_types.extend(strings(&v)),

@@ -83,20 +83,30 @@ fn query(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Catalo
     })
 }
 
+/// Parses SearchableText; a malformed or oversized query is a 400 that says why.
+pub(crate) fn full_text(text: &str) -> ApiResult<Option<cairn_search::Query>> {
+    cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// Valid full-text queries wait for the search engine (catalog issue); until
+/// then they are refused openly rather than answered with wrong results.
+pub(crate) fn full_text_unavailable() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplemented",
+        "Full-text search (SearchableText) is not available yet; structured queries are.",
+    )
+}
+
 /// GET `<context>/@search`.
 pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Response> {
     repo::get_visible(&ctx.site, context, &ctx.who)?;
     if let Some(text) = ctx.params.get("SearchableText") {
-        let text = text.trim().trim_matches(|c| c == '(' || c == ')');
-        if text.is_empty() || text == "*" {
+        if full_text(text)?.is_none() {
             // plone.restapi answers an empty text query with a bare empty list.
             return Ok(json(StatusCode::OK, &json!([])));
         }
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotImplemented",
-            "Full-text search (SearchableText) is not available yet; structured queries are.",
-        ));
+        return Err(full_text_unavailable());
     }
     let q = query(ctx, context, max_batch)?;
     let metadata = ctx.params.list("metadata_fields");

@@ -85,6 +85,20 @@ fn search_input_is_validated_and_full_text_is_not_faked() {
     assert_eq!(app.get("/@search?SearchableText=", Auth::Anonymous).json(), json!([]));
     assert_eq!(app.get("/@search?SearchableText=*", Auth::Anonymous).json(), json!([]));
     assert_eq!(app.get("/@search?SearchableText=steuern", Auth::Anonymous).status, 501);
+    // Malformed or hostile text is refused with the reason before any engine sees it.
+    let short_glob = app.get("/@search?SearchableText=s*", Auth::Anonymous);
+    assert_eq!(short_glob.status, 400);
+    assert!(short_glob.json()["message"].as_str().unwrap().contains("wildcard"));
+    assert_eq!(
+        app.get("/@search?SearchableText=NOT%20steuern", Auth::Anonymous).status,
+        400
+    );
+    let long = "wort%20".repeat(40);
+    assert_eq!(
+        app.get(&format!("/@search?SearchableText={long}"), Auth::Anonymous)
+            .status,
+        400
+    );
     assert_eq!(app.get("/@search?sort_on=nonsense", Auth::Anonymous).status, 400);
     assert_eq!(app.get("/@search?path.depth=x", Auth::Anonymous).status, 400);
     assert_eq!(app.get("/@search?is_folderish=maybe", Auth::Anonymous).status, 400);
@@ -155,6 +169,14 @@ fn querystring_search_refuses_what_it_cannot_answer() {
     assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &bad).status, 400);
     let text = json!({"query": [{"i": "SearchableText", "o": op("string.contains"), "v": "steuer"}]});
     assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &text).status, 501);
+    let untyped = json!({"query": [{"i": "SearchableText", "o": op("string.contains"), "v": ""}]});
+    assert_eq!(
+        app.post("/@querystring-search", Auth::Anonymous, &untyped).status,
+        200,
+        "no words, no filter"
+    );
+    let hostile = json!({"query": [{"i": "SearchableText", "o": op("string.contains"), "v": "(((((((((a)))))))))"}]});
+    assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &hostile).status, 400);
     let bad_date = json!({"query": [{"i": "effective", "o": op("date.lessThan"), "v": "soon"}]});
     assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &bad_date).status, 400);
 }

@@ -1,0 +1,95 @@
+use super::*;
+
+fn q(text: &str) -> Query {
+    parse(text).unwrap().unwrap()
+}
+
+fn t(w: &str) -> Query {
+    Query::Term(w.into())
+}
+
+fn not(q: Query) -> Query {
+    Query::Not(Box::new(q))
+}
+
+#[test]
+fn words_are_anded_and_operators_take_any_case() {
+    assert_eq!(q("steuern"), t("steuern"));
+    assert_eq!(q("steuern  formular"), Query::And(vec![t("steuern"), t("formular")]));
+    assert_eq!(q("steuern and formular"), Query::And(vec![t("steuern"), t("formular")]));
+    assert_eq!(q("a OR b c"), Query::Or(vec![t("a"), Query::And(vec![t("b"), t("c")])]));
+    assert_eq!(q("a or b"), Query::Or(vec![t("a"), t("b")]));
+}
+
+#[test]
+fn not_narrows_and_parentheses_group() {
+    assert_eq!(q("a NOT b"), Query::And(vec![t("a"), not(t("b"))]));
+    assert_eq!(q("a AND NOT b"), Query::And(vec![t("a"), not(t("b"))]));
+    assert_eq!(
+        q("(a OR b) NOT c"),
+        Query::And(vec![Query::Or(vec![t("a"), t("b")]), not(t("c"))])
+    );
+    assert_eq!(
+        q("a NOT (b OR c)"),
+        Query::And(vec![t("a"), not(Query::Or(vec![t("b"), t("c")]))])
+    );
+    assert_eq!(q("() a"), t("a"));
+}
+
+#[test]
+fn phrases_and_globs() {
+    assert_eq!(
+        q("\"Amt für Umwelt\""),
+        Query::Phrase(vec!["Amt".into(), "für".into(), "Umwelt".into()])
+    );
+    assert_eq!(
+        q("\"offen"),
+        Query::Phrase(vec!["offen".into()]),
+        "an unclosed quote runs to the end"
+    );
+    assert_eq!(q("steuer*"), Query::Glob("steuer*".into()));
+    assert_eq!(q("st?uer"), Query::Glob("st?uer".into()));
+    assert_eq!(q("a \"\" b"), Query::And(vec![t("a"), t("b")]));
+}
+
+#[test]
+fn nothing_to_search_for() {
+    for text in ["", "   ", "*", "* ?", "()", "\"\""] {
+        assert_eq!(parse(text), Ok(None), "{text:?}");
+    }
+    assert_eq!(q("a *"), t("a"));
+}
+
+#[test]
+fn refusals_have_reasons() {
+    assert_eq!(parse("NOT a"), Err(QueryError::OnlyNegative));
+    assert_eq!(parse("NOT a NOT b"), Err(QueryError::OnlyNegative));
+    assert_eq!(parse("a OR NOT b"), Err(QueryError::OnlyNegative));
+    assert_eq!(parse("a OR"), Err(QueryError::Dangling("OR")));
+    assert_eq!(parse("OR a"), Err(QueryError::Dangling("OR")));
+    assert_eq!(parse("AND a"), Err(QueryError::Dangling("AND")));
+    assert_eq!(parse("a AND"), Err(QueryError::Dangling("AND")));
+    assert_eq!(parse("a NOT"), Err(QueryError::Dangling("NOT")));
+    assert_eq!(parse("(a"), Err(QueryError::Unbalanced));
+    assert_eq!(parse("a)"), Err(QueryError::Unbalanced));
+    assert_eq!(parse("*teuer"), Err(QueryError::ShortGlob("*teuer".into())));
+    assert_eq!(parse("s*"), Err(QueryError::ShortGlob("s*".into())));
+}
+
+#[test]
+fn hostile_queries_are_bounded() {
+    assert_eq!(parse(&"a".repeat(MAX_CHARS + 1)), Err(QueryError::TooLong));
+    let many = vec!["wort"; MAX_TERMS + 1].join(" ");
+    assert_eq!(parse(&many), Err(QueryError::TooManyTerms));
+    assert!(parse(&vec!["wort"; MAX_TERMS].join(" ")).is_ok());
+    let deep = format!("{}a{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+    assert_eq!(parse(&deep), Err(QueryError::TooDeep));
+    let ok = format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+    assert_eq!(parse(&ok), Ok(Some(t("a"))));
+    // Every refusal reads as a sentence a user can act on.
+    assert!(
+        QueryError::ShortGlob("s*".into())
+            .to_string()
+            .contains("at least 2 letters")
+    );
+}
