@@ -1,0 +1,313 @@
+//! The embedded full-text index (tantivy). Each language has its own pair of
+//! fields analyzed with its stemmer, so a German page is stemmed as German and
+//! a query is read in every language at once; accents and umlauts are folded
+//! after stemming, so `Gebuhren` finds `Gebühren`.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+use crate::{Query, SearchableText};
+
+/// The languages analyzed with their own stemmer; others use the site's.
+pub const LANGUAGES: [&str; 4] = ["de", "fr", "it", "en"];
+/// A title match counts this many times a body match.
+const TITLE_BOOST: f32 = 3.0;
+/// Memory the single indexing thread may buffer before it flushes a segment.
+const WRITER_BUDGET: usize = 50_000_000;
+const FOLD: &str = "cairn_fold";
+const WORDS: &str = "cairn_words";
+
+/// Failures of the index itself (disk, corruption); queries never fail here.
+#[derive(Debug, thiserror::Error)]
+#[error("search index: {0}")]
+pub struct EngineError(#[from] tantivy::TantivyError);
+
+/// One found object and how well it matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub uid: String,
+    pub score: f32,
+}
+
+struct LangFields {
+    title: Field,
+    text: Field,
+    analyzer: String,
+}
+
+/// A full-text index of one site.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    uid: Field,
+    /// Every word unstemmed (only folded): globs match against these, since
+    /// a stem (`bewillig`) no longer holds the endings a glob may spell out.
+    words: Field,
+    langs: Vec<LangFields>,
+    default_lang: usize,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when there is none.
+    pub fn open(dir: &Path, default_language: &str) -> Result<Self, EngineError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            tantivy::TantivyError::from(tantivy::directory::error::OpenDirectoryError::wrap_io_error(
+                e,
+                dir.to_path_buf(),
+            ))
+        })?;
+        let directory = MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
+        let (schema, _) = schema();
+        Self::new(Index::open_or_create(directory, schema)?, default_language)
+    }
+
+    /// An index that lives in memory only (tests, throwaway sites).
+    pub fn in_memory(default_language: &str) -> Result<Self, EngineError> {
+        Self::new(Index::create_in_ram(schema().0), default_language)
+    }
+
+    fn new(index: Index, default_language: &str) -> Result<Self, EngineError> {
+        let (_, fields) = schema();
+        for (code, lang) in
+            LANGUAGES
+                .iter()
+                .zip([Language::German, Language::French, Language::Italian, Language::English])
+        {
+            let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .filter(Stemmer::new(lang))
+                .filter(AsciiFoldingFilter)
+                .build();
+            index.tokenizers().register(&format!("cairn_{code}"), analyzer);
+        }
+        let fold = TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build();
+        index.tokenizers().register(FOLD, fold);
+        let words = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build();
+        index.tokenizers().register(WORDS, words);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(1, WRITER_BUDGET)?;
+        let default_lang = language_slot(default_language).unwrap_or(0);
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            uid: fields.uid,
+            words: fields.words,
+            langs: fields.langs,
+            default_lang,
+        })
+    }
+
+    /// Replaces what the index holds for `uid`; visible after [`Self::commit`].
+    pub fn upsert(&self, uid: &str, language: &str, text: &SearchableText) -> Result<(), EngineError> {
+        let lang = &self.langs[language_slot(language).unwrap_or(self.default_lang)];
+        let mut rest = text.description.clone();
+        for part in text.subjects.iter().chain([&text.body]) {
+            rest.push('\n');
+            rest.push_str(part);
+        }
+        let writer = self.writer.lock().expect("index writer poisoned");
+        writer.delete_term(Term::from_field_text(self.uid, uid));
+        let all = format!("{}\n{rest}", text.title);
+        writer.add_document(
+            doc!(self.uid => uid, lang.title => text.title.as_str(), lang.text => rest, self.words => all),
+        )?;
+        Ok(())
+    }
+
+    /// Drops `uid` from the index; visible after [`Self::commit`].
+    pub fn delete(&self, uid: &str) -> Result<(), EngineError> {
+        self.writer
+            .lock()
+            .expect("index writer poisoned")
+            .delete_term(Term::from_field_text(self.uid, uid));
+        Ok(())
+    }
+
+    /// Makes every change so far durable and visible to searches.
+    pub fn commit(&self) -> Result<(), EngineError> {
+        self.writer.lock().expect("index writer poisoned").commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// The best `limit` matches, best first.
+    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>, EngineError> {
+        let query = self.translate(query);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            if let Some(uid) = stored.get_first(self.uid).and_then(|v| v.as_str()) {
+                hits.push(Hit {
+                    uid: uid.to_owned(),
+                    score,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Objects in the index (deleted ones excluded).
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn translate(&self, query: &Query) -> Box<dyn TQuery> {
+        match query {
+            Query::Term(word) => self.each_field(|f, analyzer| self.phrase_of(f, analyzer, word)),
+            Query::Phrase(words) => self.each_field(|f, analyzer| self.phrase_of(f, analyzer, &words.join(" "))),
+            Query::Glob(glob) => {
+                let pattern = glob_regex(&self.analyze(FOLD, glob).concat());
+                match RegexQuery::from_pattern(&pattern, self.words) {
+                    Ok(q) => Box::new(q),
+                    Err(_) => Box::new(EmptyQuery),
+                }
+            }
+            Query::And(parts) => Box::new(BooleanQuery::new(
+                parts
+                    .iter()
+                    .map(|p| match p {
+                        Query::Not(inner) => (Occur::MustNot, self.translate(inner)),
+                        other => (Occur::Must, self.translate(other)),
+                    })
+                    .collect(),
+            )),
+            Query::Or(parts) => Box::new(BooleanQuery::new(
+                parts.iter().map(|p| (Occur::Should, self.translate(p))).collect(),
+            )),
+            // The parser never lets a lone NOT through; matching nothing is the safe reading.
+            Query::Not(_) => Box::new(EmptyQuery),
+        }
+    }
+
+    /// A union over every language's title (boosted) and text fields.
+    fn each_field(&self, make: impl Fn(Field, &str) -> Option<Box<dyn TQuery>>) -> Box<dyn TQuery> {
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        for lang in &self.langs {
+            if let Some(q) = make(lang.title, &lang.analyzer) {
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(q, TITLE_BOOST))));
+            }
+            if let Some(q) = make(lang.text, &lang.analyzer) {
+                clauses.push((Occur::Should, q));
+            }
+        }
+        if clauses.is_empty() {
+            Box::new(EmptyQuery)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        }
+    }
+
+    /// A word may analyze to several terms (`E-Mail`): those must be adjacent.
+    fn phrase_of(&self, field: Field, analyzer: &str, text: &str) -> Option<Box<dyn TQuery>> {
+        let mut terms: Vec<Term> = self
+            .analyze(analyzer, text)
+            .iter()
+            .map(|t| Term::from_field_text(field, t))
+            .collect();
+        match terms.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(terms.remove(0), IndexRecordOption::WithFreqs))),
+            _ => Some(Box::new(PhraseQuery::new(terms))),
+        }
+    }
+
+    fn analyze(&self, analyzer: &str, text: &str) -> Vec<String> {
+        let Some(mut analyzer) = self.index.tokenizers().get(analyzer) else {
+            return Vec::new();
+        };
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+}
+
+/// `steu?r*` → `steu.r.*`, every other character taken literally.
+fn glob_regex(glob: &str) -> String {
+    let mut out = String::with_capacity(glob.len() + 4);
+    for c in glob.chars() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            c if c.is_alphanumeric() => out.push(c),
+            c => {
+                out.push('\\');
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn language_slot(code: &str) -> Option<usize> {
+    let primary = code.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+    LANGUAGES.iter().position(|l| *l == primary)
+}
+
+struct Fields {
+    uid: Field,
+    words: Field,
+    langs: Vec<LangFields>,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let uid = builder.add_text_field("uid", STRING | STORED);
+    let words = builder.add_text_field(
+        "words",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(WORDS)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
+    let langs = LANGUAGES
+        .iter()
+        .map(|code| {
+            let analyzer = format!("cairn_{code}");
+            let options = TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(&analyzer)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            );
+            LangFields {
+                title: builder.add_text_field(&format!("title_{code}"), options.clone()),
+                text: builder.add_text_field(&format!("text_{code}"), options),
+                analyzer,
+            }
+        })
+        .collect();
+    (builder.build(), Fields { uid, words, langs })
+}
+
+#[cfg(test)]
+mod tests;
