@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::content::Content;
 use crate::error::CoreResult;
-use crate::ports::{ContentStore, ViewFilter, WriteBatch};
+use crate::ports::{ContentStore, OutboxEntry, ViewFilter, WriteBatch};
 
 /// Site, root, depth, types, principals, whether the publication window applies.
 type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>, bool);
@@ -225,6 +225,10 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
 
     fn outbox_len(&self, site: &str) -> CoreResult<u64> {
         self.inner.outbox_len(site)
+    }
+
+    fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
+        self.inner.outbox_after(site, after, limit)
     }
 
     fn generation(&self) -> u64 {

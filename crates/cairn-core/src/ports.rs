@@ -49,6 +49,16 @@ pub struct ChangeEvent {
     pub path: ContentPath,
 }
 
+/// A change as the outbox keeps it; `seq` is the position a consumer (the
+/// search indexer, the CDN purger) saves to resume from after a restart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub kind: String,
+    pub uid: Uid,
+    pub path: ContentPath,
+}
+
 /// One atomic write: every operation and event commits together or not at all.
 #[derive(Debug, Default)]
 pub struct WriteBatch {
@@ -231,8 +241,10 @@ pub trait ContentStore: Send + Sync {
     fn generation(&self) -> u64 {
         0
     }
-    /// Number of change events in the outbox after `after` (observability, tests).
+    /// Number of change events in a site's outbox (observability, tests).
     fn outbox_len(&self, site: &str) -> CoreResult<u64>;
+    /// Up to `limit` changes after position `after`, oldest first.
+    fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>>;
 }
 
 /// Users, groups and memberships (the user folder).

@@ -58,6 +58,33 @@ fn every_write_appends_to_the_outbox_in_the_same_transaction() {
 }
 
 #[test]
+fn consumers_read_the_outbox_in_order_from_where_they_stopped() {
+    let (s, _d) = store();
+    let (root, a, b) = (obj("", 0, &[]), obj("/a", 0, &[]), obj("/b", 1, &[]));
+    for c in [&root, &a, &b] {
+        s.write("x", insert(c)).unwrap();
+    }
+    s.write("y", insert(&obj("", 0, &[]))).unwrap();
+    let all = s.outbox_after("x", 0, 10).unwrap();
+    let uids: Vec<_> = all.iter().map(|e| e.uid.clone()).collect();
+    assert_eq!(
+        uids,
+        [root.uid.clone(), a.uid.clone(), b.uid.clone()],
+        "oldest first, one site only"
+    );
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(all[1].kind, "added");
+    assert_eq!(all[1].path, a.path);
+    let rest = s.outbox_after("x", all[0].seq, 1).unwrap();
+    assert_eq!(
+        rest,
+        [all[1].clone()],
+        "resumes after the saved position, at most `limit`"
+    );
+    assert!(s.outbox_after("x", all[2].seq, 10).unwrap().is_empty());
+}
+
+#[test]
 fn a_failing_batch_leaves_nothing_behind() {
     let (s, _d) = store();
     s.write("x", insert(&obj("/a", 0, &[]))).unwrap();

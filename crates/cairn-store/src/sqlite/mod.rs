@@ -66,7 +66,7 @@ impl SqliteStore {
 }
 
 use cairn_core::Content;
-use cairn_core::ports::{ContentStore, ViewFilter, WriteBatch};
+use cairn_core::ports::{ContentStore, OutboxEntry, ViewFilter, WriteBatch};
 use cairn_model::{ContentPath, Uid};
 use serde_json::Value;
 
@@ -209,5 +209,9 @@ impl ContentStore for SqliteStore {
 
     fn outbox_len(&self, site: &str) -> CoreResult<u64> {
         write::outbox_len(&*self.conn()?, site)
+    }
+
+    fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
+        write::outbox_after(&*self.conn()?, site, after, limit)
     }
 }

@@ -1,12 +1,12 @@
 //! The write path: one IMMEDIATE transaction per batch that updates content
 //! rows, their catalog columns and view permissions, and appends the outbox.
 
-use cairn_core::ports::{ChangeEvent, WriteBatch, WriteOp};
+use cairn_core::ports::{ChangeEvent, OutboxEntry, WriteBatch, WriteOp};
 use cairn_core::{Content, CoreError, CoreResult};
-use cairn_model::ContentPath;
 use cairn_model::time::format_ts;
+use cairn_model::{ContentPath, Uid};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr, SqliteQueryBuilder};
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query, SimpleExpr, SqliteQueryBuilder};
 use sea_query_rusqlite::RusqliteBinder;
 use serde_json::Value;
 
@@ -321,4 +321,28 @@ pub fn outbox_len(conn: &Connection, site: &str) -> CoreResult<u64> {
         .and_then(|mut s| s.query_row(&*v.as_params(), |r| r.get::<_, i64>(0)))
         .map(|n| n as u64)
         .map_err(db)
+}
+
+pub fn outbox_after(conn: &Connection, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
+    let (sql, v) = Query::select()
+        .columns([Outbox::Seq, Outbox::Kind, Outbox::Uid, Outbox::Path])
+        .from(Outbox::Table)
+        .and_where(Expr::col(Outbox::Site).eq(site))
+        .and_where(Expr::col(Outbox::Seq).gt(after))
+        .order_by(Outbox::Seq, Order::Asc)
+        .limit(limit as u64)
+        .build_rusqlite(SqliteQueryBuilder);
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+    let rows = stmt
+        .query_map(&*v.as_params(), |r| {
+            let (uid, path): (String, String) = (r.get(2)?, r.get(3)?);
+            Ok(OutboxEntry {
+                seq: r.get(0)?,
+                kind: r.get(1)?,
+                uid: Uid::parse(&uid).unwrap_or_default(),
+                path: ContentPath::parse(&path).unwrap_or_else(|_| ContentPath::root()),
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<Result<_, _>>().map_err(db)
 }
