@@ -5,8 +5,10 @@
 
 pub mod engine;
 pub mod extract;
+pub mod indexer;
 pub mod query;
 
 pub use engine::{EngineError, Hit, SearchIndex};
 pub use extract::{SearchableText, searchable_text};
+pub use indexer::{IndexerError, catch_up};
 pub use query::{Query, QueryError, parse};
