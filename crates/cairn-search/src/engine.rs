@@ -144,6 +144,15 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Drops everything; visible after [`Self::commit`] (for a rebuild).
+    pub fn clear(&self) -> Result<(), EngineError> {
+        self.writer
+            .lock()
+            .expect("index writer poisoned")
+            .delete_all_documents()?;
+        Ok(())
+    }
+
     /// Makes every change so far durable and visible to searches.
     pub fn commit(&self) -> Result<(), EngineError> {
         self.writer.lock().expect("index writer poisoned").commit()?;

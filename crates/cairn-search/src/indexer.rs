@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 
 use cairn_core::CoreError;
-use cairn_core::ports::ContentStore;
+use cairn_core::catalog::{CatalogQuery, SortOn};
+use cairn_core::ports::{ContentStore, ViewFilter};
 use cairn_model::Uid;
 use serde_json::{Value, json};
 
@@ -60,6 +61,45 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
         store.put_setting(site, POSITION_KEY, &json!(last.seq))?;
         handled += changes.len();
     }
+}
+
+/// Rebuilds the index from the database (`cairn reindex`): the position is
+/// set to the newest change first, so whatever is written during the rebuild
+/// is replayed by the next [`catch_up`]. `progress` hears (done, total).
+pub fn rebuild(
+    store: &dyn ContentStore,
+    site: &str,
+    index: &SearchIndex,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<usize, IndexerError> {
+    let mut newest = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
+    while let Some(last) = store.outbox_after(site, newest, BATCH)?.last() {
+        newest = last.seq;
+    }
+    index.clear()?;
+    let everything = ViewFilter::unrestricted();
+    let mut query = CatalogQuery {
+        sort: vec![(SortOn::Path, false)],
+        limit: BATCH,
+        ..Default::default()
+    };
+    let mut done = 0;
+    loop {
+        let (page, total) = store.search(site, &query, &everything)?;
+        for c in &page {
+            let language = c.fields.get("language").and_then(Value::as_str).unwrap_or_default();
+            index.upsert(c.uid.as_str(), language, &searchable_text(&c.fields))?;
+        }
+        done += page.len();
+        index.commit()?;
+        progress(done, total);
+        if page.len() < BATCH {
+            break;
+        }
+        query.start += BATCH;
+    }
+    store.put_setting(site, POSITION_KEY, &json!(newest))?;
+    Ok(done)
 }
 
 #[cfg(test)]

@@ -110,6 +110,44 @@ fn changes_reach_the_index_once_and_in_their_latest_state() {
 }
 
 #[test]
+fn a_rebuild_indexes_everything_and_reports_progress() {
+    let (s, _d) = store();
+    let index = SearchIndex::in_memory("de").unwrap();
+    let pages: Vec<Content> = (0..1203)
+        .map(|i| page(&format!("/p{i}"), &format!("Seite {i}"), "de", "<p>Kanton</p>"))
+        .collect();
+    let ops = pages.iter().map(|c| WriteOp::Insert(Box::new(c.clone()))).collect();
+    s.write(
+        "x",
+        WriteBatch {
+            ops,
+            events: event("added", &pages[0]),
+        },
+    )
+    .unwrap();
+    index
+        .upsert(
+            "stale",
+            "de",
+            &crate::SearchableText {
+                title: "Kanton".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    index.commit().unwrap();
+    let mut heard = Vec::new();
+    assert_eq!(
+        rebuild(&s, "x", &index, |done, total| heard.push((done, total))).unwrap(),
+        1203
+    );
+    assert_eq!(heard, [(500, 1203), (1000, 1203), (1203, 1203)]);
+    assert_eq!(index.len(), 1203, "what is not in the database is gone");
+    assert_eq!(find(&index, "Seite 17"), [pages[17].uid.as_str()]);
+    assert_eq!(catch_up(&s, "x", &index).unwrap(), 0, "the rebuild covered the outbox");
+}
+
+#[test]
 fn a_restarted_indexer_resumes_from_its_saved_position() {
     let (s, _d) = store();
     let dir = tempfile::tempdir().unwrap();
