@@ -94,6 +94,27 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
     Ok((Arc::new(AppState::new(sites, limits)), report))
 }
 
+/// Where a site's full-text index lives under the data folder.
+pub fn search_dir(settings: &Settings, site: &str) -> std::path::PathBuf {
+    settings.data.join("search").join(site)
+}
+
+/// Rebuilds the full-text index of every configured site from the database;
+/// `progress` hears (site, done, total). Returns the objects indexed.
+pub fn reindex(settings: &Settings, mut progress: impl FnMut(&str, usize, usize)) -> anyhow::Result<usize> {
+    let store = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
+    store.migrate().context("while opening the database")?;
+    let mut indexed = 0;
+    for s in &settings.sites {
+        let dir = search_dir(settings, &s.id);
+        let index = cairn_search::SearchIndex::open(&dir, &s.default_language)
+            .with_context(|| format!("while opening {}", dir.display()))?;
+        indexed += cairn_search::rebuild(&store, &s.id, &index, |done, total| progress(&s.id, done, total))
+            .with_context(|| format!("while reindexing site '{}'", s.id))?;
+    }
+    Ok(indexed)
+}
+
 /// Runs the server on `listener` until `shutdown` resolves.
 pub async fn launch(
     settings: Settings,

@@ -1,4 +1,5 @@
-//! `cairn`: the command line. `cairn serve` starts the embedded server.
+//! `cairn`: the command line. `cairn serve` starts the embedded server;
+//! `cairn reindex` rebuilds the full-text index.
 
 use std::path::PathBuf;
 
@@ -29,6 +30,12 @@ enum Command {
         #[arg(long)]
         no_sample: bool,
     },
+    /// Rebuild every site's full-text index from the database, with progress.
+    Reindex {
+        /// Folder for the database and blobs.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,6 +58,20 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(serve(settings))
+        }
+        Command::Reindex { data } => {
+            settings.data = data.unwrap_or(settings.data);
+            let bar = indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} objects ({per_sec})",
+            )?);
+            let total = cairn::reindex(&settings, |site, done, total| {
+                bar.set_message(site.to_owned());
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish();
+            println!("Indexed {total} objects.");
+            Ok(())
         }
     }
 }

@@ -282,3 +282,31 @@ fn every_criterion_the_query_builder_offers_is_answered() {
     }
     assert!(checked > 40, "only {checked} criteria checked");
 }
+
+#[test]
+fn reindex_rebuilds_the_full_text_index_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = cairn::Settings {
+        data: dir.path().to_path_buf(),
+        admin_password: Some("secret-for-tests".into()),
+        sample_content: true,
+        ..cairn::Settings::default()
+    };
+    let (_, report) = cairn::build(&settings, "127.0.0.1:0").unwrap();
+    let mut last = (String::new(), 0, 0);
+    let indexed = cairn::reindex(&settings, |site, done, total| last = (site.to_owned(), done, total)).unwrap();
+    assert_eq!(indexed, report.sample_objects + 1, "every object and the site root");
+    assert_eq!(
+        last,
+        (settings.sites[0].id.clone(), indexed, indexed),
+        "progress ends at the total"
+    );
+    let site = &settings.sites[0];
+    let index =
+        cairn_search::SearchIndex::open(&cairn::search_dir(&settings, &site.id), &site.default_language).unwrap();
+    let query = cairn_search::parse("Volksschulen").unwrap().unwrap();
+    assert!(
+        !index.search(&query, 10).unwrap().is_empty(),
+        "stemmed German finds the sample's Volksschule"
+    );
+}
