@@ -36,6 +36,19 @@ fn page(path: &str, title: &str, language: &str, text: &str) -> Content {
     }
 }
 
+/// Commits one operation with its change event, as the repository does.
+fn commit(s: &SqliteStore, op: WriteOp, kind: &'static str, c: &Content) {
+    let batch = WriteBatch {
+        ops: vec![op],
+        events: event(kind, c),
+    };
+    s.write("x", batch).unwrap();
+}
+
+fn add(s: &SqliteStore, c: &Content) {
+    commit(s, WriteOp::Insert(Box::new(c.clone())), "added", c);
+}
+
 fn event(kind: &'static str, c: &Content) -> Vec<ChangeEvent> {
     vec![ChangeEvent {
         kind,
@@ -59,16 +72,8 @@ fn changes_reach_the_index_once_and_in_their_latest_state() {
     let index = SearchIndex::in_memory("de").unwrap();
     let taxes = page("/steuern", "Steuern", "de", "<p>Fristen</p>");
     let school = page("/ecoles", "Écoles", "fr", "<p>Inscriptions</p>");
-    for c in [&taxes, &school] {
-        s.write(
-            "x",
-            WriteBatch {
-                ops: vec![WriteOp::Insert(Box::new(c.clone()))],
-                events: event("added", c),
-            },
-        )
-        .unwrap();
-    }
+    add(&s, &taxes);
+    add(&s, &school);
     assert_eq!(catch_up(&s, "x", &index).unwrap(), 2);
     assert_eq!(find(&index, "Steuer"), [taxes.uid.as_str()]);
     assert_eq!(
@@ -85,23 +90,8 @@ fn changes_reach_the_index_once_and_in_their_latest_state() {
         content: Box::new(edited.clone()),
         expected: 1,
     };
-    s.write(
-        "x",
-        WriteBatch {
-            ops: vec![update],
-            events: event("modified", &edited),
-        },
-    )
-    .unwrap();
-    let removal = WriteOp::DeleteSubtree(school.path.clone());
-    s.write(
-        "x",
-        WriteBatch {
-            ops: vec![removal],
-            events: event("removed", &school),
-        },
-    )
-    .unwrap();
+    commit(&s, update, "modified", &edited);
+    commit(&s, WriteOp::DeleteSubtree(school.path.clone()), "removed", &school);
     assert_eq!(catch_up(&s, "x", &index).unwrap(), 2);
     assert!(find(&index, "Steuer").is_empty());
     assert_eq!(find(&index, "Abgaben"), [taxes.uid.as_str()]);
@@ -152,27 +142,13 @@ fn a_restarted_indexer_resumes_from_its_saved_position() {
     let (s, _d) = store();
     let dir = tempfile::tempdir().unwrap();
     let first = page("/a", "Wahlen", "de", "");
-    s.write(
-        "x",
-        WriteBatch {
-            ops: vec![WriteOp::Insert(Box::new(first.clone()))],
-            events: event("added", &first),
-        },
-    )
-    .unwrap();
+    add(&s, &first);
     {
         let index = SearchIndex::open(dir.path(), "de").unwrap();
         assert_eq!(catch_up(&s, "x", &index).unwrap(), 1);
     }
     let second = page("/b", "Abstimmungen", "de", "");
-    s.write(
-        "x",
-        WriteBatch {
-            ops: vec![WriteOp::Insert(Box::new(second.clone()))],
-            events: event("added", &second),
-        },
-    )
-    .unwrap();
+    add(&s, &second);
     let index = SearchIndex::open(dir.path(), "de").unwrap();
     assert_eq!(
         catch_up(&s, "x", &index).unwrap(),
