@@ -227,6 +227,10 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.outbox_len(site)
     }
 
+    fn outbox_head(&self, site: &str) -> CoreResult<i64> {
+        self.inner.outbox_head(site)
+    }
+
     fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
         self.inner.outbox_after(site, after, limit)
     }

@@ -243,6 +243,8 @@ pub trait ContentStore: Send + Sync {
     }
     /// Number of change events in a site's outbox (observability, tests).
     fn outbox_len(&self, site: &str) -> CoreResult<u64>;
+    /// Position of the newest change (0 for none): where a rebuild starts following.
+    fn outbox_head(&self, site: &str) -> CoreResult<i64>;
     /// Up to `limit` changes after position `after`, oldest first.
     fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>>;
 }

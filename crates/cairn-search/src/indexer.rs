@@ -36,8 +36,8 @@ pub enum IndexerError {
 /// were handled.
 pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<usize, IndexerError> {
     let mut handled = 0;
+    let mut position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
     loop {
-        let position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
         let changes = store.outbox_after(site, position, BATCH)?;
         let Some(last) = changes.last() else { return Ok(handled) };
         let mut uids: Vec<Uid> = changes.iter().map(|c| c.uid.clone()).collect();
@@ -58,7 +58,8 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
             }
         }
         index.commit()?;
-        store.put_setting(site, POSITION_KEY, &json!(last.seq))?;
+        position = last.seq;
+        store.put_setting(site, POSITION_KEY, &json!(position))?;
         handled += changes.len();
     }
 }
@@ -72,10 +73,7 @@ pub fn rebuild(
     index: &SearchIndex,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<usize, IndexerError> {
-    let mut newest = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
-    while let Some(last) = store.outbox_after(site, newest, BATCH)?.last() {
-        newest = last.seq;
-    }
+    let newest = store.outbox_head(site)?;
     index.clear()?;
     let everything = ViewFilter::unrestricted();
     let mut query = CatalogQuery {

@@ -82,6 +82,8 @@ fn consumers_read_the_outbox_in_order_from_where_they_stopped() {
         "resumes after the saved position, at most `limit`"
     );
     assert!(s.outbox_after("x", all[2].seq, 10).unwrap().is_empty());
+    assert_eq!(s.outbox_head("x").unwrap(), all[2].seq);
+    assert_eq!(s.outbox_head("nobody").unwrap(), 0);
 }
 
 #[test]

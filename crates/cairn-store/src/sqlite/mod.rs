@@ -211,6 +211,10 @@ impl ContentStore for SqliteStore {
         write::outbox_len(&*self.conn()?, site)
     }
 
+    fn outbox_head(&self, site: &str) -> CoreResult<i64> {
+        write::outbox_head(&*self.conn()?, site)
+    }
+
     fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
         write::outbox_after(&*self.conn()?, site, after, limit)
     }

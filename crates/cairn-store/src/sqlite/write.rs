@@ -323,6 +323,18 @@ pub fn outbox_len(conn: &Connection, site: &str) -> CoreResult<u64> {
         .map_err(db)
 }
 
+pub fn outbox_head(conn: &Connection, site: &str) -> CoreResult<i64> {
+    let (sql, v) = Query::select()
+        .expr(Expr::col(Outbox::Seq).max())
+        .from(Outbox::Table)
+        .and_where(Expr::col(Outbox::Site).eq(site))
+        .build_rusqlite(SqliteQueryBuilder);
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(&*v.as_params(), |r| r.get::<_, Option<i64>>(0)))
+        .map(Option::unwrap_or_default)
+        .map_err(db)
+}
+
 pub fn outbox_after(conn: &Connection, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
     let (sql, v) = Query::select()
         .columns([Outbox::Seq, Outbox::Kind, Outbox::Uid, Outbox::Path])
