@@ -16,6 +16,8 @@ pub struct Ctx {
     pub who: Principal,
     pub filter: ViewFilter,
     pub params: Params,
+    /// The site's full-text index, when it has one.
+    pub full_text: Option<Arc<cairn_search::SearchIndex>>,
 }
 
 impl Ctx {
@@ -27,6 +29,7 @@ impl Ctx {
             who,
             filter,
             params,
+            full_text: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod batch;
 mod ctx;
 mod error;
 mod handlers;
+mod metrics;
 mod query;
 mod response_cache;
 mod route;
@@ -63,6 +64,8 @@ impl Default for Limits {
 /// Shared state of the HTTP layer.
 pub struct AppState {
     pub sites: HashMap<String, Arc<Site>>,
+    /// Each site's full-text index (none: SearchableText answers 501).
+    pub full_text: HashMap<String, Arc<cairn_search::SearchIndex>>,
     pub limits: Limits,
     auth_cache: moka::sync::Cache<u64, Principal>,
     hasher: RandomState,
@@ -75,6 +78,7 @@ impl AppState {
         let responses = response_cache::ResponseCache::new(limits.response_cache_bytes);
         Self {
             sites: sites.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            full_text: HashMap::new(),
             limits,
             // Verified Basic credentials for a minute: argon2 is slow on purpose,
             // scripts send the header on every request.
@@ -86,6 +90,12 @@ impl AppState {
             responses,
             throttle: throttle::Throttle::default(),
         }
+    }
+
+    /// Answers SearchableText from these indexes, one per site id.
+    pub fn with_full_text(mut self, indexes: HashMap<String, Arc<cairn_search::SearchIndex>>) -> Self {
+        self.full_text = indexes;
+        self
     }
 }
 
@@ -129,6 +139,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
+        .route("/metrics", get(metrics::get))
         .fallback(dispatch)
         .with_state(state);
     match cors {
@@ -181,6 +192,8 @@ async fn dispatch(
     let cache_key = (generation != 0)
         .then(|| response_cache::ResponseCache::key(&method, &uri, &headers))
         .flatten();
+    // Search answers also change when the index catches up after a write.
+    let generation = generation + app.full_text.get(&site.id).map_or(0, |i| i.version());
     if let Some(hit) = cache_key.as_ref().and_then(|k| app.responses.get(k, generation)) {
         return hit;
     }
@@ -248,7 +261,8 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
     let changes_principals = matches!(&target.view, View::Service { name, .. } if name == "users" || name == "groups")
         && method != Method::GET;
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
-    let ctx = Ctx::new(site, base, who, params);
+    let mut ctx = Ctx::new(site, base, who, params);
+    ctx.full_text = app.full_text.get(&ctx.site.id).cloned();
     let path = &target.path;
     let not_found = || ApiError::not_found(&ctx.url(path));
     let result = match (&target.view, method.clone()) {

@@ -79,6 +79,9 @@ pub struct CatalogQuery {
     /// Caps the whole result set (plone.app.querystring's `limit`).
     pub max_results: Option<usize>,
     pub uids: Vec<String>,
+    /// Full-text hits, best first: only these objects match, and when `sort`
+    /// is empty the page follows this order (relevance).
+    pub ranked: Option<Vec<String>>,
     pub ids: Vec<String>,
     /// Subject keywords: objects with any of them, or with all when `subjects_all`.
     pub subjects: Vec<String>,

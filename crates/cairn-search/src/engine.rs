@@ -5,17 +5,18 @@
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery, RegexQuery, TermQuery,
 };
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term, doc};
 
 use crate::{Query, SearchableText};
 
@@ -57,20 +58,30 @@ pub struct SearchIndex {
     words: Field,
     langs: Vec<LangFields>,
     default_lang: usize,
+    /// Commits so far: answers computed before a commit are out of date.
+    version: AtomicU64,
 }
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when there is none.
     pub fn open(dir: &Path, default_language: &str) -> Result<Self, EngineError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            tantivy::TantivyError::from(tantivy::directory::error::OpenDirectoryError::wrap_io_error(
-                e,
-                dir.to_path_buf(),
-            ))
-        })?;
-        let directory = MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
-        let (schema, _) = schema();
-        Self::new(Index::open_or_create(directory, schema)?, default_language)
+        let index = match Self::open_dir(dir) {
+            // The index is derived data: one written by an older cairn is
+            // dropped and refilled by the indexer (an empty index is rebuilt).
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                tracing::warn!(dir = %dir.display(), "search index has an older layout; starting a new one");
+                std::fs::remove_dir_all(dir).map_err(tantivy::TantivyError::from)?;
+                Self::open_dir(dir)?
+            }
+            other => other?,
+        };
+        Self::new(index, default_language)
+    }
+
+    fn open_dir(dir: &Path) -> tantivy::Result<Index> {
+        std::fs::create_dir_all(dir)?;
+        let directory = MmapDirectory::open(dir)?;
+        Index::open_or_create(directory, schema().0)
     }
 
     /// An index that lives in memory only (tests, throwaway sites).
@@ -115,6 +126,7 @@ impl SearchIndex {
             words: fields.words,
             langs: fields.langs,
             default_lang,
+            version: AtomicU64::new(0),
         })
     }
 
@@ -157,7 +169,13 @@ impl SearchIndex {
     pub fn commit(&self) -> Result<(), EngineError> {
         self.writer.lock().expect("index writer poisoned").commit()?;
         self.reader.reload()?;
+        self.version.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Grows with every commit, so cached search answers can tell they are stale.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
     }
 
     /// The best `limit` matches, best first.
@@ -165,12 +183,26 @@ impl SearchIndex {
         let query = self.translate(query);
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let mut columns = std::collections::HashMap::new();
         let mut hits = Vec::with_capacity(top.len());
+        let mut uid = String::new();
         for (score, address) in top {
-            let stored: TantivyDocument = searcher.doc(address)?;
-            if let Some(uid) = stored.get_first(self.uid).and_then(|v| v.as_str()) {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let Some(column) = searcher.segment_reader(address.segment_ord).fast_fields().str("uid")? else {
+                        continue;
+                    };
+                    e.insert(column)
+                }
+            };
+            let Some(ord) = column.term_ords(address.doc_id).next() else {
+                continue;
+            };
+            uid.clear();
+            if column.ord_to_str(ord, &mut uid).map_err(tantivy::TantivyError::from)? {
                 hits.push(Hit {
-                    uid: uid.to_owned(),
+                    uid: uid.clone(),
                     score,
                 });
             }
@@ -290,7 +322,8 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let uid = builder.add_text_field("uid", STRING | STORED);
+    // A fast field: thousands of hits are mapped to UIDs without touching the doc store.
+    let uid = builder.add_text_field("uid", STRING | FAST);
     let words = builder.add_text_field(
         "words",
         TextOptions::default().set_indexing_options(

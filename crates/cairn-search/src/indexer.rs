@@ -32,6 +32,12 @@ pub enum IndexerError {
     Engine(#[from] EngineError),
 }
 
+/// Changes written to the database that the index has not taken in yet.
+pub fn lag(store: &dyn ContentStore, site: &str) -> Result<i64, CoreError> {
+    let position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
+    Ok((store.outbox_head(site)? - position).max(0))
+}
+
 /// Indexes every change after the saved position; returns how many changes
 /// were handled.
 pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<usize, IndexerError> {

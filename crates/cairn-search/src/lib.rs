@@ -10,5 +10,5 @@ pub mod query;
 
 pub use engine::{EngineError, Hit, SearchIndex};
 pub use extract::{SearchableText, searchable_text};
-pub use indexer::{IndexerError, catch_up, rebuild};
+pub use indexer::{IndexerError, catch_up, lag, rebuild};
 pub use query::{Query, QueryError, parse};

@@ -1,6 +1,7 @@
 //! cairn (binary crate): settings, wiring of the embedded adapters, first-start
 //! bootstrap and `launch`, which tests call to run the real server on port 0.
 
+pub mod indexing;
 pub mod sample;
 pub mod settings;
 
@@ -26,8 +27,17 @@ pub struct Report {
     pub sample_objects: usize,
 }
 
-/// Opens storage, creates missing sites and returns the HTTP state.
-pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppState>, Report)> {
+/// A built server: the HTTP state, what first start created, and the
+/// full-text indexers (stopped when this is dropped).
+pub struct Built {
+    pub state: Arc<AppState>,
+    pub report: Report,
+    pub indexing: indexing::Indexing,
+}
+
+/// Opens storage and the search indexes, creates missing sites, starts the
+/// indexers and returns the HTTP state.
+pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
     std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
     let sqlite = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
     let principals: Arc<dyn PrincipalStore> = Arc::new(sqlite.clone());
@@ -46,6 +56,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
     let workflows = Arc::new(Workflows::build(&wf_sources).context("while loading workflows")?);
     let mut report = Report::default();
     let mut sites = Vec::new();
+    let mut indexes = Vec::new();
     for s in &settings.sites {
         let profile = (s.profile != "classic").then_some(s.profile.as_str());
         let registry = TypeRegistry::build(&sources, profile).context("while loading content types")?;
@@ -83,6 +94,14 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
         if created == Created::New && settings.sample_content {
             report.sample_objects += sample::fill(&site).context("while creating sample content")?;
         }
+        let dir = search_dir(settings, &s.id);
+        let index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
+            format!(
+                "while opening the search index in {} (is another cairn using it?)",
+                dir.display()
+            )
+        })?;
+        indexes.push((s.id.clone(), Arc::new(index)));
         sites.push(site);
     }
     let limits = Limits {
@@ -91,7 +110,13 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<(Arc<AppS
         response_cache_bytes: settings.limits.response_cache_bytes,
         cors_origins: settings.limits.cors_origins.clone(),
     };
-    Ok((Arc::new(AppState::new(sites, limits)), report))
+    let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
+    let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
+    Ok(Built {
+        state: Arc::new(state),
+        report,
+        indexing,
+    })
 }
 
 /// Where a site's full-text index lives under the data folder.
@@ -108,7 +133,7 @@ pub fn reindex(settings: &Settings, mut progress: impl FnMut(&str, usize, usize)
     for s in &settings.sites {
         let dir = search_dir(settings, &s.id);
         let index = cairn_search::SearchIndex::open(&dir, &s.default_language)
-            .with_context(|| format!("while opening {}", dir.display()))?;
+            .with_context(|| format!("while opening {} (stop `cairn serve` before a reindex)", dir.display()))?;
         indexed += cairn_search::rebuild(&store, &s.id, &index, |done, total| progress(&s.id, done, total))
             .with_context(|| format!("while reindexing site '{}'", s.id))?;
     }
@@ -122,8 +147,9 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let host = listener.local_addr()?.to_string();
-    let (state, _) = tokio::task::spawn_blocking(move || build(&settings, &host)).await??;
-    cairn_api::serve(listener, state, shutdown)
-        .await
-        .context("while serving")
+    let built = tokio::task::spawn_blocking(move || build(&settings, &host)).await??;
+    let served = cairn_api::serve(listener, built.state.clone(), shutdown).await;
+    // Stopping the indexers joins threads: not on the async workers.
+    tokio::task::spawn_blocking(move || drop(built)).await?;
+    served.context("while serving")
 }

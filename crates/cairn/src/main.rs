@@ -82,7 +82,8 @@ async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
         .with_context(|| format!("while binding {}", settings.listen))?;
     let host = listener.local_addr()?.to_string();
     let s = settings.clone();
-    let (state, report) = tokio::task::spawn_blocking(move || cairn::build(&s, &host)).await??;
+    let built = tokio::task::spawn_blocking(move || cairn::build(&s, &host)).await??;
+    let report = &built.report;
     if report.sample_objects > 0 {
         println!("Created {} sample objects.", report.sample_objects);
     }
@@ -93,7 +94,7 @@ async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
             .unwrap_or_else(|| format!("http://{}/{}", settings.listen, site.id));
         println!("cairn is serving site '{}' at {url}", site.id);
     }
-    match report.generated_admin_password {
+    match &report.generated_admin_password {
         Some(pw) => println!(
             "Log in as 'admin' with the generated password: {pw}\n(shown once; set CAIRN_ADMIN_PASSWORD to choose your own)"
         ),
@@ -110,7 +111,8 @@ async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = shutdown => {}, _ = term.recv() => {} }
     };
-    cairn_api::serve(listener, state, shutdown)
-        .await
-        .context("while serving")
+    let served = cairn_api::serve(listener, built.state.clone(), shutdown).await;
+    // Stopping the indexers joins threads: not on the async workers.
+    tokio::task::spawn_blocking(move || drop(built)).await?;
+    served.context("while serving")
 }

@@ -94,9 +94,7 @@ fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) 
         ("SearchableText", "string.contains") => {
             // A search block sends the criterion before anything is typed: no words, no filter.
             let text = v.as_str().ok_or_else(invalid)?;
-            if super::search::full_text(text)?.is_some() {
-                return Err(super::search::full_text_unavailable());
-            }
+            super::search::add_full_text(ctx, q, text)?;
         }
         ("portal_type", "selection.any" | "selection.is" | "string.is") => q.portal_types.extend(strings(&v)),
         ("portal_type", "selection.none" | "string.isNot") => q.not_portal_types.extend(strings(&v)),
@@ -184,7 +182,9 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
         // A listing never lists the page it sits on.
         q.not_uids.push(c.uid.to_string());
     }
-    if let Some(on) = body.get("sort_on").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    // Volto's search block sends `relevance` for the full-text order, which is the default.
+    let sort_on = body.get("sort_on").and_then(Value::as_str);
+    if let Some(on) = sort_on.filter(|s| !s.is_empty() && *s != "relevance") {
         let key = SortOn::parse(on).ok_or_else(|| ApiError::bad_request(format!("Unknown sort index: {on}")))?;
         let desc = match body.get("sort_order") {
             Some(Value::Bool(b)) => *b,

@@ -1,5 +1,7 @@
-//! `@search` with plone.restapi's catalog query syntax (structured indexes;
-//! full text arrives with the search engine).
+//! `@search` with plone.restapi's catalog query syntax. Structured indexes
+//! become SQL; SearchableText asks the site's full-text index for its best
+//! hits, which the same SQL then filters (indexes, permissions, dates) and,
+//! unless `sort_on` says otherwise, orders by relevance.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -18,6 +20,9 @@ use crate::serialize::summary::summary;
 
 /// Full objects are heavy: at most this many per page.
 const MAX_FULL_PAGE: usize = 100;
+/// Full-text hits considered per query, best first: a word found on every
+/// page ranks them and lists the best this many (before permissions).
+pub(crate) const MAX_TEXT_HITS: usize = 10_000;
 
 /// A client path (physical `/<site>/a/b` or site-relative `/a/b`) below the site.
 fn site_path(ctx: &Ctx, raw: &str) -> ApiResult<ContentPath> {
@@ -83,32 +88,42 @@ fn query(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Catalo
     })
 }
 
-/// Parses SearchableText; a malformed or oversized query is a 400 that says why.
-pub(crate) fn full_text(text: &str) -> ApiResult<Option<cairn_search::Query>> {
-    cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
-/// Valid full-text queries wait for the search engine (catalog issue); until
-/// then they are refused openly rather than answered with wrong results.
-pub(crate) fn full_text_unavailable() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NotImplemented",
-        "Full-text search (SearchableText) is not available yet; structured queries are.",
-    )
+/// Restricts `q` to the objects matching SearchableText, best first.
+/// `Ok(false)`: the text holds no words at all. A malformed or oversized
+/// query is a 400 that says why.
+pub(crate) fn add_full_text(ctx: &Ctx, q: &mut CatalogQuery, text: &str) -> ApiResult<bool> {
+    let Some(parsed) = cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))? else {
+        return Ok(false);
+    };
+    let index = ctx.full_text.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "This site has no full-text index; structured queries work.",
+        )
+    })?;
+    let hits = index.search(&parsed, MAX_TEXT_HITS).map_err(|e| {
+        tracing::error!(error = %e, "full-text search failed");
+        ApiError::internal()
+    })?;
+    let mut ranked: Vec<String> = hits.into_iter().map(|h| h.uid).collect();
+    if !q.uids.is_empty() {
+        ranked.retain(|u| q.uids.contains(u));
+    }
+    q.ranked = Some(ranked);
+    Ok(true)
 }
 
 /// GET `<context>/@search`.
 pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Response> {
     repo::get_visible(&ctx.site, context, &ctx.who)?;
-    if let Some(text) = ctx.params.get("SearchableText") {
-        if full_text(text)?.is_none() {
-            // plone.restapi answers an empty text query with a bare empty list.
-            return Ok(json(StatusCode::OK, &json!([])));
-        }
-        return Err(full_text_unavailable());
+    let mut q = query(ctx, context, max_batch)?;
+    if let Some(text) = ctx.params.get("SearchableText")
+        && !add_full_text(ctx, &mut q, text)?
+    {
+        // plone.restapi answers an empty text query with a bare empty list.
+        return Ok(json(StatusCode::OK, &json!([])));
     }
-    let q = query(ctx, context, max_batch)?;
     let metadata = ctx.params.list("metadata_fields");
     let url = format!("{}/@search", ctx.url(context));
     let canonical = encode(

@@ -3,10 +3,13 @@
 use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
 use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
+use std::collections::{HashMap, HashSet};
+
 use rusqlite::Connection;
-use sea_query::{Cond, Expr, ExprTrait, Order, Query, SqliteQueryBuilder};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::RusqliteBinder;
 
+use super::db;
 use super::read::{count, fetch, select, select_light, visible};
 use super::schema::{Obj, Subjects};
 
@@ -63,6 +66,14 @@ pub fn search(
         if !values.is_empty() {
             sel.and_where(Expr::col(col).is_in(values.iter().map(String::as_str)));
         }
+    }
+    if let Some(ranked) = &q.ranked {
+        // One JSON parameter, not thousands of bound values.
+        let list = serde_json::to_string(ranked).unwrap_or_else(|_| "[]".into());
+        sel.and_where(Expr::cust_with_values(
+            "uid IN (SELECT value FROM json_each(?))",
+            [list],
+        ));
     }
     if !q.ids.is_empty() {
         let mut any = Cond::any();
@@ -124,6 +135,9 @@ pub fn search(
         sel.and_where(Expr::col(Obj::ExcludeFromNav).eq(b));
     }
     visible(&mut sel, site, filter);
+    if let Some(ranked) = q.ranked.as_ref().filter(|_| q.sort.is_empty()) {
+        return by_relevance(conn, sel, q, ranked);
+    }
     let matching = count(conn, &sel)?;
     let total = q.max_results.map_or(matching, |max| matching.min(max)) as i64;
     if q.limit == 0 || q.start >= total as usize {
@@ -137,6 +151,37 @@ pub fn search(
     let room = total as usize - q.start;
     sel.offset(q.start as u64).limit(q.limit.min(room) as u64);
     Ok((fetch(conn, &sel)?, total as usize))
+}
+
+/// One page in the order of the full-text ranking: the UIDs that pass every
+/// filter are read (at most as many as were ranked), then only the page's rows.
+fn by_relevance(
+    conn: &Connection,
+    mut sel: SelectStatement,
+    q: &CatalogQuery,
+    ranked: &[String],
+) -> CoreResult<(Vec<Content>, usize)> {
+    let mut uids = sel.clone();
+    uids.clear_selects().column(Obj::Uid);
+    let (sql, values) = uids.build_rusqlite(SqliteQueryBuilder);
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+    let matching = stmt
+        .query_map(&*values.as_params(), |r| r.get::<_, String>(0))
+        .map_err(db)?
+        .collect::<Result<HashSet<_>, _>>()
+        .map_err(db)?;
+    let ordered: Vec<&String> = ranked.iter().filter(|u| matching.contains(*u)).collect();
+    let total = q.max_results.map_or(ordered.len(), |max| ordered.len().min(max));
+    let end = q.start.saturating_add(q.limit).min(total);
+    if q.start >= end {
+        return Ok((Vec::new(), total));
+    }
+    let page = &ordered[q.start..end];
+    sel.and_where(Expr::col(Obj::Uid).is_in(page.iter().map(|u| u.as_str())));
+    let mut found = fetch(conn, &sel)?;
+    let rank: HashMap<&str, usize> = page.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
+    found.sort_by_key(|c| rank.get(c.uid.as_str()).copied().unwrap_or(usize::MAX));
+    Ok((found, total))
 }
 
 /// Distinct keywords of the objects `filter` lets the reader see.

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub site: String,
     agent: ureq::Agent,
     state: std::sync::Arc<cairn_api::AppState>,
+    /// Stopped before the runtime and the data folder go.
+    _indexing: cairn::indexing::Indexing,
     _rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
@@ -75,7 +77,8 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         profile: "classic".into(),
     }];
     adjust(&mut settings);
-    let (state, _) = cairn::build(&settings, &addr).expect("server builds");
+    let built = cairn::build(&settings, &addr).expect("server builds");
+    let state = built.state.clone();
     rt.spawn(cairn_api::serve(listener, state.clone(), std::future::pending()));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -89,6 +92,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         root,
         agent,
         state,
+        _indexing: built.indexing,
         _rt: rt,
         _dir: dir,
     }
@@ -188,6 +192,24 @@ impl TestApp {
         let r = self.post(container, Auth::Admin, &body);
         assert_eq!(r.status, 201, "create failed: {}", String::from_utf8_lossy(&r.body));
         r.json()
+    }
+
+    /// Waits until the full-text index holds every change made so far
+    /// (`/metrics` reports no lag), failing after ten seconds.
+    pub fn wait_indexed(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let metrics = self.get(&format!("{}/metrics", self.root), Auth::Anonymous);
+            let text = String::from_utf8_lossy(&metrics.body);
+            if text.contains("cairn_search_lag_changes{site=\"plone\"} 0\n") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the index did not catch up: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Publishes an object as admin.

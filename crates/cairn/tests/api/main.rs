@@ -3,6 +3,7 @@
 mod conformance;
 mod content;
 mod files;
+mod fulltext;
 mod helpers;
 mod search;
 mod security;

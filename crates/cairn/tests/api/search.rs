@@ -80,11 +80,14 @@ fn the_review_queue_lists_what_awaits_review_to_those_who_may_see_it() {
 }
 
 #[test]
-fn search_input_is_validated_and_full_text_is_not_faked() {
+fn search_input_is_validated() {
     let app = spawn_app();
     assert_eq!(app.get("/@search?SearchableText=", Auth::Anonymous).json(), json!([]));
     assert_eq!(app.get("/@search?SearchableText=*", Auth::Anonymous).json(), json!([]));
-    assert_eq!(app.get("/@search?SearchableText=steuern", Auth::Anonymous).status, 501);
+    assert_eq!(
+        app.get("/@search?SearchableText=steuern", Auth::Anonymous).json()["items_total"],
+        0
+    );
     // Malformed or hostile text is refused with the reason before any engine sees it.
     let short_glob = app.get("/@search?SearchableText=s*", Auth::Anonymous);
     assert_eq!(short_glob.status, 400);
@@ -168,7 +171,7 @@ fn querystring_search_refuses_what_it_cannot_answer() {
     let bad = json!({"query": [{"i": "portal_type", "o": op("no.such.operation"), "v": ["x"]}]});
     assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &bad).status, 400);
     let text = json!({"query": [{"i": "SearchableText", "o": op("string.contains"), "v": "steuer"}]});
-    assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &text).status, 501);
+    assert_eq!(app.post("/@querystring-search", Auth::Anonymous, &text).status, 200);
     let untyped = json!({"query": [{"i": "SearchableText", "o": op("string.contains"), "v": ""}]});
     assert_eq!(
         app.post("/@querystring-search", Auth::Anonymous, &untyped).status,
@@ -292,7 +295,8 @@ fn reindex_rebuilds_the_full_text_index_from_the_database() {
         sample_content: true,
         ..cairn::Settings::default()
     };
-    let (_, report) = cairn::build(&settings, "127.0.0.1:0").unwrap();
+    // Built and stopped again: the server's indexers release the index for `reindex`.
+    let report = cairn::build(&settings, "127.0.0.1:0").unwrap().report;
     let mut last = (String::new(), 0, 0);
     let indexed = cairn::reindex(&settings, |site, done, total| last = (site.to_owned(), done, total)).unwrap();
     assert_eq!(indexed, report.sample_objects + 1, "every object and the site root");

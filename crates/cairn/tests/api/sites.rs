@@ -133,7 +133,8 @@ fn a_site_binds_pages_to_its_own_workflow_from_files() {
 
 #[test]
 fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
-    // Both servers share one data folder, as a restart with a new secret would.
+    // The servers restart on one data folder (one at a time: a second cairn
+    // on a data folder in use refuses to start).
     let data = tempfile::tempdir().unwrap();
     let folder = data.path().to_path_buf();
     let app = spawn_app_with(|s| {
@@ -150,6 +151,7 @@ fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
         .as_str()
         .unwrap()
         .to_string();
+    drop(app);
     let rotated = spawn_app_with(|s| {
         s.data = folder.clone();
         s.sites[0].jwt_secret = Some("new-secret-9876543210".into());
@@ -160,6 +162,20 @@ fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
         200,
         "a token signed with the previous secret"
     );
+    // alg "none" with the right claims.
+    use base64::Engine;
+    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let none = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","typ":"JWT"}"#),
+        b64(r#"{"sub":"admin","exp":9999999999}"#)
+    );
+    assert_eq!(rotated.get("", Auth::Bearer(&none)).status, 401);
+    let expired_claims = b64(r#"{"sub":"admin","fullname":"","exp":1000}"#);
+    let parts: Vec<&str> = token.split('.').collect();
+    let tampered = format!("{}.{}.{}", parts[0], expired_claims, parts[2]);
+    assert_eq!(rotated.get("", Auth::Bearer(&tampered)).status, 401);
+    drop(rotated);
     let unrelated = spawn_app_with(|s| {
         s.data = folder.clone();
         s.sites[0].jwt_secret = Some("other-secret-000000".into());
@@ -169,19 +185,6 @@ fn tokens_survive_a_secret_rotation_and_forged_ones_are_refused() {
         401,
         "a token signed with an unknown secret"
     );
-    // alg "none" with the right claims.
-    use base64::Engine;
-    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-    let none = format!(
-        "{}.{}.",
-        b64(r#"{"alg":"none","typ":"JWT"}"#),
-        b64(r#"{"sub":"admin","exp":9999999999}"#)
-    );
-    assert_eq!(app.get("", Auth::Bearer(&none)).status, 401);
-    let expired_claims = b64(r#"{"sub":"admin","fullname":"","exp":1000}"#);
-    let parts: Vec<&str> = token.split('.').collect();
-    let tampered = format!("{}.{}.{}", parts[0], expired_claims, parts[2]);
-    assert_eq!(app.get("", Auth::Bearer(&tampered)).status, 401);
 }
 
 #[test]

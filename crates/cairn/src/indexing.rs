@@ -1,0 +1,95 @@
+//! Keeps each site's full-text index following the database. One thread per
+//! site rebuilds an empty index, then catches up with the outbox whenever the
+//! store's generation moved (a write in this process) and at least once a
+//! second (writes by other processes). Dropping [`Indexing`] stops the threads
+//! and waits for them, which releases the index directories.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use cairn_core::ports::ContentStore;
+use cairn_search::SearchIndex;
+
+/// How often a follower looks for new writes.
+const TICK: Duration = Duration::from_millis(20);
+/// Catch up at least this often, for writes the generation can't see.
+const IDLE: Duration = Duration::from_secs(1);
+/// After a failure (disk full, database busy), wait before trying again.
+const BACKOFF: Duration = Duration::from_secs(5);
+
+/// The running followers; stops them on drop.
+#[derive(Default)]
+pub struct Indexing {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Indexing {
+    /// Starts one follower per `(site, index)`.
+    pub fn start(store: Arc<dyn ContentStore>, sites: Vec<(String, Arc<SearchIndex>)>) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        for (site, index) in sites {
+            let (store, stop) = (store.clone(), stop.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("indexer-{site}"))
+                    .spawn(move || follow(&*store, &site, &index, &stop))?,
+            );
+        }
+        Ok(Self { stop, threads })
+    }
+}
+
+impl Drop for Indexing {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &AtomicBool) {
+    let mut seen = None;
+    let mut last = Instant::now();
+    let mut retry_at = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        let generation = store.generation();
+        let due = seen != Some(generation) || last.elapsed() >= IDLE;
+        if due && Instant::now() >= retry_at {
+            last = Instant::now();
+            // Read before indexing: a write during the pass moves it again.
+            seen = Some(generation);
+            if let Err(e) = step(store, site, index) {
+                tracing::error!(site, error = %e, "full-text indexing failed; retrying");
+                retry_at = Instant::now() + BACKOFF;
+                seen = None;
+            }
+        }
+        std::thread::sleep(TICK);
+    }
+}
+
+/// One pass: a full rebuild when the index is empty (new, or dropped after a
+/// layout change), otherwise the changes since the saved position.
+fn step(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<(), cairn_search::IndexerError> {
+    if index.is_empty() {
+        let started = Instant::now();
+        let n = cairn_search::rebuild(store, site, index, |_, _| {})?;
+        tracing::info!(
+            site,
+            objects = n,
+            seconds = started.elapsed().as_secs_f64(),
+            "full-text index built"
+        );
+    } else {
+        let n = cairn_search::catch_up(store, site, index)?;
+        if n > 0 {
+            tracing::debug!(site, changes = n, "full-text index caught up");
+        }
+    }
+    Ok(())
+}
