@@ -38,6 +38,37 @@ pub struct Built {
 /// Opens storage and the search indexes, creates missing sites, starts the
 /// indexers and returns the HTTP state.
 pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
+    let (store, sites, report) = open_sites(settings, public_host)?;
+    let mut indexes = Vec::new();
+    for s in &settings.sites {
+        let dir = search_dir(settings, &s.id);
+        let index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
+            format!("while opening the search index in {} (is another cairn using it?)", dir.display())
+        })?;
+        indexes.push((s.id.clone(), Arc::new(index)));
+    }
+    let limits = Limits {
+        max_body_bytes: settings.limits.max_body_bytes,
+        max_batch_size: settings.limits.max_batch_size,
+        response_cache_bytes: settings.limits.response_cache_bytes,
+        cors_origins: settings.limits.cors_origins.clone(),
+    };
+    let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
+    let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
+    Ok(Built {
+        state: Arc::new(state),
+        report,
+        indexing,
+    })
+}
+
+/// Opens storage and creates missing sites (with sample content when
+/// configured): what the server and offline tools such as the benchmark's
+/// generator share.
+pub fn open_sites(
+    settings: &Settings,
+    public_host: &str,
+) -> anyhow::Result<(Arc<dyn ContentStore>, Vec<Arc<Site>>, Report)> {
     std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
     let sqlite = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
     let principals: Arc<dyn PrincipalStore> = Arc::new(sqlite.clone());
@@ -56,7 +87,6 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
     let workflows = Arc::new(Workflows::build(&wf_sources).context("while loading workflows")?);
     let mut report = Report::default();
     let mut sites = Vec::new();
-    let mut indexes = Vec::new();
     for s in &settings.sites {
         let profile = (s.profile != "classic").then_some(s.profile.as_str());
         let registry = TypeRegistry::build(&sources, profile).context("while loading content types")?;
@@ -94,29 +124,9 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         if created == Created::New && settings.sample_content {
             report.sample_objects += sample::fill(&site).context("while creating sample content")?;
         }
-        let dir = search_dir(settings, &s.id);
-        let index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
-            format!(
-                "while opening the search index in {} (is another cairn using it?)",
-                dir.display()
-            )
-        })?;
-        indexes.push((s.id.clone(), Arc::new(index)));
         sites.push(site);
     }
-    let limits = Limits {
-        max_body_bytes: settings.limits.max_body_bytes,
-        max_batch_size: settings.limits.max_batch_size,
-        response_cache_bytes: settings.limits.response_cache_bytes,
-        cors_origins: settings.limits.cors_origins.clone(),
-    };
-    let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
-    let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
-    Ok(Built {
-        state: Arc::new(state),
-        report,
-        indexing,
-    })
+    Ok((store, sites, report))
 }
 
 /// Where a site's full-text index lives under the data folder.

@@ -195,8 +195,12 @@ pub fn tree(
         q.cond_where(Cond::all().add(Expr::col(Obj::PortalType).is_in(types.iter().map(String::as_str))));
     }
     visible(&mut q, site, filter);
-    q.order_by(Obj::Depth, Order::Asc).order_by(Obj::Position, Order::Asc);
-    fetch(conn, &q)
+    // Sorted here, not in SQL: an ORDER BY depth, position lures SQLite onto
+    // the (depth, position) index, which scans every object of the site
+    // above that depth instead of the subtree's path range.
+    let mut found = fetch(conn, &q)?;
+    found.sort_by_key(|c| (c.path.depth(), c.position));
+    Ok(found)
 }
 
 pub fn child_ids(conn: &Connection, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
