@@ -103,9 +103,11 @@ impl Params {
 /// Encodes pairs back into a query string.
 pub fn encode(pairs: &[(String, String)]) -> String {
     use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    // Only what would break the query's structure; `_`, `.`, `:` and `,` stay readable.
+    // What would break the query's structure, and `/` as Python's urlencode does;
+    // `_`, `.`, `:` and `,` stay readable.
     const QUERY: &AsciiSet = &CONTROLS
         .add(b' ')
+        .add(b'/')
         .add(b'"')
         .add(b'#')
         .add(b'%')

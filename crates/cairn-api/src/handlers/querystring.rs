@@ -153,10 +153,19 @@ fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) 
 pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -> ApiResult<Response> {
     let body: Map<String, Value> = match ctx.params.get("query") {
         // The GET form carries the whole body as JSON in `query`.
-        Some(raw) => match serde_json::from_str(raw) {
-            Ok(Value::Object(m)) => m,
-            _ => return Err(ApiError::bad_request("The query parameter must hold a JSON object")),
-        },
+        // plone.restapi unquotes it once more, so clients (and its own docs) send it
+        // percent-encoded twice; plain JSON is accepted too.
+        Some(raw) => {
+            let unquoted = || {
+                percent_encoding::percent_decode_str(raw)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            match serde_json::from_str(raw).or_else(|_| serde_json::from_str(&unquoted())) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err(ApiError::bad_request("The query parameter must hold a JSON object")),
+            }
+        }
         None => body_object(body)?,
     };
     let criteria = body
@@ -198,7 +207,13 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
         None => Vec::new(),
     };
     let url = format!("{}/@querystring-search", ctx.url(context));
-    run(ctx, &q, &metadata, &url, url.clone())
+    // A GET names itself with its query string, as received.
+    let id = if ctx.params.has("query") {
+        format!("{url}?{}", ctx.params.raw())
+    } else {
+        url.clone()
+    };
+    run(ctx, &q, &metadata, &url, id)
 }
 
 /// The registry file, compiled in.

@@ -11,6 +11,7 @@ use super::json;
 use crate::batch::batching;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::query::encode;
 
 /// GET `@vocabularies[/{name}]`.
 pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
@@ -60,10 +61,12 @@ pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
         .map(|t| json!({"title": t.title, "token": t.token}))
         .collect();
     let url = format!("{}/@vocabularies/{name}", ctx.base);
-    let id = if p.raw().is_empty() {
+    // The canonical URL, as plone.restapi's batching gives it: without batching and sorting.
+    let canonical = encode(&p.without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]));
+    let id = if canonical.is_empty() {
         url.clone()
     } else {
-        format!("{url}?{}", p.raw())
+        format!("{url}?{canonical}")
     };
     let mut body = json!({"@id": id, "items": page, "items_total": total});
     if let Some(b) = batching(ctx, &url, &crate::batch::Batch { start, size }, total) {

@@ -45,6 +45,11 @@ impl<'a> Fixture<'a> {
         serde_json::from_slice(&r.body).ok()
     }
 
+    /// Waits until the full-text index has caught up with every write.
+    pub(super) fn wait_indexed(&self) {
+        self.app.wait_indexed();
+    }
+
     pub(super) fn create(&mut self, container: &str, body: Value) {
         self.step("POST", container, Some(&body), 201);
     }
@@ -405,7 +410,9 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
         "workflow_post_with_body" => {
             f.create("", json!({"@type": "Folder", "id": "folder", "title": "Folder"}));
         }
-        _ => {}
+        _ => {
+            super::fixtures_search::setup_search(name, f);
+        }
     }
     None
 }
