@@ -12,6 +12,12 @@ Shapes (every request sends Accept: application/json; reads are anonymous unless
   folder_full  GET a folder (~11 items) with ?fullobjects=1
   page_expand  GET the Document with ?expand=breadcrumbs,navigation,actions,types, as admin
   nav3         GET /@navigation?expand.navigation.depth=3 on the site root
+  children     GET <big folder>/@search?path.depth=1&sort_on=getObjPositionInParent&b_size=25
+  subtree      GET <subtree>/@search for published News Items sorted by effective (newest first)
+  text_common  GET /@search?SearchableText=<common word>&b_size=25
+  text_rare    GET /@search?SearchableText=<rare word>&b_size=25
+  listing      POST <subtree>/@querystring-search: News Items below it by effective, b_size 25
+               (what a Volto listing block sends)
   create       POST a new Document (~4 KB rich text, id chosen by the server from a unique
                title) into /bench-writes, as admin
   trivial      GET /healthz (cairn only): the baseline for a do-nothing endpoint
@@ -33,6 +39,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,13 +58,21 @@ SHAPES = {  # name: (description, who asks: anon | admin | editor)
     "folder_anon": ("GET folder listing (summaries), anonymous", "anon"),
     "doc_editor": ("GET Document as an editor holding local roles in 3 subtrees", "editor"),
     "folder_editor": ("GET folder listing as that editor", "editor"),
+    "children": ("GET @search children of the big folder by position, b_size 25", "anon"),
+    "subtree": ("GET @search below the subtree: published News Items by effective, b_size 25", "anon"),
+    "text_common": ("GET @search SearchableText=<common word>, b_size 25", "anon"),
+    "text_rare": ("GET @search SearchableText=<rare word>, b_size 25", "anon"),
+    "listing": ("POST @querystring-search: News Items below the subtree by effective, b_size 25", "anon"),
     "create": ("POST create Document ~4 KB (admin)", "admin"),
     "trivial": ("GET /healthz (cairn only)", "anon"),
 }
+CATALOG = ["children", "subtree", "text_common", "text_rare", "listing"]
 DISPLAY_ORDER = ["doc", "doc_editor", "folder_anon", "folder_editor", "folder_full", "page_expand", "nav3",
-                 "create", "trivial"]
-RUN_ORDER = ["doc", "doc_editor", "folder_anon", "folder_editor", "folder_full", "page_expand", "nav3", "trivial",
-             "create"]  # writes last
+                 *CATALOG, "create", "trivial"]
+RUN_ORDER = ["doc", "doc_editor", "folder_anon", "folder_editor", "folder_full", "page_expand", "nav3", *CATALOG,
+             "trivial", "create"]  # writes last
+# POST shapes: their body is a file wrk sends (the create body's __TITLE__ is made unique per request).
+POST_SHAPES = ("create", "listing")
 EDITOR = ("bench-editor", "bench-editor-password-1")
 
 
@@ -95,7 +110,7 @@ def short(body, n=300):
 
 
 class Target:
-    def __init__(self, name, base, user, password, pid=None, has_trivial=False):
+    def __init__(self, name, base, user, password, pid=None, has_trivial=False, catalog=None):
         self.name = name
         self.base = base.rstrip("/")
         u = urlsplit(self.base)
@@ -111,6 +126,9 @@ class Target:
         self.writes = None
         self.other_folders = []
         self.editor_auth = "Basic " + base64.b64encode(f"{EDITOR[0]}:{EDITOR[1]}".encode()).decode()
+        # Catalog shapes: (big folder or None for the discovered one, subtree, common word, rare word).
+        self.big_folder, self.subtree, self.common, self.rare = catalog or (None, "", "Kanton", "Beherbergungsabgabe")
+        self.bodies = {}
 
     def auth_for(self, kind):
         return {"anon": None, "admin": self.auth, "editor": self.editor_auth}[kind]
@@ -135,6 +153,17 @@ class Target:
             return self.base + self.doc + "?expand=" + EXPAND
         if shape == "nav3":
             return self.base + "/@navigation?expand.navigation.depth=3"
+        if shape == "children":
+            return (self.base + (self.big_folder or self.folder)
+                    + "/@search?path.depth=1&sort_on=getObjPositionInParent&b_size=25")
+        if shape == "subtree":
+            return (self.base + self.subtree + "/@search?portal_type=News%20Item&review_state=published"
+                    "&sort_on=effective&sort_order=descending&b_size=25")
+        if shape in ("text_common", "text_rare"):
+            word = self.common if shape == "text_common" else self.rare
+            return self.base + "/@search?SearchableText=" + urllib.parse.quote(word) + "&b_size=25"
+        if shape == "listing":
+            return self.base + self.subtree + "/@querystring-search"
         if shape == "create":
             return self.base + "/" + self.writes
         if shape == "trivial":
@@ -274,6 +303,14 @@ def create_body():
                       ensure_ascii=False)
 
 
+def listing_body():
+    op = "plone.app.querystring.operation."
+    return json.dumps({"query": [
+        {"i": "portal_type", "o": op + "selection.any", "v": ["News Item"]},
+        {"i": "path", "o": op + "string.relativePath", "v": "."},
+    ], "sort_on": "effective", "sort_order": "descending", "b_size": 25})
+
+
 # --------------------------------------------------------------------------- process stats
 
 
@@ -350,15 +387,16 @@ def run_wrk(url, conc, duration, threads, auth=None, body_file=None, count_statu
     return json.loads(m.group(1))
 
 
-def measure(t, shape, url, conc, args, body_file):
+def measure(t, shape, url, conc, args):
     desc, kind = SHAPES[shape]
     auth = t.auth_for(kind)
     is_write = shape == "create"
+    body = t.bodies.get(shape) if shape in POST_SHAPES else None
     if args.warmup > 0 and not is_write:
-        run_wrk(url, conc, args.warmup, args.threads, auth)
+        run_wrk(url, conc, args.warmup, args.threads, auth, body)
     tick = os.sysconf("SC_CLK_TCK")
     c0 = cpu_ticks(t.pid) if t.pid else None
-    w = run_wrk(url, conc, args.duration, args.threads, auth, body_file if is_write else None, is_write)
+    w = run_wrk(url, conc, args.duration, args.threads, auth, body, is_write)
     c1 = cpu_ticks(t.pid) if t.pid else None
     n = max(w["requests"], 1)
     if is_write:
@@ -387,7 +425,10 @@ def preflight(t, shape, url, body_text):
         st, body = http("POST", url, t.auth, payload)
         return {"status": st, "bytes": len(payload), "ok": st == 201,
                 "note": None if st == 201 else f"POST answered {st}: {short(body, 200)}"}
-    st, body = http("GET", url, t.auth_for(kind))
+    if shape == "listing":
+        st, body = http("POST", url, None, listing_body().encode())
+    else:
+        st, body = http("GET", url, t.auth_for(kind))
     note = None
     ok = 200 <= st < 300
     if ok and shape != "trivial":
@@ -528,6 +569,13 @@ def main():
     ap.add_argument("--plone-user", default="admin")
     ap.add_argument("--plone-password", default=os.environ.get("BENCH_PLONE_PASSWORD", "admin"))
     ap.add_argument("--plone-pid", type=int, default=None, help="default: the process listening on its port")
+    for who in ("cairn", "plone"):
+        ap.add_argument(f"--{who}-big-folder", default=None,
+                        help="folder whose children the children shape pages through (default: the read folder)")
+        ap.add_argument(f"--{who}-subtree", default="", help="site-relative subtree of the subtree and listing "
+                        "shapes, e.g. /de/s3 (default: the whole site)")
+        ap.add_argument(f"--{who}-words", default="Kanton,Beherbergungsabgabe",
+                        help="common,rare word for the full-text shapes (defaults suit the anchor's content)")
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--conc", default="1,8")
@@ -556,9 +604,14 @@ def main():
     wrk_version = (re.search(r"wrk (\S+)", wrk_version) or [None, "?"])[1]
 
     try:
-        targets = [Target("cairn", args.cairn, args.cairn_user, args.cairn_password, args.cairn_pid, True)]
+        def catalog(who):
+            common, _, rare = getattr(args, f"{who}_words").partition(",")
+            return getattr(args, f"{who}_big_folder"), getattr(args, f"{who}_subtree").rstrip("/"), common, rare
+        targets = [Target("cairn", args.cairn, args.cairn_user, args.cairn_password, args.cairn_pid, True,
+                          catalog("cairn"))]
         if args.plone:
-            targets.append(Target("Plone", args.plone, args.plone_user, args.plone_password, args.plone_pid))
+            targets.append(Target("Plone", args.plone, args.plone_user, args.plone_password, args.plone_pid,
+                                  catalog=catalog("plone")))
         for t in targets:
             discover(t)
             prepare_editor(t)
@@ -572,6 +625,10 @@ def main():
     body_text = create_body()
     body_file = results_dir / "create_body.json"
     body_file.write_text(body_text, encoding="utf-8")
+    listing_file = results_dir / "listing_body.json"
+    listing_file.write_text(listing_body(), encoding="utf-8")
+    for t in targets:
+        t.bodies = {"create": body_file, "listing": listing_file}
 
     shapes = [s for s in RUN_ORDER if not only or s in only]
     results, skipped = [], []
@@ -598,7 +655,7 @@ def main():
                     url = t.url(shape)
                     if url is None or not t.check[shape]["ok"]:
                         continue
-                    r = measure(t, shape, url, c, args, body_file)
+                    r = measure(t, shape, url, c, args)
                     results.append(r)
                     log(f"{t.name:5} {shape:11} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f}  "
                         f"p95 {r['p95_ms']:.2f}  p99 {r['p99_ms']:.2f} ms  non-2xx {r['non2xx']}  "

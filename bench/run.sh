@@ -28,6 +28,11 @@ usage: bench/run.sh [options]
   --no-build           do not run cargo build (use the existing binary)
   --bin PATH           use this cairn binary (implies --no-build)
   --keep               keep cairn's data directory after the run
+  --large N            catalog benchmark at scale: generate N objects (cairn-generate: four
+                       languages, deep tree) into bench/results/large-N (reused when it exists),
+                       rebuild the full-text index with `cairn reindex`, report load rate, index
+                       build time and sizes (results/large.json), then measure against that
+                       site instead of the populated one
   --start-timeout S    how long to wait for /healthz (default 60)
   -h, --help           this text
 
@@ -39,7 +44,7 @@ die() { echo "bench: ERROR: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
 PLONE=""; PLONE_AUTH="admin:admin"; DURATION=10; WARMUP=2; CONC="1,8"; THREADS=1; ONLY=""; WF_TREE=1000
-POP_CONC=4; ALLOW_POP_ERR=0; BUILD=1; BIN=""; KEEP=0; START_TIMEOUT=60
+POP_CONC=4; ALLOW_POP_ERR=0; BUILD=1; BIN=""; KEEP=0; START_TIMEOUT=60; LARGE=0
 need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --bin) need_arg "$@"; BIN=$2; BUILD=0; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --large) need_arg "$@"; LARGE=$2; shift 2 ;;
     --start-timeout) need_arg "$@"; START_TIMEOUT=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
@@ -68,6 +74,7 @@ done
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "--warmup must be an integer (seconds)"
 [[ "$CONC" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--conc must look like 1,8"
 [[ "$PLONE_AUTH" == *:* ]] || die "--plone-auth must be user:password"
+[[ "$LARGE" =~ ^[0-9]+$ ]] || die "--large must be a number of objects"
 
 # ---------------------------------------------------------------- tools
 command -v python3 >/dev/null || die "python3 not found"
@@ -129,8 +136,27 @@ RESULTS="$HERE/results"
 mkdir -p "$RESULTS"
 LOG="$RESULTS/cairn.log"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-DATA=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")
-PASS=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
+if [ "$LARGE" -gt 0 ]; then
+  # A generated site is expensive: it is kept and reused, with the password it was made with.
+  DATA="$RESULTS/large-$LARGE"
+  KEEP=1
+  if [ ! -f "$DATA/large.json" ]; then
+    rm -rf "$DATA"; mkdir -p "$DATA"
+    python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$DATA/password"
+    say "generating $LARGE objects into $DATA"
+    CAIRN_ADMIN_PASSWORD="$(cat "$DATA/password")" "$(dirname "$BIN")/cairn-generate" --data "$DATA" \
+      --objects "$LARGE" >"$DATA/generated.json" || die "cairn-generate failed"
+    t0=$(date +%s.%N)
+    "$BIN" reindex --data "$DATA" >&2 || die "cairn reindex failed"
+    python3 "$HERE/large_report.py" "$DATA" "$t0" "$(date +%s.%N)" || die "large_report.py failed"
+  fi
+  cp "$DATA/large.json" "$RESULTS/large.json"
+  say "large site: $(tr -d '\n ' <"$DATA/large.json")"
+  PASS=$(cat "$DATA/password")
+else
+  DATA=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")
+  PASS=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
+fi
 ROOT_URL="http://127.0.0.1:$PORT"
 BASE="$ROOT_URL/Plone"
 
@@ -173,9 +199,10 @@ st=$(http_status "$BASE" "admin:$PASS")
 [ "$st" = 200 ] || die "GET $BASE with Basic admin:<CAIRN_ADMIN_PASSWORD> answered $st (expected 200)"
 
 # ---------------------------------------------------------------- populate
-say "populating cairn"
 rm -f "$RESULTS/populate.json"
-if ! BENCH_PASSWORD="$PASS" python3 "$HERE/populate.py" --base "$BASE" --user admin \
+if [ "$LARGE" -gt 0 ]; then
+  say "using the generated site (no populate)"
+elif say "populating cairn" && ! BENCH_PASSWORD="$PASS" python3 "$HERE/populate.py" --base "$BASE" --user admin \
        --concurrency "$POP_CONC" --out "$RESULTS/populate.json"; then
   kill -0 "$CPID" 2>/dev/null || { tail -n 30 "$LOG" >&2 || true; die "cairn died while populating"; }
   if [ "$ALLOW_POP_ERR" = 1 ]; then
@@ -190,6 +217,8 @@ args=(--cairn "$BASE" --cairn-pid "$CPID" --duration "$DURATION" --warmup "$WARM
       --threads "$THREADS" --results "$RESULTS" --populate-json "$RESULTS/populate.json")
 [ -n "$PLONE" ] && args+=(--plone "$PLONE" --plone-user "${PLONE_AUTH%%:*}")
 [ -n "$ONLY" ] && args+=(--only "$ONLY")
+[ "$LARGE" -gt 0 ] && args+=(--cairn-big-folder /de/gross --cairn-subtree /de/s3
+  --cairn-words Kanton,Zebrastreifenbewilligung)
 args+=(--wf-tree "$WF_TREE")
 rc=0
 BENCH_CAIRN_PASSWORD="$PASS" BENCH_PLONE_PASSWORD="${PLONE_AUTH#*:}" \

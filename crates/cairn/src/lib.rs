@@ -38,12 +38,15 @@ pub struct Built {
 /// Opens storage and the search indexes, creates missing sites, starts the
 /// indexers and returns the HTTP state.
 pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
-    let (store, sites, report) = open_sites(settings, public_host)?;
+    let Opened { store, sites, report } = open_sites(settings, public_host)?;
     let mut indexes = Vec::new();
     for s in &settings.sites {
         let dir = search_dir(settings, &s.id);
         let index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
-            format!("while opening the search index in {} (is another cairn using it?)", dir.display())
+            format!(
+                "while opening the search index in {} (is another cairn using it?)",
+                dir.display()
+            )
         })?;
         indexes.push((s.id.clone(), Arc::new(index)));
     }
@@ -62,13 +65,17 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
     })
 }
 
+/// Storage and sites, opened.
+pub struct Opened {
+    pub store: Arc<dyn ContentStore>,
+    pub sites: Vec<Arc<Site>>,
+    pub report: Report,
+}
+
 /// Opens storage and creates missing sites (with sample content when
 /// configured): what the server and offline tools such as the benchmark's
 /// generator share.
-pub fn open_sites(
-    settings: &Settings,
-    public_host: &str,
-) -> anyhow::Result<(Arc<dyn ContentStore>, Vec<Arc<Site>>, Report)> {
+pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Opened> {
     std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
     let sqlite = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
     let principals: Arc<dyn PrincipalStore> = Arc::new(sqlite.clone());
@@ -126,7 +133,7 @@ pub fn open_sites(
         }
         sites.push(site);
     }
-    Ok((store, sites, report))
+    Ok(Opened { store, sites, report })
 }
 
 /// Where a site's full-text index lives under the data folder.

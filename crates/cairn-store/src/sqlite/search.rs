@@ -1,10 +1,10 @@
 //! Structured catalog queries as one SQL statement (plus a count).
 
+use std::collections::{HashMap, HashSet};
+
 use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
 use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
-use std::collections::{HashMap, HashSet};
-
 use rusqlite::Connection;
 use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::RusqliteBinder;
@@ -27,6 +27,9 @@ fn path_condition(q: &CatalogQuery) -> Cond {
         any = match q.depth {
             None => any.add(Expr::col(Obj::Path).eq(p)).add(below),
             Some(0) => any.add(Expr::col(Obj::Path).eq(p)),
+            // Children: the (parent, position) index serves both the match and
+            // the usual order by position, where a path range would sort.
+            Some(1) => any.add(Expr::col(Obj::ParentPath).eq(p)),
             Some(n) => any.add(below.and(Expr::col(Obj::Depth).lte((root.depth() + n) as i64))),
         };
     }

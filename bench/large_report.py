@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Summarize a generated large site for the report: load rate (from cairn-generate's
+output), full-text index build time, and the sizes of the database and the index.
+
+usage: large_report.py DATA_DIR REINDEX_START REINDEX_END   (epoch seconds)
+Writes DATA_DIR/large.json.
+"""
+import json
+import os
+import sys
+
+
+def size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def main():
+    data, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+    gen = json.load(open(os.path.join(data, "generated.json")))
+    db = sum(size(os.path.join(data, f)) for f in os.listdir(data) if f.startswith("cairn.sqlite"))
+    out = {"objects": gen["objects"], "load_seconds": round(gen["seconds"], 1),
+           "load_per_second": round(gen["per_second"]), "index_build_seconds": round(t1 - t0, 1),
+           "database_bytes": db, "index_bytes": size(os.path.join(data, "search")),
+           "rare_word": gen.get("rare_word")}
+    with open(os.path.join(data, "large.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
