@@ -127,7 +127,7 @@ class Target:
         self.other_folders = []
         self.editor_auth = "Basic " + base64.b64encode(f"{EDITOR[0]}:{EDITOR[1]}".encode()).decode()
         # Catalog shapes: (big folder or None for the discovered one, subtree, common word, rare word).
-        self.big_folder, self.subtree, self.common, self.rare = catalog or (None, "", "Kanton", "Beherbergungsabgabe")
+        self.big_folder, self.subtree, self.common, self.rare = catalog or (None, "", "Kanton", "Einbürgerung")
         self.bodies = {}
 
     def auth_for(self, kind):
@@ -574,7 +574,7 @@ def main():
                         help="folder whose children the children shape pages through (default: the read folder)")
         ap.add_argument(f"--{who}-subtree", default="", help="site-relative subtree of the subtree and listing "
                         "shapes, e.g. /de/s3 (default: the whole site)")
-        ap.add_argument(f"--{who}-words", default="Kanton,Beherbergungsabgabe",
+        ap.add_argument(f"--{who}-words", default="Kanton,Einbürgerung",
                         help="common,rare word for the full-text shapes (defaults suit the anchor's content)")
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)

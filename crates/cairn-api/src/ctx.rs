@@ -18,6 +18,8 @@ pub struct Ctx {
     pub params: Params,
     /// The site's full-text index, when it has one.
     pub full_text: Option<Arc<cairn_search::SearchIndex>>,
+    /// Full-text hits considered per query (`limits.max_text_hits`).
+    pub max_text_hits: usize,
 }
 
 impl Ctx {
@@ -30,6 +32,7 @@ impl Ctx {
             filter,
             params,
             full_text: None,
+            max_text_hits: 1000,
         }
     }
 

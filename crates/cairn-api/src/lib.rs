@@ -48,6 +48,9 @@ pub struct Limits {
     pub response_cache_bytes: u64,
     /// Origins whose browser scripts may call the API (CORS); empty: none.
     pub cors_origins: Vec<String>,
+    /// Full-text hits considered per query, best first: ranking keeps the
+    /// best, and `items_total` counts at most these (after permissions).
+    pub max_text_hits: usize,
 }
 
 impl Default for Limits {
@@ -57,6 +60,7 @@ impl Default for Limits {
             max_batch_size: 1000,
             response_cache_bytes: 128 * 1024 * 1024,
             cors_origins: Vec::new(),
+            max_text_hits: 1000,
         }
     }
 }
@@ -263,6 +267,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
     let mut ctx = Ctx::new(site, base, who, params);
     ctx.full_text = app.full_text.get(&ctx.site.id).cloned();
+    ctx.max_text_hits = app.limits.max_text_hits;
     let path = &target.path;
     let not_found = || ApiError::not_found(&ctx.url(path));
     let result = match (&target.view, method.clone()) {

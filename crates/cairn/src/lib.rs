@@ -55,6 +55,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         max_batch_size: settings.limits.max_batch_size,
         response_cache_bytes: settings.limits.response_cache_bytes,
         cors_origins: settings.limits.cors_origins.clone(),
+        max_text_hits: settings.limits.max_text_hits,
     };
     let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
     let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;

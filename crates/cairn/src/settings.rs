@@ -56,6 +56,13 @@ pub struct LimitSettings {
     /// `["https://www.example.ch"]`; `["*"]` allows any origin without credentials.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// Full-text hits considered per query, best first.
+    #[serde(default = "default_text_hits")]
+    pub max_text_hits: usize,
+}
+
+fn default_text_hits() -> usize {
+    1000
 }
 
 /// Everything `cairn serve` needs.
@@ -93,6 +100,7 @@ impl Default for Settings {
                 max_batch_size: 1000,
                 response_cache_bytes: 128 * 1024 * 1024,
                 cors_origins: Vec::new(),
+                max_text_hits: default_text_hits(),
             },
             sites: vec![SiteSettings {
                 id: "Plone".into(),

@@ -20,9 +20,6 @@ use crate::serialize::summary::summary;
 
 /// Full objects are heavy: at most this many per page.
 const MAX_FULL_PAGE: usize = 100;
-/// Full-text hits considered per query, best first: a word found on every
-/// page ranks them and lists the best this many (before permissions).
-pub(crate) const MAX_TEXT_HITS: usize = 10_000;
 
 /// A client path (physical `/<site>/a/b` or site-relative `/a/b`) below the site.
 fn site_path(ctx: &Ctx, raw: &str) -> ApiResult<ContentPath> {
@@ -102,7 +99,7 @@ pub(crate) fn add_full_text(ctx: &Ctx, q: &mut CatalogQuery, text: &str) -> ApiR
             "This site has no full-text index; structured queries work.",
         )
     })?;
-    let hits = index.search(&parsed, MAX_TEXT_HITS).map_err(|e| {
+    let hits = index.search(&parsed, ctx.max_text_hits.max(1)).map_err(|e| {
         tracing::error!(error = %e, "full-text search failed");
         ApiError::internal()
     })?;
