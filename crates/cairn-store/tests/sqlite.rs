@@ -164,3 +164,46 @@ fn listings_filter_on_view_permissions_and_count_only_visible_items() {
         "navigation rows must not carry rich text"
     );
 }
+
+#[test]
+fn a_version_5_database_is_upgraded_with_public_filled_from_the_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.sqlite");
+    let s = SqliteStore::open(&file).unwrap();
+    s.migrate().unwrap();
+    let open = obj("/open", 0, &["Anonymous", "Manager"]);
+    let closed = obj("/closed", 1, &["Manager"]);
+    s.write("x", insert(&open)).unwrap();
+    s.write("x", insert(&closed)).unwrap();
+    drop(s);
+    // Turn the file back into what version 5 wrote: no column, no indexes on it.
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    conn.execute_batch(
+        "DROP INDEX content_type_path; DROP INDEX content_parent_public;
+         ALTER TABLE content DROP COLUMN public; PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(conn);
+    let s = SqliteStore::open(&file).unwrap();
+    s.migrate().unwrap();
+    let anonymous = ViewFilter {
+        principals: Some(vec!["Anonymous".into()]),
+        active_at: None,
+    };
+    let (seen, total) = s.children("x", &ContentPath::root(), &anonymous, 0, 10).unwrap();
+    assert_eq!((seen.len(), total), (1, 1));
+    assert_eq!(seen[0].uid, open.uid);
+}
+
+#[test]
+fn an_unknown_older_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.sqlite");
+    SqliteStore::open(&file).unwrap().migrate().unwrap();
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 3;")
+        .unwrap();
+    let err = SqliteStore::open(&file).unwrap().migrate().unwrap_err();
+    assert!(err.to_string().contains("schema version 3"), "{err}");
+}

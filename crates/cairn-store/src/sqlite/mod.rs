@@ -18,8 +18,9 @@ use cairn_core::{CoreError, CoreResult};
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 
-/// Version of the table layout; a database of another version is refused.
-const SCHEMA_VERSION: i64 = 5;
+/// Version of the table layout; a database of another version is refused,
+/// except for the steps [`upgrade`] knows.
+const SCHEMA_VERSION: i64 = 6;
 
 /// The embedded store: a pool of connections to one SQLite file. Clones share
 /// the pool and the writer queue.
@@ -65,6 +66,24 @@ impl SqliteStore {
     }
 }
 
+/// Brings an older database to [`SCHEMA_VERSION`] in one transaction, for
+/// the versions it knows; others are left for `migrate` to refuse.
+fn upgrade(conn: &rusqlite::Connection, from: i64) -> CoreResult<()> {
+    if from != 5 {
+        return Ok(());
+    }
+    // 5 -> 6: the `public` column, filled from the view-permission table.
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         ALTER TABLE content ADD COLUMN public boolean NOT NULL DEFAULT FALSE;
+         UPDATE content SET public = EXISTS (SELECT 1 FROM content_allowed a
+             WHERE a.site = content.site AND a.uid = content.uid AND a.principal = 'Anonymous');
+         PRAGMA user_version = 6;
+         COMMIT;",
+    )
+    .map_err(db)
+}
+
 use cairn_core::Content;
 use cairn_core::ports::{ContentStore, OutboxEntry, ViewFilter, WriteBatch};
 use cairn_model::{ContentPath, Uid};
@@ -81,6 +100,10 @@ impl ContentStore for SqliteStore {
                 |r| r.get(0),
             )
             .map_err(db)?;
+        if has_tables && version < SCHEMA_VERSION {
+            upgrade(&conn, version)?;
+        }
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
         if has_tables && version != SCHEMA_VERSION {
             // Before the first release the schema changes without migrations.
             return Err(CoreError::Storage(format!(

@@ -34,6 +34,12 @@ pub fn select_light(site: &str) -> SelectStatement {
 /// Restricts `q` to objects one of the filter's principals may view.
 pub fn visible(q: &mut SelectStatement, site: &str, filter: &ViewFilter) {
     if let Some(principals) = &filter.principals {
+        let anonymous = principals.iter().any(|p| p == "Anonymous");
+        if anonymous && principals.len() == 1 {
+            // Exactly what the column records: no per-row lookup at all.
+            q.and_where(Expr::col(Obj::Public).eq(true));
+            return window(q, filter);
+        }
         // A correlated EXISTS probes the (site, uid) index per candidate row;
         // `uid IN (subquery)` would materialize every object a role may see.
         // LIMIT 1: the bundled SQLite turns an unlimited EXISTS into a join,
@@ -47,8 +53,18 @@ pub fn visible(q: &mut SelectStatement, site: &str, filter: &ViewFilter) {
             .and_where(Expr::col((Allowed::Table, Allowed::Principal)).is_in(principals.iter().map(String::as_str)))
             .limit(1)
             .to_owned();
-        q.and_where(Expr::exists(sub));
+        if anonymous {
+            // Public rows pass without the lookup.
+            q.and_where(Expr::col(Obj::Public).eq(true).or(Expr::exists(sub)));
+        } else {
+            q.and_where(Expr::exists(sub));
+        }
     }
+    window(q, filter);
+}
+
+/// Anonymous readers see content only between its effective and expiry dates.
+fn window(q: &mut SelectStatement, filter: &ViewFilter) {
     if let Some(now) = &filter.active_at {
         q.and_where(
             Expr::col(Obj::Effective)

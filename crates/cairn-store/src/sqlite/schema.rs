@@ -31,6 +31,9 @@ pub enum Obj {
     /// The fields a summary needs (no rich text or blocks): what a catalog brain holds.
     Meta,
     Allowed,
+    /// Anonymous may view it (`Anonymous` among the allowed): anonymous
+    /// queries filter on this column in an index, with no per-row lookup.
+    Public,
 }
 
 /// Who may view what: one row per (object, principal), the allowedRolesAndUsers index.
@@ -186,6 +189,7 @@ pub fn ddl() -> Vec<String> {
         .col(ColumnDef::new(Obj::Fields).text().not_null())
         .col(ColumnDef::new(Obj::Meta).text().not_null())
         .col(ColumnDef::new(Obj::Allowed).text().not_null())
+        .col(ColumnDef::new(Obj::Public).boolean().not_null().default(false))
         .primary_key(Index::create().col(Obj::Site).col(Obj::Uid))
         .to_string(SqliteQueryBuilder);
     let by_path = Index::create()
@@ -212,6 +216,31 @@ pub fn ddl() -> Vec<String> {
         .col(Obj::Site)
         .col(Obj::Depth)
         .col(Obj::Position)
+        .to_string(SqliteQueryBuilder);
+    // Listings and searches by type below a path ("news of this section"),
+    // and children for anonymous readers: both counted from the index alone.
+    let by_type_path = Index::create()
+        .if_not_exists()
+        .name("content_type_path")
+        .table(Obj::Table)
+        .col(Obj::Site)
+        .col(Obj::PortalType)
+        .col(Obj::Path)
+        .col(Obj::ReviewState)
+        .col(Obj::Public)
+        .col(Obj::Effective)
+        .col(Obj::Expires)
+        .to_string(SqliteQueryBuilder);
+    let public_children = Index::create()
+        .if_not_exists()
+        .name("content_parent_public")
+        .table(Obj::Table)
+        .col(Obj::Site)
+        .col(Obj::ParentPath)
+        .col(Obj::Public)
+        .col(Obj::Position)
+        .col(Obj::Effective)
+        .col(Obj::Expires)
         .to_string(SqliteQueryBuilder);
     let allowed = Table::create()
         .table(Allowed::Table)
@@ -359,6 +388,8 @@ pub fn ddl() -> Vec<String> {
         by_path,
         by_parent,
         by_depth,
+        by_type_path,
+        public_children,
         allowed,
         allowed_by_uid,
         outbox,

@@ -85,6 +85,7 @@ fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
             Obj::Allowed,
             s(&serde_json::to_string(&c.allowed).unwrap_or_else(|_| "[]".into())),
         ),
+        (Obj::Public, c.allowed.iter().any(|p| p == "Anonymous").into()),
     ]
 }
 
