@@ -230,6 +230,9 @@ pub fn ddl() -> Vec<String> {
         .col(Obj::Public)
         .col(Obj::Effective)
         .col(Obj::Expires)
+        // For `uid NOT IN` (a listing leaves out its page) and the permission
+        // lookup of signed-in readers, still without the row.
+        .col(Obj::Uid)
         .to_string(SqliteQueryBuilder);
     let public_children = Index::create()
         .if_not_exists()
@@ -241,6 +244,7 @@ pub fn ddl() -> Vec<String> {
         .col(Obj::Position)
         .col(Obj::Effective)
         .col(Obj::Expires)
+        .col(Obj::Uid)
         .to_string(SqliteQueryBuilder);
     let allowed = Table::create()
         .table(Allowed::Table)

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
 use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
+use cairn_model::ContentPath;
 use rusqlite::Connection;
 use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder};
 use sea_query_rusqlite::RusqliteBinder;
@@ -13,7 +14,11 @@ use super::db;
 use super::read::{count, fetch, select, select_light, visible};
 use super::schema::{Obj, Subjects};
 
-fn path_condition(q: &CatalogQuery) -> Cond {
+/// The path part of a query; `None` when it is the whole site.
+fn path_condition(q: &CatalogQuery) -> Option<Cond> {
+    if q.paths.is_empty() || (q.depth.is_none() && q.paths.iter().any(ContentPath::is_root)) {
+        return None;
+    }
     let mut any = Cond::any();
     for root in &q.paths {
         let p = root.as_str();
@@ -25,7 +30,15 @@ fn path_condition(q: &CatalogQuery) -> Cond {
                 .and(Expr::col(Obj::Path).lt(format!("{p}0")))
         };
         any = match q.depth {
-            None => any.add(Expr::col(Obj::Path).eq(p)).add(below),
+            // One range [p, p0) that an index can walk, then `p` itself or
+            // below `p/` (which leaves out siblings such as `p-2`). Written as
+            // `p OR range` SQLite would take two index passes and count by row.
+            None => any.add(
+                Expr::col(Obj::Path)
+                    .gte(p)
+                    .and(Expr::col(Obj::Path).lt(format!("{p}0")))
+                    .and(Expr::col(Obj::Path).eq(p).or(Expr::col(Obj::Path).gt(format!("{p}/")))),
+            ),
             Some(0) => any.add(Expr::col(Obj::Path).eq(p)),
             // Children: the (parent, position) index serves both the match and
             // the usual order by position, where a path range would sort.
@@ -33,7 +46,7 @@ fn path_condition(q: &CatalogQuery) -> Cond {
             Some(n) => any.add(below.and(Expr::col(Obj::Depth).lte((root.depth() + n) as i64))),
         };
     }
-    any
+    Some(any)
 }
 
 fn sort_column(s: SortOn) -> Obj {
@@ -57,8 +70,8 @@ pub fn search(
     filter: &ViewFilter,
 ) -> CoreResult<(Vec<Content>, usize)> {
     let mut sel = if q.light { select_light(site) } else { select(site) };
-    if !q.paths.is_empty() {
-        sel.cond_where(path_condition(q));
+    if let Some(cond) = path_condition(q) {
+        sel.cond_where(cond);
     }
     let lists = [
         (Obj::PortalType, &q.portal_types),
