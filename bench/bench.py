@@ -614,7 +614,8 @@ def main():
                                   catalog=catalog("plone")))
         for t in targets:
             discover(t)
-            prepare_editor(t)
+            if not only or {"doc_editor", "folder_editor"} & set(only):
+                prepare_editor(t)
             log(f"{t.name}: document {t.doc}, folder {t.folder} ({t.folder_items} items), pid {t.pid}")
     except SetupError as e:
         log(f"ERROR: {e}")

@@ -234,6 +234,17 @@ pub fn ddl() -> Vec<String> {
         // lookup of signed-in readers, still without the row.
         .col(Obj::Uid)
         .to_string(SqliteQueryBuilder);
+    // Full-text hits arrive as UIDs: checked for anonymous readers from here.
+    let public_by_uid = Index::create()
+        .if_not_exists()
+        .name("content_uid_public")
+        .table(Obj::Table)
+        .col(Obj::Site)
+        .col(Obj::Uid)
+        .col(Obj::Public)
+        .col(Obj::Effective)
+        .col(Obj::Expires)
+        .to_string(SqliteQueryBuilder);
     let public_children = Index::create()
         .if_not_exists()
         .name("content_parent_public")
@@ -393,6 +404,7 @@ pub fn ddl() -> Vec<String> {
         by_parent,
         by_depth,
         by_type_path,
+        public_by_uid,
         public_children,
         allowed,
         allowed_by_uid,

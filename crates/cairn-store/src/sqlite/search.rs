@@ -159,14 +159,25 @@ pub fn search(
     if q.limit == 0 || q.start >= total as usize {
         return Ok((Vec::new(), total as usize));
     }
-    for (key, desc) in &q.sort {
-        sel.order_by(sort_column(*key), if *desc { Order::Desc } else { Order::Asc });
-    }
-    // A stable tie-breaker, so pages never overlap.
-    sel.order_by(Obj::Path, Order::Asc);
+    let order = |s: &mut SelectStatement| {
+        for (key, desc) in &q.sort {
+            s.order_by(sort_column(*key), if *desc { Order::Desc } else { Order::Asc });
+        }
+        // A stable tie-breaker, so pages never overlap.
+        s.order_by(Obj::Path, Order::Asc);
+    };
+    // Two steps: the page is chosen on row ids alone (sorted from a covering
+    // index where there is one), then only its rows are read. Sorting whole
+    // rows would read every match's fields first.
     let room = total as usize - q.start;
-    sel.offset(q.start as u64).limit(q.limit.min(room) as u64);
-    Ok((fetch(conn, &sel)?, total as usize))
+    let mut page = sel.clone();
+    page.clear_selects().expr(Expr::cust("rowid"));
+    order(&mut page);
+    page.offset(q.start as u64).limit(q.limit.min(room) as u64);
+    let mut rows = if q.light { select_light(site) } else { select(site) };
+    rows.and_where(Expr::cust("rowid").in_subquery(page));
+    order(&mut rows);
+    Ok((fetch(conn, &rows)?, total as usize))
 }
 
 /// One page in the order of the full-text ranking: the UIDs that pass every
