@@ -179,7 +179,7 @@ fn a_version_5_database_is_upgraded_with_public_filled_from_the_permissions() {
     // Turn the file back into what version 5 wrote: no column, no indexes on it.
     let conn = rusqlite::Connection::open(&file).unwrap();
     conn.execute_batch(
-        "DROP INDEX content_type_path; DROP INDEX content_parent_public;
+        "DROP INDEX content_type_path; DROP INDEX content_parent_public; DROP INDEX content_uid_public;
          ALTER TABLE content DROP COLUMN public; PRAGMA user_version = 5;",
     )
     .unwrap();
