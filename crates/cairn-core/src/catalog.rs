@@ -92,6 +92,12 @@ pub struct CatalogQuery {
     pub sort: Vec<(SortOn, bool)>,
     pub start: usize,
     pub limit: usize,
+    /// Only objects whose path sorts after this one: keyset paging for walks
+    /// over the whole site by path, which OFFSET would make quadratic.
+    pub after_path: Option<ContentPath>,
+    /// Skip counting the matches (the total comes back as 0): for walks
+    /// that counted once already.
+    pub uncounted: bool,
     /// Load only summary fields (no rich text or blocks).
     pub light: bool,
 }

@@ -87,20 +87,35 @@ pub fn rebuild(
         limit: BATCH,
         ..Default::default()
     };
+    let total = store
+        .search(
+            site,
+            &CatalogQuery {
+                limit: 0,
+                ..query.clone()
+            },
+            &everything,
+        )?
+        .1;
+    query.uncounted = true;
     let mut done = 0;
     loop {
-        let (page, total) = store.search(site, &query, &everything)?;
+        let (page, _) = store.search(site, &query, &everything)?;
         for c in &page {
             let language = c.fields.get("language").and_then(Value::as_str).unwrap_or_default();
             index.upsert(c.uid.as_str(), language, &searchable_text(&c.fields))?;
         }
         done += page.len();
-        index.commit()?;
-        progress(done, total);
-        if page.len() < BATCH {
-            break;
+        // Committing is the expensive part of indexing: every 20 pages.
+        let last_page = page.len() < BATCH;
+        if last_page || (done / BATCH).is_multiple_of(20) {
+            index.commit()?;
         }
-        query.start += BATCH;
+        progress(done, total.max(done));
+        match page.last() {
+            Some(last) if !last_page => query.after_path = Some(last.path.clone()),
+            _ => break,
+        }
     }
     store.put_setting(site, POSITION_KEY, &json!(newest))?;
     Ok(done)

@@ -73,6 +73,9 @@ pub fn search(
     if let Some(cond) = path_condition(q) {
         sel.cond_where(cond);
     }
+    if let Some(after) = &q.after_path {
+        sel.and_where(Expr::col(Obj::Path).gt(after.as_str()));
+    }
     let lists = [
         (Obj::PortalType, &q.portal_types),
         (Obj::ReviewState, &q.review_states),
@@ -154,7 +157,11 @@ pub fn search(
     if let Some(ranked) = q.ranked.as_ref().filter(|_| q.sort.is_empty()) {
         return by_relevance(conn, sel, q, ranked);
     }
-    let matching = count(conn, &sel)?;
+    let matching = if q.uncounted {
+        q.start + q.limit
+    } else {
+        count(conn, &sel)?
+    };
     let total = q.max_results.map_or(matching, |max| matching.min(max)) as i64;
     if q.limit == 0 || q.start >= total as usize {
         return Ok((Vec::new(), total as usize));
@@ -177,7 +184,7 @@ pub fn search(
     let mut rows = if q.light { select_light(site) } else { select(site) };
     rows.and_where(Expr::cust("rowid").in_subquery(page));
     order(&mut rows);
-    Ok((fetch(conn, &rows)?, total as usize))
+    Ok((fetch(conn, &rows)?, if q.uncounted { 0 } else { total as usize }))
 }
 
 /// One page in the order of the full-text ranking: the UIDs that pass every
