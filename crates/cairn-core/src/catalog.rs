@@ -45,6 +45,9 @@ pub enum DateIndex {
     Modified,
     Effective,
     Expires,
+    /// An event's start and end (fields of the Event type).
+    Start,
+    End,
 }
 
 impl DateIndex {
@@ -54,6 +57,8 @@ impl DateIndex {
             "modified" => Self::Modified,
             "effective" => Self::Effective,
             "expires" => Self::Expires,
+            "start" => Self::Start,
+            "end" => Self::End,
             _ => return None,
         })
     }
@@ -86,6 +91,10 @@ pub struct CatalogQuery {
     /// Subject keywords: objects with any of them, or with all when `subjects_all`.
     pub subjects: Vec<String>,
     pub subjects_all: bool,
+    /// Objects one of these users created (Plone's `Creator`).
+    pub creators: Vec<String>,
+    /// Objects in one of these languages (`""`: language-neutral).
+    pub languages: Vec<String>,
     pub is_folderish: Option<bool>,
     pub exclude_from_nav: Option<bool>,
     /// Sort keys in order, `true` for descending.

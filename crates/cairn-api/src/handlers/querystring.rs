@@ -107,6 +107,10 @@ fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) 
             q.subjects_all = true;
         }
         ("getId" | "id", "string.is" | "selection.any") => q.ids.extend(strings(&v)),
+        ("Creator", "string.is" | "selection.any") => q.creators.extend(strings(&v)),
+        // Anonymous created nothing: an id no user has matches nothing.
+        ("Creator", "string.currentUser") => q.creators.push(ctx.who.id.clone().unwrap_or_default()),
+        ("Language", "selection.any" | "string.is") => q.languages.extend(strings(&v)),
         ("isFolderish" | "is_folderish", "boolean.isTrue") => q.is_folderish = Some(true),
         ("isFolderish" | "is_folderish", "boolean.isFalse") => q.is_folderish = Some(false),
         ("exclude_from_nav", "boolean.isTrue") => q.exclude_from_nav = Some(true),

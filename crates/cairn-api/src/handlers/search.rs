@@ -5,9 +5,11 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use cairn_core::catalog::{CatalogQuery, SortOn};
+use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
 use cairn_core::repo;
 use cairn_model::ContentPath;
+use cairn_model::time::format_ts;
+use cairn_model::values::parse_datetime;
 use serde_json::{Value, json};
 
 use super::json;
@@ -66,23 +68,91 @@ fn query(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Catalo
     }
     let b = Batch::from_params(p, max_batch)?;
     let fullobjects = p.has("fullobjects");
-    Ok(CatalogQuery {
+    // `index` and `index.query` both name the values; `index.not` excludes.
+    let values = |index: &str| [p.list(index), p.list(&format!("{index}.query"))].concat();
+    let mut q = CatalogQuery {
         paths,
         depth,
-        portal_types: p.list("portal_type"),
-        review_states: p.list("review_state"),
-        uids: p.list("UID"),
-        ids: p.list("id").into_iter().chain(p.list("getId")).collect(),
-        subjects: p.list("Subject").into_iter().chain(p.list("Subject.query")).collect(),
+        portal_types: values("portal_type"),
+        review_states: values("review_state"),
+        not_portal_types: p.list("portal_type.not"),
+        not_review_states: p.list("review_state.not"),
+        not_uids: p.list("UID.not"),
+        uids: values("UID"),
+        ids: [values("id"), values("getId")].concat(),
+        subjects: values("Subject"),
         subjects_all: p.get("Subject.operator") == Some("and"),
+        creators: values("Creator"),
+        languages: values("Language"),
         is_folderish: p.bool("is_folderish")?,
         exclude_from_nav: p.bool("exclude_from_nav")?,
         sort,
         start: b.start,
         limit: if fullobjects { b.size.min(MAX_FULL_PAGE) } else { b.size },
         light: !fullobjects,
+        max_results: match p.get("sort_limit") {
+            None => None,
+            Some(n) => Some(
+                n.parse::<usize>()
+                    .map_err(|_| ApiError::bad_request(format!("Invalid sort_limit: {n}")))?,
+            ),
+        },
         ..Default::default()
-    })
+    };
+    for name in ["created", "modified", "effective", "expires", "start", "end"] {
+        if let Some(range) = date_range(p, name)? {
+            q.date_ranges.push(range);
+        }
+    }
+    for iface in values("object_provides") {
+        provides(&mut q, &iface)?;
+    }
+    Ok(q)
+}
+
+/// `<index>.query` with `<index>.range` (`min`, `max`, `minmax`) as a date
+/// range; no range means the exact moment.
+fn date_range(p: &crate::query::Params, name: &str) -> ApiResult<Option<(DateIndex, Option<String>, Option<String>)>> {
+    let mut dates = Vec::new();
+    for raw in [p.list(name), p.list(&format!("{name}.query"))].concat() {
+        let ts = parse_datetime(&raw).map_err(|e| ApiError::bad_request(format!("Invalid date for {name}: {e}")))?;
+        dates.push(format_ts(ts));
+    }
+    let Some(first) = dates.first().cloned() else {
+        return Ok(None);
+    };
+    let index = DateIndex::parse(name).expect("a date index name");
+    let last = dates.last().cloned();
+    Ok(Some(match p.get(&format!("{name}.range")) {
+        Some("min") => (index, Some(first), None),
+        Some("max") => (index, None, Some(first)),
+        Some("minmax") if dates.len() == 2 => (index, Some(first), last),
+        None => (index, Some(first.clone()), Some(first)),
+        Some(other) => return Err(ApiError::bad_request(format!("Invalid range for {name}: {other}"))),
+    }))
+}
+
+/// `object_provides` for the interfaces a frontend asks for: the content
+/// types' own, and folderish objects. Others are a 400, not silently ignored.
+fn provides(q: &mut CatalogQuery, iface: &str) -> ApiResult<()> {
+    let name = iface.rsplit('.').next().unwrap_or(iface);
+    let ty = match name {
+        "IFolderish" => {
+            q.is_folderish = Some(true);
+            return Ok(());
+        }
+        "IFolder" => "Folder",
+        "IDocument" => "Document",
+        "INewsItem" => "News Item",
+        "IEvent" => "Event",
+        "IImage" => "Image",
+        "IFile" => "File",
+        "ILink" => "Link",
+        "ICollection" => "Collection",
+        _ => return Err(ApiError::bad_request(format!("Unsupported object_provides: {iface}"))),
+    };
+    q.portal_types.push(ty.to_owned());
+    Ok(())
 }
 
 /// Restricts `q` to the objects matching SearchableText, best first.

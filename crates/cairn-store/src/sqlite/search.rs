@@ -117,18 +117,32 @@ pub fn search(
         }
     }
     for (index, min, max) in &q.date_ranges {
-        let col = match index {
-            DateIndex::Created => Obj::Created,
-            DateIndex::Modified => Obj::Modified,
-            DateIndex::Effective => Obj::Effective,
-            DateIndex::Expires => Obj::Expires,
+        let value = match index {
+            DateIndex::Created => Expr::col(Obj::Created),
+            DateIndex::Modified => Expr::col(Obj::Modified),
+            DateIndex::Effective => Expr::col(Obj::Effective),
+            DateIndex::Expires => Expr::col(Obj::Expires),
+            // Only events have them: read from the fields (a listing of events
+            // is narrowed by type first, through the type index).
+            DateIndex::Start => Expr::cust("json_extract(fields, '$.start')"),
+            DateIndex::End => Expr::cust("json_extract(fields, '$.end')"),
         };
         if let Some(min) = min {
-            sel.and_where(Expr::col(col).gte(min.as_str()));
+            sel.and_where(value.clone().gte(min.as_str()));
         }
         if let Some(max) = max {
-            sel.and_where(Expr::col(col).lte(max.as_str()));
+            sel.and_where(value.lte(max.as_str()));
         }
+    }
+    if !q.creators.is_empty() {
+        let list = serde_json::to_string(&q.creators).unwrap_or_else(|_| "[]".into());
+        sel.and_where(Expr::cust_with_values(
+            "EXISTS (SELECT 1 FROM json_each(fields, '$.creators') c WHERE c.value IN (SELECT value FROM json_each(?)))",
+            [list],
+        ));
+    }
+    if !q.languages.is_empty() {
+        sel.and_where(Expr::cust("coalesce(language, '')").is_in(q.languages.iter().map(String::as_str)));
     }
     if !q.subjects.is_empty() {
         let tagged = |subjects: &[String]| {

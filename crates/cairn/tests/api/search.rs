@@ -271,6 +271,7 @@ fn every_criterion_the_query_builder_offers_is_answered() {
             let v = match short {
                 s if s.starts_with("selection.") => json!(["x"]),
                 "string.is" => json!("x"),
+                "string.contains" => json!("kanton"),
                 s if s.ends_with("Path") || s == "string.path" => json!("/"),
                 "date.between" => json!(["2026-01-01", "2026-12-31"]),
                 "date.lessThan" | "date.largerThan" => json!("2026-01-01"),
@@ -313,4 +314,64 @@ fn reindex_rebuilds_the_full_text_index_from_the_database() {
         !index.search(&query, 10).unwrap().is_empty(),
         "stemmed German finds the sample's Volksschule"
     );
+}
+
+#[test]
+fn dates_creators_languages_and_interfaces_narrow_a_search() {
+    let app = spawn_app();
+    app.add_user("jane", "jane-password-1", &["Contributor"]);
+    let jane = Auth::Basic("jane", "jane-password-1");
+    let r = app.post(
+        "",
+        jane,
+        &json!({"@type": "Document", "id": "by-jane", "title": "Jane", "language": "de"}),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "by-admin", "title": "Admin", "language": "en"}),
+    );
+    for (id, start) in [
+        ("early", "2030-01-10T10:00:00+00:00"),
+        ("late", "2030-06-10T10:00:00+00:00"),
+    ] {
+        let end = start.replace("10:00", "12:00");
+        app.create(
+            "",
+            json!({"@type": "Event", "id": id, "title": id, "start": start, "end": end}),
+        );
+    }
+    let found = |q: &str| {
+        let r = app.get(&format!("/@search?{q}&sort_on=id"), Auth::Admin);
+        assert_eq!(r.status, 200, "{q}: {}", String::from_utf8_lossy(&r.body));
+        ids(&r.json())
+    };
+    assert_eq!(found("Creator=jane"), ["by-jane"]);
+    assert_eq!(found("Language=de"), ["by-jane"]);
+    assert_eq!(found("Language.query=en&portal_type=Document"), ["by-admin"]);
+    assert_eq!(found("start.query=2030-03-01&start.range=min"), ["late"]);
+    assert_eq!(found("end.query=2030-03-01&end.range=max"), ["early"]);
+    assert_eq!(
+        found("start.query=2030-01-01&start.query=2030-12-31&start.range=minmax"),
+        ["early", "late"]
+    );
+    assert_eq!(
+        found("created.query=2000-01-01&created.range=max"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        found("object_provides=plone.app.contenttypes.interfaces.IEvent"),
+        ["early", "late"]
+    );
+    assert_eq!(found("portal_type=Event&portal_type.not=Event"), Vec::<String>::new());
+    let limited = app.get("/@search?portal_type=Event&sort_limit=1", Auth::Admin).json();
+    assert_eq!(limited["items_total"], 1, "sort_limit caps the result set");
+    for bad in [
+        "start.query=soon&start.range=min",
+        "start.query=2030-01-01&start.range=sideways",
+        "object_provides=zope.interface.Interface",
+        "sort_limit=many",
+    ] {
+        assert_eq!(app.get(&format!("/@search?{bad}"), Auth::Admin).status, 400, "{bad}");
+    }
 }
