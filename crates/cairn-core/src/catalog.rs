@@ -64,6 +64,9 @@ impl DateIndex {
     }
 }
 
+/// A date bound on one index: `(index, min, max)`, inclusive, ISO strings in stored form.
+pub type DateRange = (DateIndex, Option<String>, Option<String>);
+
 /// A structured query.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogQuery {
@@ -80,7 +83,7 @@ pub struct CatalogQuery {
     /// Objects to leave out (the context of a listing).
     pub not_uids: Vec<String>,
     /// Date bounds, ISO strings in stored form: `(index, min, max)`, inclusive.
-    pub date_ranges: Vec<(DateIndex, Option<String>, Option<String>)>,
+    pub date_ranges: Vec<DateRange>,
     /// Caps the whole result set (plone.app.querystring's `limit`).
     pub max_results: Option<usize>,
     pub uids: Vec<String>,

@@ -5,7 +5,7 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
+use cairn_core::catalog::{CatalogQuery, DateIndex, DateRange, SortOn};
 use cairn_core::repo;
 use cairn_model::ContentPath;
 use cairn_model::time::format_ts;
@@ -112,7 +112,7 @@ fn query(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Catalo
 
 /// `<index>.query` with `<index>.range` (`min`, `max`, `minmax`) as a date
 /// range; no range means the exact moment.
-fn date_range(p: &crate::query::Params, name: &str) -> ApiResult<Option<(DateIndex, Option<String>, Option<String>)>> {
+fn date_range(p: &crate::query::Params, name: &str) -> ApiResult<Option<DateRange>> {
     let mut dates = Vec::new();
     for raw in [p.list(name), p.list(&format!("{name}.query"))].concat() {
         let ts = parse_datetime(&raw).map_err(|e| ApiError::bad_request(format!("Invalid date for {name}: {e}")))?;
