@@ -1,7 +1,8 @@
 //! Keeps each site's full-text index following the database. One thread per
 //! site rebuilds an empty index, then catches up with the outbox whenever the
-//! store's generation moved (a write in this process) and at least once a
-//! second (writes by other processes). Dropping [`Indexing`] stops the threads
+//! store's generation moved (a write in this process; at most once a second
+//! while writes keep coming) and at least once a second (writes by other
+//! processes). Dropping [`Indexing`] stops the threads
 //! and waits for them, which releases the index directories.
 
 use std::sync::Arc;
@@ -16,6 +17,11 @@ use cairn_search::SearchIndex;
 const TICK: Duration = Duration::from_millis(20);
 /// Catch up at least this often, for writes the generation can't see.
 const IDLE: Duration = Duration::from_secs(1);
+/// At most this often: a write after a quiet spell is searchable within a
+/// tick, but under a stream of writes one pass takes in a second's changes.
+/// Each pass ends in an index commit, which syncs a new segment to disk that
+/// tantivy later merges; one per write cost more CPU than the writes did.
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// After a failure (disk full, database busy), wait before trying again.
 const BACKOFF: Duration = Duration::from_secs(5);
 
@@ -58,7 +64,7 @@ fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &Atom
     let mut retry_at = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         let generation = store.generation();
-        let due = seen != Some(generation) || last.elapsed() >= IDLE;
+        let due = (seen != Some(generation) && last.elapsed() >= MIN_INTERVAL) || last.elapsed() >= IDLE;
         if due && Instant::now() >= retry_at {
             last = Instant::now();
             // Read before indexing: a write during the pass moves it again.
