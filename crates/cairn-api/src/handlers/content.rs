@@ -32,7 +32,15 @@ pub fn get(ctx: &Ctx, path: &ContentPath, max_batch: usize) -> ApiResult<Respons
         // Full objects are heavy: one page of them at most, never recursive.
         o.batch.size = o.batch.size.min(crate::batch::DEFAULT_SIZE * 4);
     }
-    let body = full(ctx, &c, None, &o)?;
+    let mut body = full(ctx, &c, None, &o)?;
+    let collection = ctx
+        .site
+        .registry
+        .get(&c.portal_type)
+        .is_some_and(|t| t.has_behavior("plone.collection"));
+    if collection && o.include_items {
+        super::querystring::collection_items(ctx, &c, &o, &mut body)?;
+    }
     Ok(json(StatusCode::OK, &body))
 }
 

@@ -10,10 +10,14 @@ use cairn_model::values::parse_datetime;
 use jiff::{Timestamp, ToSpan};
 use serde_json::{Map, Value};
 
+use cairn_core::Content;
+
 use super::body_object;
 use super::search::run;
+use crate::batch::Batch;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::serialize::full::Opts;
 
 const PREFIX: &str = "plone.app.querystring.operation.";
 /// plone.app.querystring's cap on the result set when the client gives none.
@@ -218,6 +222,56 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
         url.clone()
     };
     run(ctx, &q, &metadata, &url, id)
+}
+
+/// A Collection's results, as its GET lists them: its stored criteria, sort
+/// and limit, batched like folder items. A stored criterion cairn cannot
+/// evaluate leaves the list empty (and is logged) rather than failing the GET.
+pub(crate) fn collection_items(ctx: &Ctx, c: &Content, o: &Opts, body: &mut Value) -> ApiResult<()> {
+    let criteria = c
+        .fields
+        .get("query")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut q = CatalogQuery {
+        start: o.batch.start,
+        limit: if o.fullobjects {
+            o.batch.size.min(MAX_FULL_PAGE)
+        } else {
+            o.batch.size
+        },
+        light: !o.fullobjects,
+        max_results: c.fields.get("limit").and_then(Value::as_u64).map(|n| n as usize),
+        not_uids: vec![c.uid.to_string()],
+        ..Default::default()
+    };
+    // Without a sort the catalog lists in the order objects were indexed:
+    // by creation, and by position among objects created in the same second.
+    match c.fields.get("sort_on").and_then(Value::as_str).and_then(SortOn::parse) {
+        Some(on) => q.sort.push((on, c.bool_field("sort_reversed"))),
+        None => q.sort.extend([(SortOn::Created, false), (SortOn::Position, false)]),
+    }
+    let built = criteria.iter().try_for_each(|cr| criterion(ctx, &c.path, &mut q, cr));
+    let (items, total) = match built {
+        // Plone lists nothing for a collection without criteria.
+        Ok(()) if !criteria.is_empty() => super::search::results(ctx, &q, &o.metadata_fields)?,
+        Ok(()) => (Vec::new(), 0),
+        Err(e) => {
+            tracing::warn!(collection = %c.path, error = %e.message, "collection query cannot be evaluated");
+            (Vec::new(), 0)
+        }
+    };
+    body["items"] = Value::from(items);
+    body["items_total"] = total.into();
+    let page = Batch {
+        start: q.start,
+        size: q.limit.max(1),
+    };
+    if let Some(b) = crate::batch::batching(ctx, &ctx.url(&c.path), &page, total) {
+        body["batching"] = b;
+    }
+    Ok(())
 }
 
 /// The registry file, compiled in.

@@ -208,6 +208,20 @@ pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Resp
 /// Runs a catalog query and answers as `@search` does: summaries (or full
 /// objects), `items_total` and `batching` links based on `url`.
 pub fn run(ctx: &Ctx, q: &CatalogQuery, metadata: &[String], url: &str, id: String) -> ApiResult<Response> {
+    let (items, total) = results(ctx, q, metadata)?;
+    let mut body = json!({"@id": id, "items": items, "items_total": total});
+    let page = Batch {
+        start: q.start,
+        size: q.limit.max(1),
+    };
+    if let Some(b) = batching(ctx, url, &page, total) {
+        body["batching"] = b;
+    }
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// One page of a catalog query as summaries (or full objects), and the total.
+pub(crate) fn results(ctx: &Ctx, q: &CatalogQuery, metadata: &[String]) -> ApiResult<(Vec<Value>, usize)> {
     let (found, total) = ctx.site.store.search(&ctx.site.id, q, &ctx.filter)?;
     let items = found
         .iter()
@@ -232,13 +246,5 @@ pub fn run(ctx: &Ctx, q: &CatalogQuery, metadata: &[String], url: &str, id: Stri
             }
         })
         .collect::<cairn_core::CoreResult<Vec<Value>>>()?;
-    let mut body = json!({"@id": id, "items": items, "items_total": total});
-    let page = Batch {
-        start: q.start,
-        size: q.limit.max(1),
-    };
-    if let Some(b) = batching(ctx, url, &page, total) {
-        body["batching"] = b;
-    }
-    Ok(json(StatusCode::OK, &body))
+    Ok((items, total))
 }

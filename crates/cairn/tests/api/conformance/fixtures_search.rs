@@ -1,4 +1,5 @@
-//! Fixture content of the `@search`, `@querystring-search` and `@vocabularies` doc tests.
+//! Fixture content of the `@search`, `@querystring-search`, `@vocabularies`
+//! and Collection doc tests.
 
 use serde_json::json;
 
@@ -33,6 +34,17 @@ pub(super) fn setup_search(name: &str, f: &mut Fixture<'_>) -> bool {
             "",
             json!({"@type": "Document", "id": "testdocument", "title": "Test Document"}),
         ),
+        "collection" | "collection_fullobjects" => {
+            f.create("", json!({"@type": "Document", "id": "doc1", "title": "Document 1"}));
+            f.create("", json!({"@type": "Document", "id": "doc2", "title": "Document 2"}));
+            let query =
+                json!([{"i": "portal_type", "o": "plone.app.querystring.operation.string.is", "v": "Document"}]);
+            f.create(
+                "",
+                json!({"@type": "Collection", "id": "collection", "title": "My Collection",
+                    "description": "This is a collection with two documents", "query": query}),
+            );
+        }
         _ => return false,
     }
     true
