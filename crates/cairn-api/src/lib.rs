@@ -191,10 +191,11 @@ async fn dispatch(
             .into_response();
         }
     };
-    // Anonymous GETs are answered from rendered responses while nothing changed.
+    // Anonymous reads are answered from rendered responses while nothing changed.
     let generation = site.store.generation();
+    let reads_only = matches!(&target.view, View::Service { name, .. } if name == "querystring-search");
     let cache_key = (generation != 0)
-        .then(|| response_cache::ResponseCache::key(&method, &uri, &headers))
+        .then(|| response_cache::ResponseCache::key(&method, &uri, &headers, reads_only.then_some(&bytes[..])))
         .flatten();
     // Search answers also change when the index catches up after a write.
     let generation = generation + app.full_text.get(&site.id).map_or(0, |i| i.version());

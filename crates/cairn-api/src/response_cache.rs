@@ -1,4 +1,5 @@
-//! Rendered responses for anonymous GETs, reused until content changes.
+//! Rendered responses for anonymous reads (GETs, and POSTs that only read),
+//! reused until content changes.
 //!
 //! Anonymous visitors all see the same thing, so the serialized body of a
 //! page, listing or navigation tree can be kept and served again. Entries are
@@ -14,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 
 /// Largest body kept; bigger answers (big navigation trees) are rare per URL.
 const MAX_ENTRY: usize = 2 * 1024 * 1024;
+/// Largest request body that may be part of a key.
+const MAX_KEYED_BODY: usize = 8 * 1024;
 
 struct Entry {
     generation: u64,
@@ -37,9 +40,22 @@ impl ResponseCache {
         Self { entries }
     }
 
-    /// The cache key of a request, `None` when its answer may depend on who asks.
-    pub fn key(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> Option<String> {
-        if *method != Method::GET || headers.contains_key(header::AUTHORIZATION) {
+    /// The cache key of a request, `None` when its answer may depend on who
+    /// asks. A POST is kept only when it only reads (`read_body`: Volto's
+    /// listing blocks POST `@querystring-search` on every page view) and its
+    /// body is small; the body is part of the key.
+    pub fn key(
+        method: &Method,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+        read_body: Option<&[u8]>,
+    ) -> Option<String> {
+        let post_body = match (method, read_body) {
+            (&Method::GET, _) => None,
+            (&Method::POST, Some(body)) if body.len() <= MAX_KEYED_BODY => std::str::from_utf8(body).ok(),
+            _ => return None,
+        };
+        if headers.contains_key(header::AUTHORIZATION) {
             return None;
         }
         let has_session = headers
@@ -47,7 +63,10 @@ impl ResponseCache {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.contains("auth_token="));
-        (!has_session).then(|| uri.to_string())
+        (!has_session).then(|| match post_body {
+            Some(body) => format!("POST {uri}\n{body}"),
+            None => uri.to_string(),
+        })
     }
 
     /// Forgets every answer (after changes the content generation does not

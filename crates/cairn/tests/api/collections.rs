@@ -1,4 +1,6 @@
-//! A Collection's GET lists the results of its stored query, as Plone does.
+//! Query-driven listings: a Collection's GET lists the results of its stored
+//! query, as Plone does, and listing blocks' anonymous POSTs are cached only
+//! as long as they are right.
 
 use serde_json::{Value, json};
 
@@ -59,4 +61,34 @@ fn a_collection_without_criteria_or_with_unknown_ones_lists_nothing() {
         assert_eq!(r.status, 200, "{path}: the collection itself is still readable");
         assert_eq!(r.json()["items_total"], 0, "{path}");
     }
+}
+
+#[test]
+fn anonymous_listing_posts_are_cached_per_body_and_dropped_by_writes() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "News Item", "id": "n1", "title": "One"}));
+    app.publish("/n1");
+    app.create("", json!({"@type": "News Item", "id": "secret", "title": "Secret"}));
+    let news = json!({"query": [{"i": "portal_type", "o": IS, "v": ["News Item"]}]});
+    let pages = json!({"query": [{"i": "portal_type", "o": IS, "v": ["Document"]}]});
+    let post = |body: &Value, auth| app.post("/@querystring-search", auth, body).json();
+    assert_eq!(ids(&post(&news, Auth::Anonymous)), ["n1"]);
+    assert_eq!(ids(&post(&news, Auth::Anonymous)), ["n1"], "the same answer again");
+    assert_eq!(
+        post(&pages, Auth::Anonymous)["items_total"],
+        0,
+        "another body, another answer"
+    );
+    assert_eq!(
+        post(&news, Auth::Admin)["items_total"],
+        2,
+        "never an anonymous answer for a user"
+    );
+    app.create("", json!({"@type": "News Item", "id": "n2", "title": "Two"}));
+    app.publish("/n2");
+    assert_eq!(
+        post(&news, Auth::Anonymous)["items_total"],
+        2,
+        "a write drops the cached answer"
+    );
 }
