@@ -4,16 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Auth, spawn_app};
-
-fn ids(v: &Value) -> Vec<String> {
-    v["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {v}"))
-        .iter()
-        .map(|i| i["@id"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
-        .collect()
-}
+use crate::helpers::{Auth, ids, spawn_app};
 
 const IS: &str = "plone.app.querystring.operation.selection.any";
 

@@ -4,16 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Auth, TestApp, spawn_app, spawn_app_with};
-
-fn ids(v: &Value) -> Vec<String> {
-    v["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {v}"))
-        .iter()
-        .map(|i| i["@id"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
-        .collect()
-}
+use crate::helpers::{Auth, TestApp, ids, spawn_app, spawn_app_with};
 
 fn search(app: &TestApp, query: &str, auth: Auth<'_>) -> Value {
     let r = app.get(&format!("/@search?{query}"), auth);

@@ -218,3 +218,13 @@ impl TestApp {
         assert_eq!(r.status, 200, "publish failed: {}", String::from_utf8_lossy(&r.body));
     }
 }
+
+/// The ids (last path segments) of the `items` of a listing, in order.
+pub fn ids(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {v}"))
+        .iter()
+        .map(|i| i["@id"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect()
+}

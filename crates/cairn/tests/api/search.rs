@@ -3,16 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Auth, spawn_app};
-
-fn ids(v: &serde_json::Value) -> Vec<String> {
-    v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["@id"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
-        .collect()
-}
+use crate::helpers::{Auth, ids, spawn_app};
 
 #[test]
 fn folder_contents_queries_page_through_children_by_position() {
