@@ -81,6 +81,9 @@ pub struct Settings {
     pub token_timeout: u64,
     /// Decoded objects kept in memory (dropped on every write).
     pub cache_objects: u64,
+    /// Requests handled at once (the rest wait their turn); 0: twice the CPUs.
+    #[serde(default)]
+    pub workers: usize,
     pub limits: LimitSettings,
     pub sites: Vec<SiteSettings>,
 }
@@ -95,6 +98,7 @@ impl Default for Settings {
             sample_content: true,
             token_timeout: 43_200,
             cache_objects: 20_000,
+            workers: 0,
             limits: LimitSettings {
                 max_body_bytes: 64 * 1024 * 1024,
                 max_batch_size: 1000,
@@ -117,6 +121,14 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// How many requests run at once: `workers`, or twice the CPUs.
+    pub fn worker_threads(&self) -> usize {
+        match self.workers {
+            0 => 2 * std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        }
+    }
+
     /// Loads the layers; `file` defaults to `cairn.toml` in the working folder.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
         let file = file.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("cairn.toml"));
