@@ -24,6 +24,8 @@ use crate::{Query, SearchableText};
 pub const LANGUAGES: [&str; 4] = ["de", "fr", "it", "en"];
 /// A title match counts this many times a body match.
 const TITLE_BOOST: f32 = 3.0;
+/// Hits kept across the cached answers of recent queries (about 60 bytes each).
+const ANSWER_CACHE_HITS: u64 = 200_000;
 /// Memory the single indexing thread may buffer before it flushes a segment.
 const WRITER_BUDGET: usize = 50_000_000;
 const FOLD: &str = "cairn_fold";
@@ -47,6 +49,9 @@ struct LangFields {
     analyzer: String,
 }
 
+/// Ranked hits and the index version they were computed at.
+type Answer = (u64, std::sync::Arc<Vec<Hit>>);
+
 /// A full-text index of one site.
 pub struct SearchIndex {
     index: Index,
@@ -60,6 +65,11 @@ pub struct SearchIndex {
     default_lang: usize,
     /// Commits so far: answers computed before a commit are out of date.
     version: AtomicU64,
+    /// Ranked answers of recent queries with the version they were computed
+    /// at (a search server's request cache): the same words asked again, by
+    /// anyone, skip the ranking until the next commit. Permissions are not
+    /// part of it; every caller still filters the hits.
+    answers: moka::sync::Cache<(Query, usize), Answer>,
 }
 
 impl SearchIndex {
@@ -127,6 +137,10 @@ impl SearchIndex {
             langs: fields.langs,
             default_lang,
             version: AtomicU64::new(0),
+            answers: moka::sync::Cache::builder()
+                .weigher(|_, (_, hits): &Answer| hits.len() as u32 + 1)
+                .max_capacity(ANSWER_CACHE_HITS)
+                .build(),
         })
     }
 
@@ -180,6 +194,19 @@ impl SearchIndex {
 
     /// The best `limit` matches, best first.
     pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>, EngineError> {
+        let version = self.version();
+        let key = (query.clone(), limit);
+        if let Some((at, hits)) = self.answers.get(&key)
+            && at == version
+        {
+            return Ok(hits.as_ref().clone());
+        }
+        let hits = self.rank(query, limit)?;
+        self.answers.insert(key, (version, std::sync::Arc::new(hits.clone())));
+        Ok(hits)
+    }
+
+    fn rank(&self, query: &Query, limit: usize) -> Result<Vec<Hit>, EngineError> {
         let query = self.translate(query);
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;

@@ -16,7 +16,7 @@ pub const MAX_DEPTH: usize = 8;
 pub const GLOB_PREFIX: usize = 2;
 
 /// A parsed full-text query; the leaves are still unanalyzed words.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Query {
     Term(String),
     /// A word with `*` or `?` in it, e.g. `steuer*`.

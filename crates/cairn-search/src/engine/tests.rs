@@ -108,3 +108,22 @@ fn the_index_persists_on_disk() {
     assert_eq!(find(&ix, "offnungszeit"), ["a"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_repeated_query_is_answered_again_only_until_the_next_commit() {
+    let ix = index();
+    assert_eq!(find(&ix, "Ausweise"), ["gebuehren"]);
+    assert_eq!(find(&ix, "Ausweise"), ["gebuehren"], "the kept answer");
+    ix.upsert("pass", "de", &text("Ausweise", "Pass und Identitätskarte."))
+        .unwrap();
+    assert_eq!(find(&ix, "Ausweise"), ["gebuehren"], "not searchable before the commit");
+    ix.commit().unwrap();
+    assert_eq!(
+        find(&ix, "Ausweise"),
+        ["gebuehren", "pass"],
+        "a commit retires kept answers"
+    );
+    ix.delete("gebuehren").unwrap();
+    ix.commit().unwrap();
+    assert_eq!(find(&ix, "Ausweise"), ["pass"]);
+}
