@@ -47,6 +47,11 @@ pub fn get(ctx: &Ctx, path: &ContentPath, max_batch: usize) -> ApiResult<Respons
 /// POST: create a child; 201 with `Location` and the new object.
 pub fn post(ctx: &Ctx, path: &ContentPath, body: &[u8]) -> ApiResult<Response> {
     let body = body_object(body).map_err(ApiError::wrapped)?;
+    let type_name = body
+        .get("@type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    check_collection(ctx, path, type_name, &body)?;
     let created = repo::create(&ctx.site, path, &body, &ctx.who).map_err(wrap_service_error)?;
     let url = ctx.url(&created.path);
     let value = full(
@@ -68,6 +73,10 @@ pub fn post(ctx: &Ctx, path: &ContentPath, body: &[u8]) -> ApiResult<Response> {
 /// PATCH: partial update; 204, or 200 with the object on `Prefer: return=representation`.
 pub fn patch(ctx: &Ctx, path: &ContentPath, headers: &HeaderMap, body: &[u8]) -> ApiResult<Response> {
     let body = body_object(body).map_err(ApiError::wrapped)?;
+    if body.contains_key("query") {
+        let current = repo::get_visible(&ctx.site, path, &ctx.who)?;
+        check_collection(ctx, path, &current.portal_type, &body)?;
+    }
     let updated = repo::update(&ctx.site, path, &body, &ctx.who, lock_token(headers)).map_err(wrap_service_error)?;
     let wants_body = headers
         .get("Prefer")
@@ -86,6 +95,24 @@ pub fn patch(ctx: &Ctx, path: &ContentPath, headers: &HeaderMap, body: &[u8]) ->
         Ok(json(StatusCode::OK, &value))
     } else {
         Ok(StatusCode::NO_CONTENT.into_response())
+    }
+}
+
+/// A Collection's `query` must be one cairn can evaluate.
+fn check_collection(
+    ctx: &Ctx,
+    context: &ContentPath,
+    type_name: &str,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<()> {
+    let collection = ctx
+        .site
+        .registry
+        .get(type_name)
+        .is_some_and(|t| t.has_behavior("plone.collection"));
+    match body.get("query") {
+        Some(query) if collection => super::querystring::check_stored_query(ctx, context, query),
+        _ => Ok(()),
     }
 }
 

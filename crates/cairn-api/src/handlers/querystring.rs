@@ -224,9 +224,22 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
     run(ctx, &q, &metadata, &url, id)
 }
 
+/// Refuses a Collection `query` cairn could not evaluate when it is written,
+/// rather than listing nothing later. `null` or `[]` is an empty query.
+pub(crate) fn check_stored_query(ctx: &Ctx, context: &ContentPath, query: &Value) -> ApiResult<()> {
+    let criteria = match query {
+        Value::Null => return Ok(()),
+        Value::Array(a) => a,
+        _ => return Err(invalid()),
+    };
+    let mut q = CatalogQuery::default();
+    criteria.iter().try_for_each(|c| criterion(ctx, context, &mut q, c))
+}
+
 /// A Collection's results, as its GET lists them: its stored criteria, sort
-/// and limit, batched like folder items. A stored criterion cairn cannot
-/// evaluate leaves the list empty (and is logged) rather than failing the GET.
+/// and limit, batched like folder items. Criteria are checked when written;
+/// one that no longer evaluates (its path is gone) leaves the list empty, and
+/// is logged, rather than failing the GET.
 pub(crate) fn collection_items(ctx: &Ctx, c: &Content, o: &Opts, body: &mut Value) -> ApiResult<()> {
     let criteria = c
         .fields
