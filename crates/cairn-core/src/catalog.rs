@@ -73,7 +73,9 @@ pub struct CatalogQuery {
     /// Roots to search below (any of them); empty means the whole site.
     pub paths: Vec<ContentPath>,
     /// `None`: each root and everything below; `Some(0)`: the roots only;
-    /// `Some(n)`: objects 1..=n levels below a root (the root excluded).
+    /// `Some(1)`: their children; `Some(n)` for n >= 2: each root and the
+    /// objects up to n levels below it (Plone's ExtendedPathIndex answers a
+    /// depth of 1 from a shortcut that leaves the root out, deeper ones not).
     pub depth: Option<usize>,
     pub portal_types: Vec<String>,
     pub review_states: Vec<String>,

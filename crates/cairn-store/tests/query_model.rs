@@ -150,7 +150,8 @@ fn evaluate(objects: &[Content], q: &CatalogQuery, filter: &ViewFilter) -> Vec<S
             || q.paths.iter().any(|root| match q.depth {
                 None => c.path.starts_with(root),
                 Some(0) => &c.path == root,
-                Some(n) => c.path.starts_with(root) && c.path != *root && c.path.depth() <= root.depth() + n,
+                Some(1) => c.path.parent().as_ref() == Some(root),
+                Some(n) => c.path.starts_with(root) && c.path.depth() <= root.depth() + n,
             });
         let state = c.review_state.clone().unwrap_or_default();
         let subjects = c.strings("subjects");

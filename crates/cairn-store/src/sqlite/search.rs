@@ -22,28 +22,26 @@ fn path_condition(q: &CatalogQuery) -> Option<Cond> {
     let mut any = Cond::any();
     for root in &q.paths {
         let p = root.as_str();
-        let below = if root.is_root() {
-            Expr::col(Obj::Path).ne("")
+        // One range [p, p0) that an index can walk, then `p` itself or below
+        // `p/` (which leaves out siblings such as `p-2`). Written as
+        // `p OR range` SQLite would take two index passes and count by row.
+        let subtree = Expr::col(Obj::Path)
+            .gte(p)
+            .and(Expr::col(Obj::Path).lt(format!("{p}0")))
+            .and(Expr::col(Obj::Path).eq(p).or(Expr::col(Obj::Path).gt(format!("{p}/"))));
+        let subtree = if root.is_root() {
+            Expr::col(Obj::Path).gte("")
         } else {
-            Expr::col(Obj::Path)
-                .gt(format!("{p}/"))
-                .and(Expr::col(Obj::Path).lt(format!("{p}0")))
+            subtree
         };
         any = match q.depth {
-            // One range [p, p0) that an index can walk, then `p` itself or
-            // below `p/` (which leaves out siblings such as `p-2`). Written as
-            // `p OR range` SQLite would take two index passes and count by row.
-            None => any.add(
-                Expr::col(Obj::Path)
-                    .gte(p)
-                    .and(Expr::col(Obj::Path).lt(format!("{p}0")))
-                    .and(Expr::col(Obj::Path).eq(p).or(Expr::col(Obj::Path).gt(format!("{p}/")))),
-            ),
+            None => any.add(subtree),
             Some(0) => any.add(Expr::col(Obj::Path).eq(p)),
             // Children: the (parent, position) index serves both the match and
             // the usual order by position, where a path range would sort.
             Some(1) => any.add(Expr::col(Obj::ParentPath).eq(p)),
-            Some(n) => any.add(below.and(Expr::col(Obj::Depth).lte((root.depth() + n) as i64))),
+            // As ExtendedPathIndex answers a deeper search: the root itself too.
+            Some(n) => any.add(subtree.and(Expr::col(Obj::Depth).lte((root.depth() + n) as i64))),
         };
     }
     Some(any)

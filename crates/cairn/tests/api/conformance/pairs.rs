@@ -174,14 +174,7 @@ pub const PAIRS: &[(&str, Expect)] = &[
     ("collection", Known(CUSTOM_VIEW_FIELDS)),
     ("collection_fullobjects", Known(CUSTOM_VIEW_FIELDS)),
     ("search_metadata_fields", Pass),
-    (
-        "search_multiple_paths",
-        Known(
-            "Plone's ExtendedPathIndex also returns the queried folders themselves (folder1, folder2) for several \
-             paths with path.depth=2, though one path with depth 1 gives only the children (search_options); \
-             cairn applies the children-only rule to every path and lists just doc1 and doc2",
-        ),
-    ),
+    ("search_multiple_paths", Pass),
     ("search_options", Pass),
     ("search_sort_multiple_indexes", Pass),
     // --- querystring ---
