@@ -169,14 +169,16 @@ pub fn search(
     if let Some(ranked) = q.ranked.as_ref().filter(|_| q.sort.is_empty()) {
         return by_relevance(conn, sel, q, ranked);
     }
-    let matching = if q.uncounted {
-        q.start + q.limit
+    // The matches (capped by `max_results`); unknown for an uncounted walk.
+    let total = if q.uncounted {
+        None
     } else {
-        count(conn, &sel)?
+        let matching = count(conn, &sel)?;
+        Some(q.max_results.map_or(matching, |max| matching.min(max)))
     };
-    let total = q.max_results.map_or(matching, |max| matching.min(max)) as i64;
-    if q.limit == 0 || q.start >= total as usize {
-        return Ok((Vec::new(), total as usize));
+    let room = total.map_or(q.limit, |t| t.saturating_sub(q.start).min(q.limit));
+    if room == 0 {
+        return Ok((Vec::new(), total.unwrap_or(0)));
     }
     let order = |s: &mut SelectStatement| {
         for (key, desc) in &q.sort {
@@ -188,15 +190,14 @@ pub fn search(
     // Two steps: the page is chosen on row ids alone (sorted from a covering
     // index where there is one), then only its rows are read. Sorting whole
     // rows would read every match's fields first.
-    let room = total as usize - q.start;
     let mut page = sel.clone();
     page.clear_selects().expr(Expr::cust("rowid"));
     order(&mut page);
-    page.offset(q.start as u64).limit(q.limit.min(room) as u64);
+    page.offset(q.start as u64).limit(room as u64);
     let mut rows = if q.light { select_light(site) } else { select(site) };
     rows.and_where(Expr::cust("rowid").in_subquery(page));
     order(&mut rows);
-    Ok((fetch(conn, &rows)?, if q.uncounted { 0 } else { total as usize }))
+    Ok((fetch(conn, &rows)?, total.unwrap_or(0)))
 }
 
 /// One page in the order of the full-text ranking: the UIDs that pass every
