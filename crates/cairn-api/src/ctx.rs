@@ -17,9 +17,14 @@ pub struct Ctx {
     pub filter: ViewFilter,
     pub params: Params,
     /// The site's full-text index, when it has one.
-    pub full_text: Option<Arc<cairn_search::SearchIndex>>,
-    /// Full-text hits considered per query (`limits.max_text_hits`).
-    pub max_text_hits: usize,
+    pub full_text: Option<FullText>,
+}
+
+/// A site's full-text index and how many of its hits a query considers.
+pub struct FullText {
+    pub index: Arc<cairn_search::SearchIndex>,
+    /// `limits.max_text_hits`.
+    pub max_hits: usize,
 }
 
 impl Ctx {
@@ -32,7 +37,6 @@ impl Ctx {
             filter,
             params,
             full_text: None,
-            max_text_hits: 1000,
         }
     }
 

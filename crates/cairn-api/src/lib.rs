@@ -267,8 +267,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         && method != Method::GET;
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
     let mut ctx = Ctx::new(site, base, who, params);
-    ctx.full_text = app.full_text.get(&ctx.site.id).cloned();
-    ctx.max_text_hits = app.limits.max_text_hits;
+    ctx.full_text = app.full_text.get(&ctx.site.id).map(|index| ctx::FullText {
+        index: index.clone(),
+        max_hits: app.limits.max_text_hits,
+    });
     let path = &target.path;
     let not_found = || ApiError::not_found(&ctx.url(path));
     let result = match (&target.view, method.clone()) {

@@ -192,17 +192,17 @@ impl SearchIndex {
         self.version.load(Ordering::SeqCst)
     }
 
-    /// The best `limit` matches, best first.
-    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>, EngineError> {
+    /// The best `limit` matches, best first (shared with the kept answer).
+    pub fn search(&self, query: &Query, limit: usize) -> Result<std::sync::Arc<Vec<Hit>>, EngineError> {
         let version = self.version();
         let key = (query.clone(), limit);
         if let Some((at, hits)) = self.answers.get(&key)
             && at == version
         {
-            return Ok(hits.as_ref().clone());
+            return Ok(hits);
         }
-        let hits = self.rank(query, limit)?;
-        self.answers.insert(key, (version, std::sync::Arc::new(hits.clone())));
+        let hits = std::sync::Arc::new(self.rank(query, limit)?);
+        self.answers.insert(key, (version, hits.clone()));
         Ok(hits)
     }
 

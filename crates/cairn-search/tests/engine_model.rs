@@ -121,8 +121,8 @@ fn the_index_and_the_reference_find_the_same_documents() {
             let found: BTreeSet<String> = index
                 .search(&parsed, 1000)
                 .unwrap()
-                .into_iter()
-                .map(|h| h.uid)
+                .iter()
+                .map(|h| h.uid.clone())
                 .collect();
             let want: BTreeSet<String> = docs
                 .iter()

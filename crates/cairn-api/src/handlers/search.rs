@@ -162,22 +162,22 @@ pub(crate) fn add_full_text(ctx: &Ctx, q: &mut CatalogQuery, text: &str) -> ApiR
     let Some(parsed) = cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))? else {
         return Ok(false);
     };
-    let index = ctx.full_text.as_ref().ok_or_else(|| {
+    let full_text = ctx.full_text.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
             "NotImplemented",
             "This site has no full-text index; structured queries work.",
         )
     })?;
-    let hits = index.search(&parsed, ctx.max_text_hits.max(1)).map_err(|e| {
-        tracing::error!(error = %e, "full-text search failed");
-        ApiError::internal()
-    })?;
-    let mut ranked: Vec<String> = hits.into_iter().map(|h| h.uid).collect();
-    if !q.uids.is_empty() {
-        ranked.retain(|u| q.uids.contains(u));
-    }
-    q.ranked = Some(ranked);
+    let hits = full_text
+        .index
+        .search(&parsed, full_text.max_hits.max(1))
+        .map_err(|e| {
+            tracing::error!(error = %e, "full-text search failed");
+            ApiError::internal()
+        })?;
+    // Every other criterion (a `UID` list too) is applied in SQL with the hits.
+    q.ranked = Some(hits.iter().map(|h| h.uid.clone()).collect());
     Ok(true)
 }
 

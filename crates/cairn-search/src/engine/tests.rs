@@ -43,8 +43,8 @@ fn find(ix: &SearchIndex, q: &str) -> Vec<String> {
     let mut uids: Vec<String> = ix
         .search(&parse(q).unwrap().unwrap(), 50)
         .unwrap()
-        .into_iter()
-        .map(|h| h.uid)
+        .iter()
+        .map(|h| h.uid.clone())
         .collect();
     uids.sort();
     uids

@@ -61,8 +61,8 @@ fn find(index: &SearchIndex, q: &str) -> Vec<String> {
     index
         .search(&parse(q).unwrap().unwrap(), 10)
         .unwrap()
-        .into_iter()
-        .map(|h| h.uid)
+        .iter()
+        .map(|h| h.uid.clone())
         .collect()
 }
 
