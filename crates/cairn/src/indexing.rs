@@ -26,7 +26,6 @@ const MIN_INTERVAL: Duration = Duration::from_secs(1);
 const BACKOFF: Duration = Duration::from_secs(5);
 
 /// The running followers; stops them on drop.
-#[derive(Default)]
 pub struct Indexing {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,

@@ -89,7 +89,33 @@ fn path_value(ctx: &Ctx, context: &ContentPath, op: &str, raw: &str) -> ApiResul
     Ok((resolved, depth))
 }
 
-fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) -> ApiResult<()> {
+/// Applies the criteria to `q` and returns their full text, which the caller
+/// ranks only when it wants results (checking a stored query needs no search).
+fn criteria(
+    ctx: &Ctx,
+    context: &ContentPath,
+    q: &mut CatalogQuery,
+    list: &[Value],
+) -> ApiResult<Option<cairn_search::Query>> {
+    let mut text: Option<cairn_search::Query> = None;
+    for c in list {
+        if let Some(words) = criterion(ctx, context, q, c)? {
+            text = Some(match text {
+                Some(before) => cairn_search::Query::And(vec![before, words]),
+                None => words,
+            });
+        }
+    }
+    Ok(text)
+}
+
+/// One criterion; a SearchableText one gives back its parsed words.
+fn criterion(
+    ctx: &Ctx,
+    context: &ContentPath,
+    q: &mut CatalogQuery,
+    c: &Value,
+) -> ApiResult<Option<cairn_search::Query>> {
     let index = c.get("i").and_then(Value::as_str).ok_or_else(invalid)?;
     let op = c.get("o").and_then(Value::as_str).ok_or_else(invalid)?;
     let op = op.strip_prefix(PREFIX).unwrap_or(op);
@@ -98,7 +124,7 @@ fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) 
         ("SearchableText", "string.contains") => {
             // A search block sends the criterion before anything is typed: no words, no filter.
             let text = v.as_str().ok_or_else(invalid)?;
-            super::search::add_full_text(ctx, q, text)?;
+            return super::search::parse_text(text);
         }
         ("portal_type", "selection.any" | "selection.is" | "string.is") => q.portal_types.extend(strings(&v)),
         ("portal_type", "selection.none" | "string.isNot") => q.not_portal_types.extend(strings(&v)),
@@ -154,7 +180,7 @@ fn criterion(ctx: &Ctx, context: &ContentPath, q: &mut CatalogQuery, c: &Value) 
         }
         _ => return Err(invalid()),
     }
-    Ok(())
+    Ok(None)
 }
 
 /// POST (or GET) `<context>/@querystring-search`.
@@ -176,7 +202,7 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
         }
         None => body_object(body)?,
     };
-    let criteria = body
+    let list = body
         .get("query")
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::bad_request("No query supplied"))?;
@@ -192,8 +218,8 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
         max_results: Some(number(body.get("limit"))?.unwrap_or(DEFAULT_LIMIT)),
         ..Default::default()
     };
-    for criterion_value in criteria {
-        criterion(ctx, context, &mut q, criterion_value)?;
+    if let Some(text) = self::criteria(ctx, context, &mut q, list)? {
+        super::search::rank(ctx, &mut q, &text)?;
     }
     if !c.is_root() {
         // A listing never lists the page it sits on.
@@ -227,13 +253,12 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
 /// Refuses a Collection `query` cairn could not evaluate when it is written,
 /// rather than listing nothing later. `null` or `[]` is an empty query.
 pub(crate) fn check_stored_query(ctx: &Ctx, context: &ContentPath, query: &Value) -> ApiResult<()> {
-    let criteria = match query {
+    let list = match query {
         Value::Null => return Ok(()),
         Value::Array(a) => a,
         _ => return Err(invalid()),
     };
-    let mut q = CatalogQuery::default();
-    criteria.iter().try_for_each(|c| criterion(ctx, context, &mut q, c))
+    self::criteria(ctx, context, &mut CatalogQuery::default(), list).map(drop)
 }
 
 /// A Collection's results, as its GET lists them: its stored criteria, sort
@@ -241,7 +266,7 @@ pub(crate) fn check_stored_query(ctx: &Ctx, context: &ContentPath, query: &Value
 /// one that no longer evaluates (its path is gone) leaves the list empty, and
 /// is logged, rather than failing the GET.
 pub(crate) fn collection_items(ctx: &Ctx, c: &Content, o: &Opts, body: &mut Value) -> ApiResult<()> {
-    let criteria = c
+    let list = c
         .fields
         .get("query")
         .and_then(Value::as_array)
@@ -265,11 +290,16 @@ pub(crate) fn collection_items(ctx: &Ctx, c: &Content, o: &Opts, body: &mut Valu
         Some(on) => q.sort.push((on, c.bool_field("sort_reversed"))),
         None => q.sort.extend([(SortOn::Created, false), (SortOn::Position, false)]),
     }
-    let built = criteria.iter().try_for_each(|cr| criterion(ctx, &c.path, &mut q, cr));
+    let built = self::criteria(ctx, &c.path, &mut q, &list);
     let (items, total) = match built {
         // Plone lists nothing for a collection without criteria.
-        Ok(()) if !criteria.is_empty() => super::search::results(ctx, &q, &o.metadata_fields)?,
-        Ok(()) => (Vec::new(), 0),
+        Ok(_) if list.is_empty() => (Vec::new(), 0),
+        Ok(text) => {
+            if let Some(text) = text {
+                super::search::rank(ctx, &mut q, &text)?;
+            }
+            super::search::results(ctx, &q, &o.metadata_fields)?
+        }
         Err(e) => {
             tracing::warn!(collection = %c.path, error = %e.message, "collection query cannot be evaluated");
             (Vec::new(), 0)

@@ -155,13 +155,14 @@ fn provides(q: &mut CatalogQuery, iface: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Restricts `q` to the objects matching SearchableText, best first.
-/// `Ok(false)`: the text holds no words at all. A malformed or oversized
-/// query is a 400 that says why.
-pub(crate) fn add_full_text(ctx: &Ctx, q: &mut CatalogQuery, text: &str) -> ApiResult<bool> {
-    let Some(parsed) = cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))? else {
-        return Ok(false);
-    };
+/// Parses SearchableText; `None` when it holds no words at all. A malformed
+/// or oversized query is a 400 that says why.
+pub(crate) fn parse_text(text: &str) -> ApiResult<Option<cairn_search::Query>> {
+    cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// Restricts `q` to the objects matching `text`, best first.
+pub(crate) fn rank(ctx: &Ctx, q: &mut CatalogQuery, text: &cairn_search::Query) -> ApiResult<()> {
     let full_text = ctx.full_text.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
@@ -169,27 +170,25 @@ pub(crate) fn add_full_text(ctx: &Ctx, q: &mut CatalogQuery, text: &str) -> ApiR
             "This site has no full-text index; structured queries work.",
         )
     })?;
-    let hits = full_text
-        .index
-        .search(&parsed, full_text.max_hits.max(1))
-        .map_err(|e| {
-            tracing::error!(error = %e, "full-text search failed");
-            ApiError::internal()
-        })?;
+    let hits = full_text.index.search(text, full_text.max_hits.max(1)).map_err(|e| {
+        tracing::error!(error = %e, "full-text search failed");
+        ApiError::internal()
+    })?;
     // Every other criterion (a `UID` list too) is applied in SQL with the hits.
     q.ranked = Some(hits.iter().map(|h| h.uid.clone()).collect());
-    Ok(true)
+    Ok(())
 }
 
 /// GET `<context>/@search`.
 pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Response> {
     repo::get_visible(&ctx.site, context, &ctx.who)?;
     let mut q = query(ctx, context, max_batch)?;
-    if let Some(text) = ctx.params.get("SearchableText")
-        && !add_full_text(ctx, &mut q, text)?
-    {
-        // plone.restapi answers an empty text query with a bare empty list.
-        return Ok(json(StatusCode::OK, &json!([])));
+    if let Some(text) = ctx.params.get("SearchableText") {
+        match parse_text(text)? {
+            Some(text) => rank(ctx, &mut q, &text)?,
+            // plone.restapi answers an empty text query with a bare empty list.
+            None => return Ok(json(StatusCode::OK, &json!([]))),
+        }
     }
     let metadata = ctx.params.list("metadata_fields");
     let url = format!("{}/@search", ctx.url(context));
