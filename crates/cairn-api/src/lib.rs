@@ -4,6 +4,7 @@
 
 mod auth;
 mod batch;
+mod body;
 mod ctx;
 mod error;
 mod handlers;
@@ -12,6 +13,7 @@ mod query;
 mod response_cache;
 mod route;
 mod serialize;
+mod server;
 mod throttle;
 
 use std::collections::HashMap;
@@ -21,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -40,8 +42,20 @@ use crate::route::View;
 /// Limits that protect the server from oversized requests.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Largest accepted request body in bytes (uploads arrive base64 in JSON).
+    /// Largest accepted request body in bytes (uploads arrive base64 in JSON),
+    /// for those who may write where the request points.
     pub max_body_bytes: usize,
+    /// Largest body of every other request (and of anonymous ones).
+    pub max_json_bytes: usize,
+    /// Bytes of request bodies held at once; more requests wait for room.
+    pub body_memory_bytes: usize,
+    /// Time a body has to arrive in full.
+    pub body_timeout: Duration,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, and to start the next
+    /// one on a kept-alive connection.
+    pub header_timeout: Duration,
     /// Largest `b_size` honoured.
     pub max_batch_size: usize,
     /// Memory for rendered anonymous responses (0 turns the cache off).
@@ -57,6 +71,11 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024 * 1024,
+            max_json_bytes: 2 * 1024 * 1024,
+            body_memory_bytes: 256 * 1024 * 1024,
+            body_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(15),
             max_batch_size: 1000,
             response_cache_bytes: 128 * 1024 * 1024,
             cors_origins: Vec::new(),
@@ -75,6 +94,7 @@ pub struct AppState {
     hasher: RandomState,
     responses: response_cache::ResponseCache,
     throttle: throttle::Throttle,
+    bodies: body::Bodies,
 }
 
 impl AppState {
@@ -83,7 +103,6 @@ impl AppState {
         Self {
             sites: sites.into_iter().map(|s| (s.id.clone(), s)).collect(),
             full_text: HashMap::new(),
-            limits,
             // Verified Basic credentials for a minute: argon2 is slow on purpose,
             // scripts send the header on every request.
             auth_cache: moka::sync::Cache::builder()
@@ -93,6 +112,8 @@ impl AppState {
             hasher: RandomState::new(),
             responses,
             throttle: throttle::Throttle::default(),
+            bodies: body::Bodies::new(&limits),
+            limits,
         }
     }
 
@@ -145,7 +166,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(|| async { "ready" }))
         .route("/metrics", get(metrics::get))
         .fallback(dispatch)
-        .with_state(state);
+        .with_state(state)
+        // A bug that panics answers its own request with a 500; the
+        // handlers on the blocking pool are caught where they are joined.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            tracing::error!("request panicked");
+            ApiError::internal().into_response()
+        }));
     match cors {
         Some(layer) => router.layer(layer),
         None => router,
@@ -158,13 +185,16 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = server::ConnLimits {
+        max_connections: state.limits.max_connections,
+        header_timeout: state.limits.header_timeout,
+    };
+    server::run(listener, router(state), limits, shutdown).await
 }
+
+/// Longest request target (path and query) answered; Zope's own limit is
+/// similar. Longer ones get a 414 that says so.
+const MAX_URI_BYTES: usize = 16 * 1024;
 
 async fn dispatch(
     State(app): State<Arc<AppState>>,
@@ -174,22 +204,47 @@ async fn dispatch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if uri.path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "URITooLong",
+            format!("The request URL is longer than {MAX_URI_BYTES} bytes."),
+        )
+        .into_response();
+    }
     let Some(target) = route::parse(uri.path()) else {
         return ApiError::not_found(uri.path()).into_response();
     };
     let Some(site) = app.sites.get(&target.site).cloned() else {
         return ApiError::not_found(uri.path()).into_response();
     };
-    let bytes = match to_bytes(body, app.limits.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "BadRequest",
-                "The request body is too large",
-            )
-            .into_response();
+    // Who asks decides how much body is read: authenticate first (on the
+    // blocking pool, as the password check may hash), then read.
+    let (who, bytes, _held) = if body::has_body(&headers) {
+        let (worker, s, h, t, m) = (
+            app.clone(),
+            site.clone(),
+            headers.clone(),
+            target.clone(),
+            method.clone(),
+        );
+        let client = peer.ip();
+        let decided = tokio::task::spawn_blocking(move || {
+            let who = auth::authenticate(&worker, &s, &m, &h, client)?;
+            let allowance = body::allowance(&s, &who, &t, &m, &worker.limits);
+            Ok::<_, ApiError>((who, allowance))
+        });
+        let (who, allowance) = match decided.await {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => return e.into_response(),
+            Err(_) => return ApiError::internal().into_response(),
+        };
+        match app.bodies.read(body, &headers, &allowance).await {
+            Ok((bytes, permit)) => (Some(who), bytes, Some(permit)),
+            Err(e) => return e.into_response(),
         }
+    } else {
+        (None, axum::body::Bytes::new(), None)
     };
     // Anonymous reads are answered from rendered responses while nothing changed.
     let generation = site.store.generation();
@@ -211,6 +266,7 @@ async fn dispatch(
         params,
         body: bytes,
         client: peer.ip(),
+        who,
     };
     let task = tokio::task::spawn_blocking(move || handle(&worker, site, req));
     match task.await {
@@ -250,6 +306,8 @@ struct Incoming {
     params: Params,
     body: axum::body::Bytes,
     client: std::net::IpAddr,
+    /// Already authenticated (requests with a body), else `None`.
+    who: Option<Principal>,
 }
 
 fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response> {
@@ -260,9 +318,13 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         params,
         body,
         client,
+        who,
     } = req;
     let (method, headers, body) = (&method, &headers, &body[..]);
-    let who = auth::authenticate(app, &site, method, headers, client)?;
+    let who = match who {
+        Some(who) => who,
+        None => auth::authenticate(app, &site, method, headers, client)?,
+    };
     let changes_principals = matches!(&target.view, View::Service { name, .. } if name == "users" || name == "groups")
         && method != Method::GET;
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());

@@ -115,3 +115,57 @@ pub struct CatalogQuery {
     /// Load only summary fields (no rich text or blocks).
     pub light: bool,
 }
+
+/// The most search roots one query may have (each is a range scan).
+pub const MAX_PATHS: usize = 32;
+/// The most sort keys (there are only ten sortable indexes).
+pub const MAX_SORT_KEYS: usize = 10;
+/// The most values in one list criterion (types, UIDs, ids, subjects…).
+pub const MAX_VALUES: usize = 1000;
+/// The most subjects that must all be present (each is its own subquery).
+pub const MAX_ALL_SUBJECTS: usize = 32;
+/// The most date bounds.
+pub const MAX_DATE_RANGES: usize = 32;
+
+impl CatalogQuery {
+    /// Refuses a query larger than any form sends, before the database sees
+    /// it: a store turns each value into SQL, and its expression limits would
+    /// otherwise fail as a server error. The message says which bound.
+    pub fn check_bounds(&self) -> crate::CoreResult<()> {
+        let too_many = |what: &str, max: usize| {
+            Err(crate::CoreError::BadRequest(format!(
+                "A query may have at most {max} {what}."
+            )))
+        };
+        if self.paths.len() > MAX_PATHS {
+            return too_many("paths", MAX_PATHS);
+        }
+        if self.sort.len() > MAX_SORT_KEYS {
+            return too_many("sort keys", MAX_SORT_KEYS);
+        }
+        if self.date_ranges.len() > MAX_DATE_RANGES {
+            return too_many("date criteria", MAX_DATE_RANGES);
+        }
+        if self.subjects_all && self.subjects.len() > MAX_ALL_SUBJECTS {
+            return too_many("subjects that must all match", MAX_ALL_SUBJECTS);
+        }
+        let lists = [
+            ("portal types", &self.portal_types),
+            ("review states", &self.review_states),
+            ("excluded portal types", &self.not_portal_types),
+            ("excluded review states", &self.not_review_states),
+            ("excluded UIDs", &self.not_uids),
+            ("UIDs", &self.uids),
+            ("ids", &self.ids),
+            ("subjects", &self.subjects),
+            ("creators", &self.creators),
+            ("languages", &self.languages),
+        ];
+        for (what, list) in lists {
+            if list.len() > MAX_VALUES {
+                return too_many(what, MAX_VALUES);
+            }
+        }
+        Ok(())
+    }
+}

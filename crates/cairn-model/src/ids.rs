@@ -99,7 +99,8 @@ impl ContentId {
     /// accents folded, anything else replaced by `-`, at most 50 characters.
     pub fn from_title(title: &str) -> Option<Self> {
         let mut out = String::new();
-        for c in title.chars().flat_map(fold_char) {
+        let folded: String = title.chars().map(fold_char).collect();
+        for c in folded.chars() {
             if c.is_ascii_alphanumeric() {
                 out.push(c.to_ascii_lowercase());
             } else if matches!(c, '.' | '_') && !out.is_empty() {
@@ -121,23 +122,16 @@ impl ContentId {
     }
 }
 
-/// Folds the Latin letters used in the four Swiss languages to ASCII.
-fn fold_char(c: char) -> Vec<char> {
+/// Folds a letter to ASCII: German umlauts as `ae`/`oe`/`ue` (the Swiss
+/// and German convention Plone keeps), everything else as `deunicode`
+/// transliterates it (`ø` → `o`, `Č` → `C`, Cyrillic and Greek by sound).
+fn fold_char(c: char) -> std::borrow::Cow<'static, str> {
     match c {
-        'ä' | 'Ä' => vec!['a', 'e'],
-        'ö' | 'Ö' => vec!['o', 'e'],
-        'ü' | 'Ü' => vec!['u', 'e'],
-        'ß' => vec!['s', 's'],
-        'à' | 'á' | 'â' | 'ã' | 'å' | 'À' | 'Á' | 'Â' => vec!['a'],
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => vec!['e'],
-        'ì' | 'í' | 'î' | 'ï' | 'Î' | 'Ï' => vec!['i'],
-        'ò' | 'ó' | 'ô' | 'õ' | 'Ô' => vec!['o'],
-        'ù' | 'ú' | 'û' | 'Û' | 'Ù' => vec!['u'],
-        'ç' | 'Ç' => vec!['c'],
-        'ñ' => vec!['n'],
-        'œ' => vec!['o', 'e'],
-        'æ' => vec!['a', 'e'],
-        other => vec![other],
+        'ä' | 'Ä' => "ae".into(),
+        'ö' | 'Ö' => "oe".into(),
+        'ü' | 'Ü' => "ue".into(),
+        c if c.is_ascii() => String::from(c).into(),
+        c => deunicode::deunicode_char(c).unwrap_or("-").into(),
     }
 }
 
@@ -246,6 +240,15 @@ mod tests {
         assert_eq!(id.as_str(), "ueber-die-gebuehren-fuer-aenderungen");
         assert_eq!(ContentId::from_title("My Document").unwrap().as_str(), "my-document");
         assert!(ContentId::from_title("!!!").is_none());
+        assert_eq!(
+            ContentId::from_title("Łódź Øresund Čapek").unwrap().as_str(),
+            "lodz-oresund-capek"
+        );
+        assert_eq!(ContentId::from_title("Новости").unwrap().as_str(), "novosti");
+        assert_eq!(
+            ContentId::from_title("Straße à Genève").unwrap().as_str(),
+            "strasse-a-geneve"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod blocks;
 pub mod ids;
+pub mod links;
 pub mod mime;
 pub mod schema;
 pub mod time;

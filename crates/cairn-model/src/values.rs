@@ -68,9 +68,17 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
             if s.contains('\n') || s.contains('\r') {
                 return Err("Constraint not satisfied".into());
             }
+            no_controls(s)?;
+            if field.name == "remoteUrl" {
+                crate::links::check(s)?;
+            }
             json!(length_checked(field, s)?)
         }
-        Text => json!(length_checked(field, string(value)?)?),
+        Text => {
+            let s = string(value)?;
+            no_controls(s)?;
+            json!(length_checked(field, s)?)
+        }
         Email => {
             let s = string(value)?.trim().to_string();
             let valid = s
@@ -86,6 +94,7 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
             if !s.is_empty() && (!s.contains(':') || s.contains(char::is_whitespace)) {
                 return Err("The specified URI is not valid.".into());
             }
+            crate::links::check(s)?;
             json!(s)
         }
         Richtext => richtext(value)?,
@@ -159,7 +168,7 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
             field.check_value_schema(value)?;
             let mut v = value.clone();
             if field.name == "blocks" {
-                crate::blocks::sanitize(&mut v);
+                crate::blocks::sanitize(&mut v)?;
             }
             v
         }
@@ -171,6 +180,18 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
 /// Item values of a list are validated without the list's own length bounds.
 fn field_for_items(field: &FieldDef) -> &FieldDef {
     field
+}
+
+/// Refuses control characters other than tab and line breaks: a NUL or an
+/// escape in a title breaks exports, terminals and the XML of feeds.
+fn no_controls(s: &str) -> Result<(), String> {
+    match s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        Some(c) => Err(format!(
+            "Control characters are not allowed (found U+{:04X}).",
+            c as u32
+        )),
+        None => Ok(()),
+    }
 }
 
 fn string(value: &Value) -> Result<&str, String> {

@@ -11,4 +11,4 @@ pub mod query;
 pub use engine::{EngineError, Hit, SearchIndex};
 pub use extract::{SearchableText, searchable_text};
 pub use indexer::{IndexerError, catch_up, lag, rebuild};
-pub use query::{Query, QueryError, parse};
+pub use query::{Query, QueryError, all_of, parse};

@@ -228,6 +228,48 @@ impl Parser {
     }
 }
 
+/// Joins queries that must all match (several SearchableText criteria of
+/// one listing) into one flat `And`, bounded like a single query: the words
+/// of all parts count together, and the nesting stays that of the deepest
+/// part, however many parts there are.
+pub fn all_of(parts: impl IntoIterator<Item = Query>) -> Result<Option<Query>, QueryError> {
+    let mut flat = Vec::new();
+    for part in parts {
+        match part {
+            Query::And(inner) => flat.extend(inner),
+            other => flat.push(other),
+        }
+    }
+    if flat.iter().map(Query::terms).sum::<usize>() > MAX_TERMS {
+        return Err(QueryError::TooManyTerms);
+    }
+    if !flat.is_empty() && flat.iter().all(|p| matches!(p, Query::Not(_))) {
+        return Err(QueryError::OnlyNegative);
+    }
+    Ok(combine(flat, Query::And))
+}
+
+impl Query {
+    /// Words, phrases and globs in the query. Recursion is safe: a parsed
+    /// query nests at most [`MAX_DEPTH`] groups and [`all_of`] adds none.
+    pub fn terms(&self) -> usize {
+        match self {
+            Query::Term(_) | Query::Glob(_) | Query::Phrase(_) => 1,
+            Query::And(parts) | Query::Or(parts) => parts.iter().map(Query::terms).sum(),
+            Query::Not(inner) => inner.terms(),
+        }
+    }
+
+    /// Levels of nesting, a single word being 1.
+    pub fn depth(&self) -> usize {
+        match self {
+            Query::Term(_) | Query::Glob(_) | Query::Phrase(_) => 1,
+            Query::And(parts) | Query::Or(parts) => 1 + parts.iter().map(Query::depth).max().unwrap_or(0),
+            Query::Not(inner) => 1 + inner.depth(),
+        }
+    }
+}
+
 fn term(word: &str) -> Result<Option<Query>, QueryError> {
     if word.chars().all(|c| matches!(c, '*' | '?')) {
         return Ok(None);

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use cairn_api::{AppState, Limits};
+use cairn_api::AppState;
 use cairn_core::bootstrap::{self, Created};
 use cairn_core::cache::CachedStore;
 use cairn_core::ports::{BlobStore, ContentStore, PrincipalStore};
@@ -50,13 +50,7 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         })?;
         indexes.push((s.id.clone(), Arc::new(index)));
     }
-    let limits = Limits {
-        max_body_bytes: settings.limits.max_body_bytes,
-        max_batch_size: settings.limits.max_batch_size,
-        response_cache_bytes: settings.limits.response_cache_bytes,
-        cors_origins: settings.limits.cors_origins.clone(),
-        max_text_hits: settings.limits.max_text_hits,
-    };
+    let limits = settings.limits.to_api();
     let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
     let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
     Ok(Built {

@@ -60,6 +60,9 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .max_blocking_threads(settings.worker_threads())
+                // Input is bounded in depth everywhere; a roomier stack is
+                // the margin for what no bound foresaw (the default is 2 MiB).
+                .thread_stack_size(8 * 1024 * 1024)
                 .build()?
                 .block_on(serve(settings))
         }

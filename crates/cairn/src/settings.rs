@@ -47,22 +47,66 @@ fn default_profile() -> String {
 
 /// Request limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LimitSettings {
+    /// Largest body of a request that may carry an upload, from someone who
+    /// may write where it points.
     pub max_body_bytes: usize,
+    /// Largest body of every other request, and of every anonymous one.
+    pub max_json_bytes: usize,
+    /// Bytes of request bodies held at once; more requests wait for room.
+    pub body_memory_bytes: usize,
+    /// Seconds a request body has to arrive in full.
+    pub body_timeout_secs: u64,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, and the longest a
+    /// kept-alive connection may sit idle.
+    pub header_timeout_secs: u64,
     pub max_batch_size: usize,
     /// Memory for rendered anonymous responses, in bytes (0 turns it off).
     pub response_cache_bytes: u64,
     /// Origins allowed to call the API from browsers (CORS), e.g.
     /// `["https://www.example.ch"]`; `["*"]` allows any origin without credentials.
-    #[serde(default)]
     pub cors_origins: Vec<String>,
     /// Full-text hits considered per query, best first.
-    #[serde(default = "default_text_hits")]
     pub max_text_hits: usize,
 }
 
-fn default_text_hits() -> usize {
-    1000
+impl Default for LimitSettings {
+    fn default() -> Self {
+        let api = cairn_api::Limits::default();
+        Self {
+            max_body_bytes: api.max_body_bytes,
+            max_json_bytes: api.max_json_bytes,
+            body_memory_bytes: api.body_memory_bytes,
+            body_timeout_secs: api.body_timeout.as_secs(),
+            max_connections: api.max_connections,
+            header_timeout_secs: api.header_timeout.as_secs(),
+            max_batch_size: api.max_batch_size,
+            response_cache_bytes: api.response_cache_bytes,
+            cors_origins: api.cors_origins,
+            max_text_hits: api.max_text_hits,
+        }
+    }
+}
+
+impl LimitSettings {
+    /// The HTTP layer's limits.
+    pub fn to_api(&self) -> cairn_api::Limits {
+        cairn_api::Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_json_bytes: self.max_json_bytes,
+            body_memory_bytes: self.body_memory_bytes,
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_secs.max(1)),
+            max_connections: self.max_connections,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            max_batch_size: self.max_batch_size,
+            response_cache_bytes: self.response_cache_bytes,
+            cors_origins: self.cors_origins.clone(),
+            max_text_hits: self.max_text_hits,
+        }
+    }
 }
 
 /// Everything `cairn serve` needs.
@@ -99,13 +143,7 @@ impl Default for Settings {
             token_timeout: 43_200,
             cache_objects: 20_000,
             workers: 0,
-            limits: LimitSettings {
-                max_body_bytes: 64 * 1024 * 1024,
-                max_batch_size: 1000,
-                response_cache_bytes: 128 * 1024 * 1024,
-                cors_origins: Vec::new(),
-                max_text_hits: default_text_hits(),
-            },
+            limits: LimitSettings::default(),
             sites: vec![SiteSettings {
                 id: "Plone".into(),
                 title: "Kanton Aarwald".into(),

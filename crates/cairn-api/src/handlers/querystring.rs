@@ -22,6 +22,8 @@ use crate::serialize::full::Opts;
 const PREFIX: &str = "plone.app.querystring.operation.";
 /// plone.app.querystring's cap on the result set when the client gives none.
 const DEFAULT_LIMIT: usize = 1000;
+/// Criteria one listing may combine; Volto's query builder sends a handful.
+const MAX_CRITERIA: usize = 64;
 const MAX_FULL_PAGE: usize = 100;
 
 fn invalid() -> ApiError {
@@ -97,16 +99,18 @@ fn criteria(
     q: &mut CatalogQuery,
     list: &[Value],
 ) -> ApiResult<Option<cairn_search::Query>> {
-    let mut text: Option<cairn_search::Query> = None;
-    for c in list {
-        if let Some(words) = criterion(ctx, context, q, c)? {
-            text = Some(match text {
-                Some(before) => cairn_search::Query::And(vec![before, words]),
-                None => words,
-            });
-        }
+    if list.len() > MAX_CRITERIA {
+        return Err(ApiError::bad_request(format!(
+            "A query may have at most {MAX_CRITERIA} criteria."
+        )));
     }
-    Ok(text)
+    let mut texts = Vec::new();
+    for c in list {
+        texts.extend(criterion(ctx, context, q, c)?);
+    }
+    // One flat conjunction, bounded as one query: nesting each criterion in
+    // the last would let a long list overflow the stack of every walker.
+    cairn_search::all_of(texts).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// One criterion; a SearchableText one gives back its parsed words.

@@ -163,6 +163,8 @@ pub(crate) fn parse_text(text: &str) -> ApiResult<Option<cairn_search::Query>> {
 
 /// Restricts `q` to the objects matching `text`, best first.
 pub(crate) fn rank(ctx: &Ctx, q: &mut CatalogQuery, text: &cairn_search::Query) -> ApiResult<()> {
+    // An oversized query is refused before the ranking is spent on it.
+    q.check_bounds()?;
     let full_text = ctx.full_text.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
@@ -221,6 +223,7 @@ pub fn run(ctx: &Ctx, q: &CatalogQuery, metadata: &[String], url: &str, id: Stri
 
 /// One page of a catalog query as summaries (or full objects), and the total.
 pub(crate) fn results(ctx: &Ctx, q: &CatalogQuery, metadata: &[String]) -> ApiResult<(Vec<Value>, usize)> {
+    q.check_bounds()?;
     let (found, total) = ctx.site.store.search(&ctx.site.id, q, &ctx.filter)?;
     let items = found
         .iter()

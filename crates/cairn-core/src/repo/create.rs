@@ -66,8 +66,6 @@ pub fn create(
     let mut values = Map::new();
     fields::apply(site, ty, body, &mut values, true)?;
 
-    let id = choose_id(site, parent_path, body, &values, type_name)?;
-    let now = Timestamp::now();
     let creator = who.id.clone().unwrap_or_default();
     if !values.contains_key("creators") || values["creators"].as_array().is_some_and(|a| a.is_empty()) {
         values.insert("creators".into(), json!([creator]));
@@ -77,39 +75,58 @@ pub fn create(
         None => Some(ty.def.default_view.clone()),
     };
     let state = site.workflow_for(type_name).map(|wf| wf.initial_state.clone());
-    let path = parent_path.child(&id);
-    let position = site.store.next_position(&site.id, parent_path)?;
-    let mut content = Content {
-        uid: uid.clone(),
-        path: path.clone(),
-        parent: Some(parent.uid.clone()),
-        position,
-        portal_type: type_name.to_string(),
-        review_state: state,
-        is_folderish: ty.def.folderish,
-        created: now,
-        modified: now,
-        version: 1,
-        layout,
-        fields: values,
-        allowed: Vec::new(),
-    };
-    let local = effective(&effective_on_chain(&chain(site, &parent)?), &content);
-    content.allowed = allowed_to_view(site, &content, &parent.allowed, &local);
-    let mut batch = WriteBatch {
-        ops: vec![WriteOp::Insert(Box::new(content.clone()))],
-        events: vec![ChangeEvent {
-            kind: "added",
-            uid,
-            path,
-        }],
-    };
-    batch
-        .ops
-        .extend(super::history::snapshot(site, &content, who, "Initial version")?);
-    site.store.write(&site.id, batch)?;
-    Ok(content)
+    let explicit = body.get("id").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let mut attempt = 0;
+    loop {
+        let id = choose_id(site, parent_path, body, &values, type_name)?;
+        let now = Timestamp::now();
+        let path = parent_path.child(&id);
+        let position = site.store.next_position(&site.id, parent_path)?;
+        let mut content = Content {
+            uid: uid.clone(),
+            path: path.clone(),
+            parent: Some(parent.uid.clone()),
+            position,
+            portal_type: type_name.to_string(),
+            review_state: state.clone(),
+            is_folderish: ty.def.folderish,
+            created: now,
+            modified: now,
+            version: 1,
+            layout: layout.clone(),
+            fields: values.clone(),
+            allowed: Vec::new(),
+        };
+        let local = effective(&effective_on_chain(&chain(site, &parent)?), &content);
+        content.allowed = allowed_to_view(site, &content, &parent.allowed, &local);
+        let mut batch = WriteBatch {
+            ops: vec![WriteOp::Insert(Box::new(content.clone()))],
+            events: vec![ChangeEvent {
+                kind: "added",
+                uid: uid.clone(),
+                path,
+            }],
+        };
+        batch
+            .ops
+            .extend(super::history::snapshot(site, &content, who, "Initial version")?);
+        match site.store.write(&site.id, batch) {
+            Ok(()) => return Ok(content),
+            // Another writer took the chosen id between the check and the
+            // insert: choose again, as Plone's name chooser would have.
+            Err(CoreError::Conflict(_)) if !explicit && attempt < MAX_ID_ATTEMPTS => attempt += 1,
+            Err(CoreError::Conflict(_)) if explicit => {
+                return Err(CoreError::BadRequest(format!(
+                    "The id \"{id}\" is invalid - it is already in use."
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
+
+/// Fresh ids tried when concurrent writers keep taking the chosen one.
+const MAX_ID_ATTEMPTS: usize = 16;
 
 /// The explicit id (must be free), else one made from the title or file name.
 fn choose_id(

@@ -52,9 +52,21 @@ pub fn snapshot(site: &Site, c: &Content, who: &Principal, comment: &str) -> Cor
     }))))
 }
 
-/// Every version of the object at `path` (for readers who may see it).
+/// Seeing old versions is its own permission: they may hold text that was
+/// removed on purpose, and the names and notes of those who edited.
+pub const ACCESS_VERSIONS: &str = "CMFEditions: Access previous versions";
+
+/// Every version of the object at `path`, for readers with [`ACCESS_VERSIONS`].
 pub fn versions(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<(Content, Vec<VersionRecord>)> {
     let c = get_visible(site, path, who)?;
+    if !crate::security::Access::of(site, who, &c)?.has(&c, ACCESS_VERSIONS) {
+        let why = "You are not allowed to see the history of this object".to_string();
+        return Err(if who.is_anonymous() {
+            CoreError::Unauthorized(why)
+        } else {
+            CoreError::Forbidden(why)
+        });
+    }
     let v = site.store.versions(&site.id, &c.uid)?;
     Ok((c, v))
 }

@@ -170,6 +170,17 @@ pub fn can_add(site: &Site, who: &Principal, container: &Content, type_id: &str)
     Ok(access.has(container, ADD) && (type_permission.is_empty() || access.has(container, type_permission)))
 }
 
+/// May write to `c` at all: add something inside it (`creating`) or edit
+/// it. Asked before a large request body is read, so that only someone the
+/// write could succeed for makes the server hold an upload in memory.
+pub fn may_write(site: &Site, who: &Principal, c: &Content, creating: bool) -> CoreResult<bool> {
+    if who.is_anonymous() {
+        return Ok(false);
+    }
+    let access = Access::of(site, who, c)?;
+    Ok(access.has(c, if creating { ADD } else { MODIFY }))
+}
+
 /// May edit `c`.
 pub fn can_modify(site: &Site, who: &Principal, c: &Content) -> CoreResult<bool> {
     Ok(!who.is_anonymous() && Access::of(site, who, c)?.has(c, MODIFY))

@@ -93,3 +93,63 @@ fn hostile_queries_are_bounded() {
             .contains("at least 2 letters")
     );
 }
+
+mod fuzz {
+    //! No input may crash the parser, and whatever it and `all_of` accept
+    //! stays within the bounds every walker of a query relies on.
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    /// Text made of the pieces the grammar cares about, so the parser's
+    /// branches are reached far more often than by random characters.
+    fn query_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "[a-zäöü]{1,8}",
+            Just("AND".to_string()),
+            Just("or".to_string()),
+            Just("NOT".to_string()),
+            Just("(".to_string()),
+            Just(")".to_string()),
+            Just("\"".to_string()),
+            Just("*".to_string()),
+            "[a-z]{0,3}[*?][a-z]{0,2}",
+            "\\PC{1,3}",
+        ];
+        prop::collection::vec(piece, 0..80).prop_map(|p| p.join(" "))
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics_and_stays_bounded(text in query_text()) {
+            if let Ok(Some(q)) = parse(&text) {
+                prop_assert!(q.terms() <= MAX_TERMS);
+                // A group adds an Or and an And level to the one it sits in.
+                prop_assert!(q.depth() <= 3 * (MAX_DEPTH + 1));
+            }
+        }
+
+        #[test]
+        fn arbitrary_characters_never_panic(text in "\\PC{0,1100}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn many_criteria_join_flat_and_bounded(texts in prop::collection::vec(query_text(), 0..300)) {
+            let parts: Vec<Query> = texts.iter().filter_map(|t| parse(t).ok().flatten()).collect();
+            let deepest = parts.iter().map(Query::depth).max().unwrap_or(0);
+            if let Ok(Some(q)) = all_of(parts) {
+                prop_assert!(q.terms() <= MAX_TERMS);
+                prop_assert!(q.depth() <= deepest + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn two_hundred_forty_criteria_are_refused_not_nested() {
+        let parts = (0..240).map(|i| Query::Term(format!("w{i}")));
+        assert_eq!(all_of(parts), Err(QueryError::TooManyTerms));
+        let few = all_of((0..3).map(|i| Query::Term(format!("w{i}")))).unwrap().unwrap();
+        assert_eq!(few.depth(), 2, "one flat And");
+    }
+}

@@ -5,6 +5,7 @@ mod conformance;
 mod content;
 mod files;
 mod fulltext;
+mod hardening;
 mod helpers;
 mod search;
 mod security;
