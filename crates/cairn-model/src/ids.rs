@@ -16,7 +16,13 @@ pub enum IdError {
     ContentId(String, &'static str),
     #[error("'{0}' is not a valid path")]
     Path(String),
+    #[error("A path may be at most {MAX_PATH_DEPTH} levels deep.")]
+    TooDeep,
 }
+
+/// Deepest nesting of content. Trees are walked recursively when they are
+/// serialized (navigation, JSON), so depth is bounded where paths are made.
+pub const MAX_PATH_DEPTH: usize = 40;
 
 /// A stable content UID: 32 lowercase hex characters, as Plone's uuid.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -155,9 +161,12 @@ impl ContentPath {
     /// Accepts `""`, `"/"` or `/`-separated segments; empty segments are dropped.
     pub fn parse(raw: &str) -> Result<Self, IdError> {
         let mut out = String::new();
-        for seg in raw.split('/').filter(|s| !s.is_empty()) {
+        for (n, seg) in raw.split('/').filter(|s| !s.is_empty()).enumerate() {
             if seg == "." || seg == ".." {
                 return Err(IdError::Path(raw.to_string()));
+            }
+            if n >= MAX_PATH_DEPTH {
+                return Err(IdError::TooDeep);
             }
             out.push('/');
             out.push_str(seg);
@@ -198,8 +207,14 @@ impl ContentPath {
     }
 
     /// This path extended by one id.
+    /// `self/id`; at [`MAX_PATH_DEPTH`] there is no room for a child.
     pub fn child(&self, id: &ContentId) -> Self {
         Self(format!("{}/{}", self.0, id.as_str()))
+    }
+
+    /// Whether objects may be created inside this path.
+    pub fn may_have_children(&self) -> bool {
+        self.depth() < MAX_PATH_DEPTH
     }
 
     /// Every ancestor from the root down, excluding `self`.

@@ -186,10 +186,11 @@ pub fn contextnavigation(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
         "url": format!("{}/sitemap", ctx.base),
     });
     let Some(root) = root else { return Ok(body) };
+    // As deep as the navigation's own cap, whatever `bottomLevel` asks.
     let depth = if bottom == 0 {
         10
     } else {
-        bottom.saturating_sub(top).max(1)
+        bottom.saturating_sub(top).clamp(1, 10)
     };
     let nodes = ctx.site.store.nav_tree(
         &ctx.site.id,

@@ -71,7 +71,8 @@ pub fn transfer(
     let mut batch = WriteBatch::default();
     for obj in subtree {
         let rel = &obj.path.as_str()[source.as_str().len()..];
-        let path = ContentPath::parse(&format!("{new_root}{rel}")).map_err(|e| CoreError::Internal(e.to_string()))?;
+        // Too deep a result is the caller's choice of target, not a fault.
+        let path = ContentPath::parse(&format!("{new_root}{rel}")).map_err(|e| CoreError::BadRequest(e.to_string()))?;
         let (parent_local, parent_allowed, parent_uid) = match path.parent().and_then(|p| computed.get(&p)) {
             Some((l, a, u)) => (l.clone(), a.clone(), u.clone()),
             None => (container_local.clone(), dst.allowed.clone(), dst.uid.clone()),

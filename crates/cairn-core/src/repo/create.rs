@@ -46,6 +46,9 @@ pub fn create(
     if !allowed_here {
         return Err(CoreError::Forbidden(format!("Disallowed subobject type: {type_name}")));
     }
+    if !parent_path.may_have_children() {
+        return Err(CoreError::BadRequest(cairn_model::IdError::TooDeep.to_string()));
+    }
     let uid = match body.get("UID").and_then(Value::as_str) {
         Some(raw) if !who.has_role("Manager") => {
             let _ = raw;

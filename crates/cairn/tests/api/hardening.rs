@@ -259,3 +259,32 @@ fn old_versions_and_the_history_need_their_own_permission() {
         assert_eq!(app.get(&format!("{url}{path}"), Auth::Admin).status, 200, "{path}");
     }
 }
+
+#[test]
+fn content_nests_at_most_forty_levels_and_deep_trees_serialize() {
+    let app = spawn_app();
+    let mut path = String::new();
+    for level in 0..40 {
+        app.create(
+            &path,
+            json!({"@type": "Folder", "id": "f", "title": format!("Ebene {level}")}),
+        );
+        path.push_str("/f");
+    }
+    let r = app.post(
+        &path,
+        Auth::Admin,
+        &json!({"@type": "Folder", "id": "f", "title": "zu tief"}),
+    );
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.json()["message"].as_str().unwrap().contains("at most 40 levels"));
+    // Moving the chain under itself one level deeper can't exceed it either.
+    app.create("", json!({"@type": "Folder", "id": "g", "title": "g"}));
+    let r = app.post("/g/@move", Auth::Admin, &json!({"source": [format!("{}/f", app.site)]}));
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let nav = app.get(
+        &format!("{path}?expand=contextnavigation&expand.contextnavigation.bottomLevel=1000000"),
+        Auth::Admin,
+    );
+    assert_eq!(nav.status, 200);
+}
