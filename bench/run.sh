@@ -109,7 +109,7 @@ if [ -n "$PLONE" ]; then
   esac
   st=$(http_status "$PLONE" "$PLONE_AUTH")
   [ "$st" = 200 ] || die "Plone at $PLONE answered $st (expected 200 as ${PLONE_AUTH%%:*}).
-       Start the anchor first: bash /work/shared/anchors/plone/start.sh (see bench/README.md)"
+       Start the anchor first: bash ../shared/anchors/plone/start.sh (see bench/README.md)"
   say "Plone anchor answers at $PLONE"
 fi
 

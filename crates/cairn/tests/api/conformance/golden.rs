@@ -21,18 +21,12 @@ pub struct Golden {
 }
 
 /// The pairs: `CAIRN_CONFORMANCE_DIR`, else `shared/` beside the repository
-/// (as in CI and the team's checkouts), else the work machine's copy.
+/// (as in CI and the team's checkouts).
 pub(super) fn golden_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CAIRN_CONFORMANCE_DIR") {
         return PathBuf::from(dir);
     }
-    [
-        PathBuf::from(DEFAULT_DIR),
-        PathBuf::from("/work/shared/conformance/plone-restapi"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir())
-    .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR))
+    PathBuf::from(DEFAULT_DIR)
 }
 
 /// Splits an HTTP message into its first line, headers and body.
