@@ -4,6 +4,7 @@
 
 mod auth;
 mod batch;
+mod client_addr;
 mod ctx;
 mod error;
 mod handlers;
@@ -28,6 +29,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cairn_core::{Principal, Site};
 
+pub use client_addr::{InvalidProxy, TrustedProxies};
 pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
@@ -51,6 +53,8 @@ pub struct Limits {
     /// Full-text hits considered per query, best first: ranking keeps the
     /// best, and `items_total` counts at most these (after permissions).
     pub max_text_hits: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the login throttle).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for Limits {
@@ -61,6 +65,7 @@ impl Default for Limits {
             response_cache_bytes: 128 * 1024 * 1024,
             cors_origins: Vec::new(),
             max_text_hits: 1000,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -204,13 +209,14 @@ async fn dispatch(
     }
     let params = Params::parse(uri.query());
     let worker = app.clone();
+    let client = app.limits.trusted_proxies.client(peer.ip(), &headers);
     let req = Incoming {
         target,
         method,
         headers,
         params,
         body: bytes,
-        client: peer.ip(),
+        client,
     };
     let task = tokio::task::spawn_blocking(move || handle(&worker, site, req));
     match task.await {

@@ -56,6 +56,8 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         response_cache_bytes: settings.limits.response_cache_bytes,
         cors_origins: settings.limits.cors_origins.clone(),
         max_text_hits: settings.limits.max_text_hits,
+        trusted_proxies: cairn_api::TrustedProxies::parse(&settings.limits.trusted_proxies)
+            .context("while reading limits.trusted_proxies")?,
     };
     let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
     let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;

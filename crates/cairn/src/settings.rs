@@ -59,6 +59,10 @@ pub struct LimitSettings {
     /// Full-text hits considered per query, best first.
     #[serde(default = "default_text_hits")]
     pub max_text_hits: usize,
+    /// Reverse proxies (IPs or CIDR networks, e.g. `["127.0.0.1", "10.0.0.0/8"]`)
+    /// whose `X-Forwarded-For` names the client; nobody else's is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 fn default_text_hits() -> usize {
@@ -105,6 +109,7 @@ impl Default for Settings {
                 response_cache_bytes: 128 * 1024 * 1024,
                 cors_origins: Vec::new(),
                 max_text_hits: default_text_hits(),
+                trusted_proxies: Vec::new(),
             },
             sites: vec![SiteSettings {
                 id: "Plone".into(),
