@@ -6,6 +6,8 @@ mod content;
 mod files;
 mod fulltext;
 mod helpers;
+mod login;
+mod privileges;
 mod search;
 mod security;
 mod sharing;
