@@ -102,7 +102,10 @@ mod tests {
     fn the_header_of_an_untrusted_peer_is_ignored() {
         let t = TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
         assert_eq!(t.client(ip("192.0.2.1"), &headers(&["198.51.100.7"])), ip("192.0.2.1"));
-        assert_eq!(TrustedProxies::default().client(ip("127.0.0.1"), &headers(&["198.51.100.7"])), ip("127.0.0.1"));
+        assert_eq!(
+            TrustedProxies::default().client(ip("127.0.0.1"), &headers(&["198.51.100.7"])),
+            ip("127.0.0.1")
+        );
     }
 
     #[test]
@@ -110,8 +113,14 @@ mod tests {
         let t = TrustedProxies::parse(&["127.0.0.1", "10.0.0.0/8"]).unwrap();
         let forged = headers(&["203.0.113.1, 198.51.100.7", "10.0.0.5"]);
         assert_eq!(t.client(ip("127.0.0.1"), &forged), ip("198.51.100.7"));
-        assert_eq!(t.client(ip("::ffff:127.0.0.1"), &headers(&["198.51.100.7:5000"])), ip("198.51.100.7"));
+        assert_eq!(
+            t.client(ip("::ffff:127.0.0.1"), &headers(&["198.51.100.7:5000"])),
+            ip("198.51.100.7")
+        );
         assert_eq!(t.client(ip("127.0.0.1"), &headers(&[])), ip("127.0.0.1"));
-        assert_eq!(t.client(ip("127.0.0.1"), &headers(&["garbage, 10.1.1.1"])), ip("10.1.1.1"));
+        assert_eq!(
+            t.client(ip("127.0.0.1"), &headers(&["garbage, 10.1.1.1"])),
+            ip("10.1.1.1")
+        );
     }
 }

@@ -290,7 +290,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body, app, client),
         (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),
-        (View::Service { name, args }, Method::POST) if name == "users" && args.len() == 2 && args[1] == "reset-password" => {
+        (View::Service { name, args }, Method::POST)
+            if name == "users" && args.len() == 2 && args[1] == "reset-password" =>
+        {
             principals::reset_password(&ctx, &args[0], body, app, client)
         }
         (View::Service { name, args }, m) if name == "users" => principals::users(&ctx, &m, args, body),

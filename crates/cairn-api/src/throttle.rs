@@ -61,7 +61,10 @@ pub struct Throttle {
 }
 
 fn cache<K: std::hash::Hash + Eq + Send + Sync + 'static>() -> Cache<K, Record> {
-    Cache::builder().max_capacity(100_000).time_to_idle(MAX_WAIT * 2).build()
+    Cache::builder()
+        .max_capacity(100_000)
+        .time_to_idle(MAX_WAIT * 2)
+        .build()
 }
 
 impl Default for Throttle {
@@ -141,8 +144,14 @@ mod tests {
             t.failed("s", "jane", attacker);
         }
         assert!(t.wait("s", "jane", attacker).is_some());
-        assert!(t.wait("s", "jane", owner).is_none(), "the owner's address is not affected");
-        assert!(t.wait("s", "joe", attacker).is_none(), "other accounts are not affected");
+        assert!(
+            t.wait("s", "jane", owner).is_none(),
+            "the owner's address is not affected"
+        );
+        assert!(
+            t.wait("s", "joe", attacker).is_none(),
+            "other accounts are not affected"
+        );
         t.succeeded("s", "jane", attacker);
         assert!(t.wait("s", "jane", attacker).is_none());
     }

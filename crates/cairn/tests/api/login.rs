@@ -79,7 +79,10 @@ fn only_the_right_most_untrusted_forwarded_address_counts() {
         429,
         "a forged left-most address escaped the throttle"
     );
-    assert_eq!(login_from(&app, "203.0.113.1, 10.0.0.5", "jane", "janespassword").status, 200);
+    assert_eq!(
+        login_from(&app, "203.0.113.1, 10.0.0.5", "jane", "janespassword").status,
+        200
+    );
 }
 
 #[test]
@@ -120,11 +123,7 @@ fn password_reset_answers_alike_for_unknown_and_existing_users() {
         for body in &bodies {
             let existing = app.post("/@users/jane/reset-password", who, body);
             let unknown = app.post("/@users/nobody-here/reset-password", who, body);
-            assert!(
-                existing.status == 401 || existing.status == 403,
-                "{}",
-                existing.status
-            );
+            assert!(existing.status == 401 || existing.status == 403, "{}", existing.status);
             assert_eq!(existing.status, unknown.status, "{body}");
             assert_eq!(existing.body, unknown.body, "{body}");
         }

@@ -64,17 +64,9 @@ fn site_administrator_cannot_create_a_manager_group() {
 #[test]
 fn site_administrator_cannot_join_administrators() {
     let app = site_with_admins();
-    let r = app.patch(
-        "/@groups/Administrators",
-        SA,
-        &json!({"users": {"sa": true}}),
-    );
+    let r = app.patch("/@groups/Administrators", SA, &json!({"users": {"sa": true}}));
     assert_forbidden(&r, "joining Administrators");
-    let r = app.patch(
-        "/@groups/Administrators",
-        SA,
-        &json!({"users": {"boss": false}}),
-    );
+    let r = app.patch("/@groups/Administrators", SA, &json!({"users": {"boss": false}}));
     assert_forbidden(&r, "removing a Manager from Administrators");
     app.post("/@groups", SA, &json!({"groupname": "mine", "users": ["sa"]}));
     let r = app.patch("/@groups/Administrators", SA, &json!({"groups": ["mine"]}));
@@ -97,11 +89,7 @@ fn site_administrator_cannot_reset_a_managers_password() {
         let url = format!("/@users/{manager}/reset-password");
         let r = app.post(&url, SA, &json!({"new_password": "takenover1"}));
         assert_forbidden(&r, &format!("resetting {manager}'s password"));
-        let r = app.patch(
-            &format!("/@users/{manager}"),
-            SA,
-            &json!({"password": "takenover1"}),
-        );
+        let r = app.patch(&format!("/@users/{manager}"), SA, &json!({"password": "takenover1"}));
         assert_forbidden(&r, &format!("setting {manager}'s password"));
         assert_eq!(app.get("", Auth::Basic(manager, "takenover1")).status, 401);
     }
@@ -141,7 +129,11 @@ fn site_administrator_cannot_grant_manager_through_users_patch() {
     assert!(roles_of(&app, "jane").contains(&"Editor".to_string()));
     let revoke = json!({"roles": {"Manager": false}});
     assert_forbidden(&app.patch("/@users/admin", SA, &revoke), "taking Manager from admin");
-    assert_eq!(app.patch("/@users/admin", Auth::Admin, &json!({"roles": {"Editor": true}})).status, 204);
+    assert_eq!(
+        app.patch("/@users/admin", Auth::Admin, &json!({"roles": {"Editor": true}}))
+            .status,
+        204
+    );
 }
 
 #[test]
@@ -155,17 +147,29 @@ fn site_administrator_still_manages_ordinary_users_and_groups() {
     );
     assert_eq!(r.status, 201);
     assert_eq!(
-        app.patch("/@groups/redaktion", SA, &json!({"roles": ["Editor", "Reviewer"], "users": {"jane": false}}))
-            .status,
+        app.patch(
+            "/@groups/redaktion",
+            SA,
+            &json!({"roles": ["Editor", "Reviewer"], "users": {"jane": false}})
+        )
+        .status,
         204
     );
     assert_eq!(
-        app.post("/@users/jane/reset-password", SA, &json!({"new_password": "fromthesa1"}))
-            .status,
+        app.post(
+            "/@users/jane/reset-password",
+            SA,
+            &json!({"new_password": "fromthesa1"})
+        )
+        .status,
         204
     );
     assert_eq!(app.get("", Auth::Basic("jane", "fromthesa1")).status, 200);
-    assert_eq!(app.patch("/@users/jane", SA, &json!({"email": "jane@example.com"})).status, 204);
+    assert_eq!(
+        app.patch("/@users/jane", SA, &json!({"email": "jane@example.com"}))
+            .status,
+        204
+    );
     assert_eq!(app.delete("/@groups/redaktion", SA).status, 204);
     assert_eq!(app.delete("/@users/jane", SA).status, 204);
     assert_eq!(
@@ -201,7 +205,11 @@ fn editor_cannot_grant_local_roles_they_lack() {
     let ed = Auth::Basic("ed", "editorpassword");
     app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
     let grant = |id: &str, role: &str, on: bool| json!({"entries": [{"id": id, "type": "user", "roles": {role: on}}]});
-    assert_eq!(app.post("/f/@sharing", Auth::Admin, &grant("ed", "Editor", true)).status, 204);
+    assert_eq!(
+        app.post("/f/@sharing", Auth::Admin, &grant("ed", "Editor", true))
+            .status,
+        204
+    );
     let tab = app.get("/f/@sharing", ed).json();
     let offered: Vec<&str> = tab["available_roles"]
         .as_array()
@@ -209,13 +217,30 @@ fn editor_cannot_grant_local_roles_they_lack() {
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert_eq!(offered, ["Editor", "Reader"], "only the roles the editor holds are offered");
-    assert_forbidden(&app.post("/f/@sharing", ed, &grant("jane", "Reviewer", true)), "granting Reviewer");
-    assert_forbidden(&app.post("/f/@sharing", ed, &grant("ed", "Contributor", true)), "granting oneself Contributor");
+    assert_eq!(
+        offered,
+        ["Editor", "Reader"],
+        "only the roles the editor holds are offered"
+    );
+    assert_forbidden(
+        &app.post("/f/@sharing", ed, &grant("jane", "Reviewer", true)),
+        "granting Reviewer",
+    );
+    assert_forbidden(
+        &app.post("/f/@sharing", ed, &grant("ed", "Contributor", true)),
+        "granting oneself Contributor",
+    );
     assert_eq!(app.post("/f/@sharing", ed, &grant("jane", "Editor", true)).status, 204);
     assert_eq!(app.post("/f/@sharing", ed, &grant("jane", "Reader", true)).status, 204);
-    assert_eq!(app.post("/f/@sharing", Auth::Admin, &grant("jane", "Reviewer", true)).status, 204);
-    assert_forbidden(&app.post("/f/@sharing", ed, &grant("jane", "Reviewer", false)), "revoking Reviewer");
+    assert_eq!(
+        app.post("/f/@sharing", Auth::Admin, &grant("jane", "Reviewer", true))
+            .status,
+        204
+    );
+    assert_forbidden(
+        &app.post("/f/@sharing", ed, &grant("jane", "Reviewer", false)),
+        "revoking Reviewer",
+    );
 }
 
 #[test]
@@ -228,6 +253,9 @@ fn a_reviewer_cannot_grant_reader_they_lack() {
     assert_eq!(submitted.status, 200);
     let rev = Auth::Basic("rev", "reviewerpassword");
     let body = |role: &str| json!({"entries": [{"id": "jane", "type": "user", "roles": {role: true}}]});
-    assert_forbidden(&app.post("/f/@sharing", rev, &body("Reader")), "a reviewer granting Reader");
+    assert_forbidden(
+        &app.post("/f/@sharing", rev, &body("Reader")),
+        "a reviewer granting Reader",
+    );
     assert_eq!(app.post("/f/@sharing", rev, &body("Reviewer")).status, 204);
 }
