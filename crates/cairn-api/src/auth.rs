@@ -60,7 +60,7 @@ pub fn authenticate(
                     .map_err(|_| invalid())?;
                 let text = String::from_utf8(decoded).map_err(|_| invalid())?;
                 let (login, password) = text.split_once(':').ok_or_else(invalid)?;
-                let p = checked_login(app, site, login, password, Some(client))?.ok_or_else(invalid)?;
+                let p = checked_login(app, site, login, password, client)?.ok_or_else(invalid)?;
                 app.auth_cache.insert(key, p.clone());
                 Ok(p)
             }
@@ -76,21 +76,22 @@ pub fn authenticate(
     Ok(Principal::anonymous())
 }
 
-/// Checks a password under brute-force protection: refused with 429 while the
-/// account or address must wait, failures and successes recorded.
+/// Checks a password under brute-force protection: refused with 429 while
+/// this account at this address (or the address) must wait, failures and
+/// successes recorded.
 pub fn checked_login(
     app: &AppState,
     site: &Site,
     login: &str,
     password: &str,
-    client: Option<std::net::IpAddr>,
+    client: std::net::IpAddr,
 ) -> ApiResult<Option<Principal>> {
     if let Some(wait) = app.throttle.wait(&site.id, login, client) {
         return Err(ApiError::too_many_attempts(wait.as_secs().max(1)));
     }
     let found = auth::check_password(site, login, password)?;
     match &found {
-        Some(_) => app.throttle.succeeded(&site.id, login),
+        Some(_) => app.throttle.succeeded(&site.id, login, client),
         None => app.throttle.failed(&site.id, login, client),
     }
     Ok(found)

@@ -5,6 +5,7 @@
 mod auth;
 mod batch;
 mod body;
+mod client_addr;
 mod ctx;
 mod error;
 mod handlers;
@@ -30,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cairn_core::{Principal, Site};
 
+pub use client_addr::{InvalidProxy, TrustedProxies};
 pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
@@ -65,6 +67,8 @@ pub struct Limits {
     /// Full-text hits considered per query, best first: ranking keeps the
     /// best, and `items_total` counts at most these (after permissions).
     pub max_text_hits: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the login throttle).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for Limits {
@@ -80,6 +84,7 @@ impl Default for Limits {
             response_cache_bytes: 128 * 1024 * 1024,
             cors_origins: Vec::new(),
             max_text_hits: 1000,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -218,6 +223,7 @@ async fn dispatch(
     let Some(site) = app.sites.get(&target.site).cloned() else {
         return ApiError::not_found(uri.path()).into_response();
     };
+    let client = app.limits.trusted_proxies.client(peer.ip(), &headers);
     // Who asks decides how much body is read: authenticate first (on the
     // blocking pool, as the password check may hash), then read.
     let (who, bytes, _held) = if body::has_body(&headers) {
@@ -228,7 +234,6 @@ async fn dispatch(
             target.clone(),
             method.clone(),
         );
-        let client = peer.ip();
         let decided = tokio::task::spawn_blocking(move || {
             let who = auth::authenticate(&worker, &s, &m, &h, client)?;
             let allowance = body::allowance(&s, &who, &t, &m, &worker.limits);
@@ -265,7 +270,7 @@ async fn dispatch(
         headers,
         params,
         body: bytes,
-        client: peer.ip(),
+        client,
         who,
     };
     let task = tokio::task::spawn_blocking(move || handle(&worker, site, req));
@@ -346,6 +351,11 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body, app, client),
         (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),
+        (View::Service { name, args }, Method::POST)
+            if name == "users" && args.len() == 2 && args[1] == "reset-password" =>
+        {
+            principals::reset_password(&ctx, &args[0], body, app, client)
+        }
         (View::Service { name, args }, m) if name == "users" => principals::users(&ctx, &m, args, body),
         (View::Service { name, args }, m) if name == "groups" => principals::groups(&ctx, &m, args, body),
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),

@@ -25,11 +25,11 @@ pub(crate) fn verify(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// The principal a stored user acts as: their roles plus their groups' roles.
-pub fn principal(site: &Site, u: UserRecord) -> CoreResult<Principal> {
-    // Groups can be members of groups: follow memberships to the top.
+/// The groups `member` (a user or a group) belongs to, directly or through
+/// groups inside groups, sorted.
+fn enclosing_groups(site: &Site, member: &str) -> CoreResult<Vec<String>> {
     let mut groups: Vec<String> = Vec::new();
-    let mut pending = site.principals.groups_of(&site.id, &u.id)?;
+    let mut pending = site.principals.groups_of(&site.id, member)?;
     while let Some(g) = pending.pop() {
         if groups.contains(&g) || groups.len() > 100 {
             continue;
@@ -38,20 +38,41 @@ pub fn principal(site: &Site, u: UserRecord) -> CoreResult<Principal> {
         groups.push(g);
     }
     groups.sort();
-    let mut roles = u.roles;
-    for g in &groups {
+    Ok(groups)
+}
+
+/// `own` plus the roles of `groups`, sorted and without duplicates.
+fn with_group_roles(site: &Site, mut own: Vec<String>, groups: &[String]) -> CoreResult<Vec<String>> {
+    for g in groups {
         if let Some(group) = site.principals.group(&site.id, g)? {
-            roles.extend(group.roles.into_iter().filter(|r| r != "Authenticated"));
+            own.extend(group.roles.into_iter().filter(|r| r != "Authenticated"));
         }
     }
-    roles.sort();
-    roles.dedup();
+    own.sort();
+    own.dedup();
+    Ok(own)
+}
+
+/// The principal a stored user acts as: their roles plus their groups' roles.
+pub fn principal(site: &Site, u: UserRecord) -> CoreResult<Principal> {
+    let groups = enclosing_groups(site, &u.id)?;
+    let roles = with_group_roles(site, u.roles, &groups)?;
     Ok(Principal {
         id: Some(u.id),
         fullname: u.fullname,
         roles,
         groups,
     })
+}
+
+/// The roles every member of group `id` receives: its own and those of the
+/// groups it belongs to (empty for an unknown group).
+pub fn group_roles(site: &Site, id: &str) -> CoreResult<Vec<String>> {
+    let own = match site.principals.group(&site.id, id)? {
+        Some(g) => g.roles.into_iter().filter(|r| r != "Authenticated").collect(),
+        None => Vec::new(),
+    };
+    with_group_roles(site, own, &enclosing_groups(site, id)?)
 }
 
 /// The user with this login and password, or `None`.

@@ -50,7 +50,10 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         })?;
         indexes.push((s.id.clone(), Arc::new(index)));
     }
-    let limits = settings.limits.to_api();
+    let limits = settings
+        .limits
+        .to_api()
+        .context("while reading limits.trusted_proxies")?;
     let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
     let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
     Ok(Built {

@@ -71,6 +71,9 @@ pub struct LimitSettings {
     pub cors_origins: Vec<String>,
     /// Full-text hits considered per query, best first.
     pub max_text_hits: usize,
+    /// Reverse proxies (IPs or CIDR networks, e.g. `["127.0.0.1", "10.0.0.0/8"]`)
+    /// whose `X-Forwarded-For` names the client; nobody else's is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for LimitSettings {
@@ -87,14 +90,16 @@ impl Default for LimitSettings {
             response_cache_bytes: api.response_cache_bytes,
             cors_origins: api.cors_origins,
             max_text_hits: api.max_text_hits,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl LimitSettings {
-    /// The HTTP layer's limits.
-    pub fn to_api(&self) -> cairn_api::Limits {
-        cairn_api::Limits {
+    /// The HTTP layer's limits; fails on a `trusted_proxies` entry that is
+    /// no address or network.
+    pub fn to_api(&self) -> Result<cairn_api::Limits, cairn_api::InvalidProxy> {
+        Ok(cairn_api::Limits {
             max_body_bytes: self.max_body_bytes,
             max_json_bytes: self.max_json_bytes,
             body_memory_bytes: self.body_memory_bytes,
@@ -105,7 +110,8 @@ impl LimitSettings {
             response_cache_bytes: self.response_cache_bytes,
             cors_origins: self.cors_origins.clone(),
             max_text_hits: self.max_text_hits,
-        }
+            trusted_proxies: cairn_api::TrustedProxies::parse(&self.trusted_proxies)?,
+        })
     }
 }
 

@@ -20,7 +20,7 @@ pub fn login(ctx: &Ctx, body: &[u8], app: &crate::AppState, client: std::net::Ip
             .with_kind("Missing credentials")
             .wrapped());
     };
-    let who = crate::auth::checked_login(app, &ctx.site, login, password, Some(client))?.ok_or_else(|| {
+    let who = crate::auth::checked_login(app, &ctx.site, login, password, client)?.ok_or_else(|| {
         ApiError::unauthorized("Wrong login and/or password.")
             .with_kind("Invalid credentials")
             .wrapped()

@@ -108,7 +108,7 @@ fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `@users[/{id}[/reset-password]]`.
+/// `@users[/{id}]` (`reset-password` has its own handler).
 pub fn users(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiResult<Response> {
     let (site, who) = (&ctx.site, &ctx.who);
     match (method.clone(), args) {
@@ -142,10 +142,6 @@ pub fn users(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiRes
             let user = svc::create_user(site, who, &body_object(body)?)?;
             Ok(created(user_json(ctx, &user, &request_url(ctx, "users", args))?))
         }
-        (Method::POST, [id, action]) if action == "reset-password" => {
-            svc::change_password(site, who, id, &body_object(body)?)?;
-            Ok(no_content())
-        }
         (Method::PATCH, [id]) => svc::update_user(site, who, id, &body_object(body)?)
             .map(|_| no_content())
             .map_err(Into::into),
@@ -154,6 +150,21 @@ pub fn users(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiRes
             .map_err(Into::into),
         _ => Err(ApiError::not_found(&format!("{}/@users/{}", ctx.base, args.join("/")))),
     }
+}
+
+/// POST `@users/{id}/reset-password`; the old password is checked under the
+/// login throttle, as a login from `client` would be.
+pub fn reset_password(
+    ctx: &Ctx,
+    id: &str,
+    body: &[u8],
+    app: &crate::AppState,
+    client: std::net::IpAddr,
+) -> ApiResult<Response> {
+    svc::change_password(&ctx.site, &ctx.who, id, &body_object(body)?, |login, old| {
+        crate::auth::checked_login(app, &ctx.site, login, old, client).map(|p| p.is_some())
+    })?;
+    Ok(no_content())
 }
 
 /// `@groups[/{id}]`.

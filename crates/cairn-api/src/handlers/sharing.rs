@@ -33,8 +33,10 @@ pub fn get(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
             o
         })
         .collect();
+    // Only the roles the caller may hand out here, as Plone's sharing view offers.
     let roles: Vec<Value> = SHARING_ROLES
         .iter()
+        .filter(|(id, _, _)| s.available_roles.contains(id))
         .map(|(id, title, _)| json!({"id": id, "title": title}))
         .collect();
     Ok(json(

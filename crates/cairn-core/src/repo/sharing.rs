@@ -1,5 +1,7 @@
 //! `@sharing`: granting local roles to users and groups on one object, and
-//! blocking their acquisition from above. Every change reindexes the view
+//! blocking their acquisition from above. A role is delegated by someone with
+//! its delegation permission who holds it there themselves (see
+//! [`crate::security::delegation`]). Every change reindexes the view
 //! permissions of the whole subtree in one transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,8 +10,10 @@ use cairn_model::ContentPath;
 use serde_json::{Value, json};
 
 use super::read::get_visible;
+use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
 use crate::ports::PrincipalQuery;
+use crate::security::delegation::may_delegate;
 use crate::security::{
     Access, LocalRoles, Principal, chain, effective_on_chain, inherits, own_local_roles, reindex_subtree, set_inherits,
     set_own_local_roles,
@@ -43,6 +47,14 @@ pub struct Entry {
 pub struct Sharing {
     pub entries: Vec<Entry>,
     pub inherit: bool,
+    /// The sharing roles the caller may grant and revoke here.
+    pub available_roles: Vec<&'static str>,
+}
+
+/// May `access` grant and revoke `role` on `c`: the role's delegation
+/// permission, and the role itself (or one that includes it) held there.
+fn may_share(access: &Access, c: &Content, role: &str, permission: &str) -> bool {
+    access.has(c, permission) && may_delegate(access.roles(), role)
 }
 
 /// A change sent by the client: principal id and roles to grant or revoke.
@@ -140,9 +152,15 @@ pub fn get(site: &Site, who: &Principal, path: &ContentPath, search: Option<&str
         });
     }
     entries.sort_by(|a, b| (!a.is_group, &a.title).cmp(&(!b.is_group, &b.title)));
+    let available_roles = SHARING_ROLES
+        .iter()
+        .filter(|(role, _, permission)| may_share(&access, &c, role, permission))
+        .map(|(role, _, _)| *role)
+        .collect();
     Ok(Sharing {
         entries,
         inherit: inherits(&c),
+        available_roles,
     })
 }
 
@@ -177,7 +195,7 @@ pub fn set(
             if current == *on {
                 continue;
             }
-            if !access.has(&c, permission) {
+            if !may_share(&access, &c, role, permission) {
                 return Err(CoreError::Forbidden(format!(
                     "You are not allowed to delegate the {role} role"
                 )));

@@ -6,6 +6,7 @@
 //! it created. Objects without a workflow acquire View from their container.
 //! Every handler checks through these functions; none decides on its own.
 
+pub mod delegation;
 mod local_roles;
 mod reindex;
 

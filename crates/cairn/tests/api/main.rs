@@ -7,6 +7,8 @@ mod files;
 mod fulltext;
 mod hardening;
 mod helpers;
+mod login;
+mod privileges;
 mod search;
 mod security;
 mod sharing;

@@ -1,9 +1,12 @@
 //! Managing users and groups (`@users`, `@groups`): validation, permission
-//! checks and password handling. Storage is the [`PrincipalStore`] port.
+//! checks and password handling. Storage is the [`PrincipalStore`] port;
+//! who may change whom is decided in [`guard`].
+
+mod guard;
 
 use serde_json::{Map, Value};
 
-use crate::auth::{hash_password, verify};
+use crate::auth::hash_password;
 use crate::error::{CoreError, CoreResult, FieldError};
 use crate::ports::{GroupRecord, PrincipalQuery, UserRecord};
 use crate::security::Principal;
@@ -94,14 +97,6 @@ fn check_roles(roles: &[String]) -> CoreResult<()> {
     }
 }
 
-/// Only a Manager may make someone a Manager.
-fn check_grant(who: &Principal, roles: &[String]) -> CoreResult<()> {
-    if roles.iter().any(|r| r == "Manager") && !who.has_role("Manager") {
-        return Err(CoreError::Forbidden("Only a Manager can grant the Manager role".into()));
-    }
-    Ok(())
-}
-
 fn str_of<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     body.get(key).and_then(Value::as_str)
 }
@@ -169,12 +164,14 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
     check_email(email)?;
     let roles = strings(body, "roles")?.unwrap_or_else(|| vec!["Member".into()]);
     check_roles(&roles)?;
-    check_grant(who, &roles)?;
+    guard::may_grant(who, &roles)?;
     let groups = strings(body, "groups")?.unwrap_or_default();
     for g in &groups {
         site.principals
             .group(&site.id, g)?
             .ok_or_else(|| invalid("groups", format!("Unknown group '{g}'")))?;
+        // Joining a group grants its roles.
+        guard::may_change_group(site, who, g)?;
     }
     let props: Map<String, Value> = PROPS
         .iter()
@@ -195,9 +192,13 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
     Ok(user)
 }
 
-/// Updates properties; roles (`{"Role": bool}`) only by managers.
+/// Updates properties; roles (`{"Role": bool}`) only by managers, and
+/// someone else only when `who` holds every role they hold.
 pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Value>) -> CoreResult<()> {
     let mut user = get_user(site, who, id)?;
+    if who.id.as_deref() != Some(id) {
+        guard::may_change_user(site, who, id)?;
+    }
     if let Some(v) = str_of(body, "fullname") {
         user.fullname = v.to_string();
     }
@@ -220,9 +221,14 @@ pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Va
             .ok_or_else(|| invalid("roles", "A map of role to true/false is expected"))?;
         for (role, on) in map {
             check_roles(std::slice::from_ref(role))?;
-            check_grant(who, std::slice::from_ref(role))?;
+            let on = on.as_bool() == Some(true);
+            // Clients send the whole map: only what changes needs the role.
+            if user.roles.contains(role) == on {
+                continue;
+            }
+            guard::may_grant(who, [role])?;
             user.roles.retain(|r| r != role);
-            if on.as_bool() == Some(true) {
+            if on {
                 user.roles.push(role.clone());
             }
         }
@@ -278,23 +284,43 @@ pub fn portrait(site: &Site, id: &str) -> CoreResult<Option<(Vec<u8>, String)>> 
     Ok(site.blobs.get(key)?.map(|bytes| (bytes, ct)))
 }
 
-/// `reset-password`: the user with their old password, or a manager directly.
-pub fn change_password(site: &Site, who: &Principal, id: &str, body: &Map<String, Value>) -> CoreResult<()> {
+/// Refused without saying whether the user exists: anonymous callers are
+/// asked to log in, others are forbidden.
+fn not_allowed_to_change_password(who: &Principal) -> CoreError {
+    if who.is_anonymous() {
+        CoreError::Unauthorized("Not allowed to change this password".into())
+    } else {
+        CoreError::Forbidden("You are not allowed to change this password".into())
+    }
+}
+
+/// `reset-password`: the user with their old password, or a manager
+/// directly. Whether `id` exists is only revealed to managers: everyone
+/// else gets the same answer for an unknown user as for someone else's
+/// account. `check_old` verifies the old password (the API wraps it in the
+/// login throttle, so this is no way around it).
+pub fn change_password<E: From<CoreError>>(
+    site: &Site,
+    who: &Principal,
+    id: &str,
+    body: &Map<String, Value>,
+    check_old: impl FnOnce(&str, &str) -> Result<bool, E>,
+) -> Result<(), E> {
     let new = str_of(body, "new_password").ok_or_else(|| CoreError::BadRequest("new_password is required".into()))?;
-    let mut user = site.principals.user(&site.id, id)?.ok_or(CoreError::NotFound)?;
     match str_of(body, "old_password") {
         Some(old) if who.id.as_deref() == Some(id) => {
-            if !verify(&user.password_hash, old) {
-                return Err(CoreError::Forbidden("Incorrect value for current password".into()));
+            if !check_old(id, old)? {
+                return Err(CoreError::Forbidden("Incorrect value for current password".into()).into());
             }
         }
-        Some(_) => return Err(CoreError::BadRequest("You can only change your own password".into())),
-        None if may_manage(site, who) => {}
-        None => return Err(CoreError::Forbidden("Not allowed to reset this password".into())),
+        Some(_) => return Err(not_allowed_to_change_password(who).into()),
+        None if may_manage(site, who) => guard::may_change_user(site, who, id)?,
+        None => return Err(not_allowed_to_change_password(who).into()),
     }
+    let mut user = site.principals.user(&site.id, id)?.ok_or(CoreError::NotFound)?;
     check_password(new)?;
     user.password_hash = hash_password(new)?;
-    site.principals.put_user(&site.id, &user)
+    Ok(site.principals.put_user(&site.id, &user)?)
 }
 
 /// Deletes a user; `admin` cannot delete itself out of the site.
@@ -303,6 +329,7 @@ pub fn delete_user(site: &Site, who: &Principal, id: &str) -> CoreResult<()> {
     if who.id.as_deref() == Some(id) {
         return Err(CoreError::BadRequest("You cannot delete your own account".into()));
     }
+    guard::may_change_user(site, who, id)?;
     if site.principals.delete_user(&site.id, id)? {
         Ok(())
     } else {
@@ -354,6 +381,13 @@ pub fn create_group(site: &Site, who: &Principal, body: &Map<String, Value>) -> 
     check_email(email)?;
     let roles = strings(body, "roles")?.unwrap_or_default();
     check_roles(&roles)?;
+    guard::may_grant(who, &roles)?;
+    let users = strings(body, "users")?.unwrap_or_default();
+    let nested = strings(body, "groups")?.unwrap_or_default();
+    // Members receive the new group's roles, so they must be people `who` may change.
+    for member in users.iter().chain(&nested) {
+        guard::may_change_member(site, who, member)?;
+    }
     let group = GroupRecord {
         id: id.to_string(),
         title: str_of(body, "title").unwrap_or(id).to_string(),
@@ -362,18 +396,20 @@ pub fn create_group(site: &Site, who: &Principal, body: &Map<String, Value>) -> 
         roles,
     };
     site.principals.put_group(&site.id, &group)?;
-    for u in strings(body, "users")?.unwrap_or_default() {
-        site.principals.set_member(&site.id, id, &u, true)?;
+    for u in &users {
+        site.principals.set_member(&site.id, id, u, true)?;
     }
-    for member in strings(body, "groups")?.unwrap_or_default() {
-        add_group_member(site, id, &member)?;
+    for member in &nested {
+        add_group_member(site, id, member)?;
     }
     Ok(group)
 }
 
-/// Updates a group; `users` is a map `{"userid": true|false}`.
+/// Updates a group; `users` is a map `{"userid": true|false}`. Only someone
+/// holding every role the group gives may change it or its members.
 pub fn update_group(site: &Site, who: &Principal, id: &str, body: &Map<String, Value>) -> CoreResult<()> {
     let mut group = get_group(site, who, id)?;
+    guard::may_change_group(site, who, id)?;
     for (key, slot) in [("title", &mut group.title), ("description", &mut group.description)] {
         if let Some(v) = str_of(body, key) {
             *slot = v.to_string();
@@ -385,23 +421,33 @@ pub fn update_group(site: &Site, who: &Principal, id: &str, body: &Map<String, V
     }
     if let Some(roles) = strings(body, "roles")? {
         check_roles(&roles)?;
-        check_grant(who, &roles)?;
+        // Clients send the whole list: only added and removed roles need holding.
+        let changed = roles
+            .iter()
+            .filter(|r| !group.roles.contains(r))
+            .chain(group.roles.iter().filter(|r| !roles.contains(r)));
+        guard::may_grant(who, changed)?;
         group.roles = roles;
     }
     if let Some(users) = body.get("users") {
         let map = users
             .as_object()
             .ok_or_else(|| invalid("users", "A map of user id to true/false is expected"))?;
+        let members = site.principals.members(&site.id, id)?;
         for (member, on) in map {
-            if on.as_bool() == Some(true) && site.principals.user(&site.id, member)?.is_none() {
+            let on = on.as_bool() == Some(true);
+            if on && site.principals.user(&site.id, member)?.is_none() {
                 return Err(invalid("users", format!("Unknown user '{member}'")));
             }
-            site.principals
-                .set_member(&site.id, id, member, on.as_bool() == Some(true))?;
+            if members.contains(member) != on {
+                guard::may_change_user(site, who, member)?;
+            }
+            site.principals.set_member(&site.id, id, member, on)?;
         }
     }
     if let Some(groups) = strings(body, "groups")? {
         for member in &groups {
+            guard::may_change_member(site, who, member)?;
             add_group_member(site, id, member)?;
         }
     }
@@ -417,8 +463,10 @@ fn add_group_member(site: &Site, id: &str, member: &str) -> CoreResult<()> {
     site.principals.set_member(&site.id, id, member, true)
 }
 
+/// Deletes a group, when `who` holds every role it gives.
 pub fn delete_group(site: &Site, who: &Principal, id: &str) -> CoreResult<()> {
     require_manager(site, who)?;
+    guard::may_change_group(site, who, id)?;
     if site.principals.delete_group(&site.id, id)? {
         Ok(())
     } else {

@@ -1,0 +1,157 @@
+//! Brute-force protection as the owner of an account meets it: guesses from
+//! elsewhere never lock them out, a forwarding header is only believed from
+//! a trusted proxy, and password changes neither skip the throttle nor tell
+//! who has an account.
+
+use serde_json::json;
+
+use crate::helpers::{Auth, Resp, TestApp, spawn_app, spawn_app_with};
+
+/// A site behind a proxy on 127.0.0.1, with a user `jane`.
+fn behind_proxy() -> TestApp {
+    let app = spawn_app_with(|s| s.limits.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()]);
+    app.add_user("jane", "janespassword", &["Member"]);
+    app
+}
+
+/// POST `@login` as a client that the proxy names `forwarded_for`.
+fn login_from(app: &TestApp, forwarded_for: &str, login: &str, password: &str) -> Resp {
+    let body = json!({"login": login, "password": password}).to_string();
+    app.send(
+        "POST",
+        "/@login",
+        Auth::Anonymous,
+        Some(body.as_bytes()),
+        &[("X-Forwarded-For", forwarded_for)],
+    )
+}
+
+#[test]
+fn failed_logins_from_elsewhere_do_not_lock_out_the_owner() {
+    let app = behind_proxy();
+    let attacker = "203.0.113.9";
+    let statuses: Vec<u16> = (0..8)
+        .map(|_| login_from(&app, attacker, "jane", "guess").status)
+        .collect();
+    assert_eq!(statuses[..5], [401; 5]);
+    assert_eq!(statuses[7], 429, "the guesser is not slowed down: {statuses:?}");
+    assert_eq!(
+        login_from(&app, attacker, "jane", "janespassword").status,
+        429,
+        "the guesser's address may still try the right password"
+    );
+    let owner = "198.51.100.7";
+    assert_eq!(login_from(&app, owner, "jane", "janespassword").status, 200);
+    let basic = app.send(
+        "GET",
+        "",
+        Auth::Basic("jane", "janespassword"),
+        None,
+        &[("X-Forwarded-For", owner)],
+    );
+    assert_eq!(basic.status, 200, "Basic auth from the owner's address");
+}
+
+#[test]
+fn forwarded_for_is_ignored_from_untrusted_peers() {
+    let app = spawn_app();
+    app.add_user("jane", "janespassword", &["Member"]);
+    for i in 0..5 {
+        let r = login_from(&app, &format!("203.0.113.{i}"), "jane", "guess");
+        assert_eq!(r.status, 401);
+    }
+    assert_eq!(
+        login_from(&app, "198.51.100.7", "jane", "janespassword").status,
+        429,
+        "a forged X-Forwarded-For escaped the throttle"
+    );
+}
+
+#[test]
+fn only_the_right_most_untrusted_forwarded_address_counts() {
+    let app = behind_proxy();
+    for _ in 0..5 {
+        assert_eq!(login_from(&app, "198.51.100.7, 10.1.2.3", "jane", "guess").status, 401);
+    }
+    let forged = "203.0.113.1, 198.51.100.7, 10.0.0.5";
+    assert_eq!(
+        login_from(&app, forged, "jane", "janespassword").status,
+        429,
+        "a forged left-most address escaped the throttle"
+    );
+    assert_eq!(
+        login_from(&app, "203.0.113.1, 10.0.0.5", "jane", "janespassword").status,
+        200
+    );
+}
+
+#[test]
+fn many_failures_from_one_address_only_slow_its_users_down() {
+    let app = behind_proxy();
+    let office = "192.0.2.50";
+    let mut refused = None;
+    for i in 0..30 {
+        let r = login_from(&app, office, &format!("user{i}"), "guess");
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 401);
+    }
+    let refused = refused.expect("an address failing for 30 accounts was never slowed down");
+    let wait: u64 = refused.header("Retry-After").unwrap().parse().unwrap();
+    assert!(wait <= 15, "an address is slowed down, not locked: wait {wait}s");
+    assert_eq!(login_from(&app, "192.0.2.51", "jane", "janespassword").status, 200);
+    std::thread::sleep(std::time::Duration::from_secs(wait));
+    assert_eq!(
+        login_from(&app, office, "jane", "janespassword").status,
+        200,
+        "the owner behind a busy address never got in"
+    );
+}
+
+#[test]
+fn password_reset_answers_alike_for_unknown_and_existing_users() {
+    let app = spawn_app();
+    app.add_user("jane", "janespassword", &["Member"]);
+    app.add_user("joe", "joespassword", &["Member"]);
+    let bodies = [
+        json!({"new_password": "takeover123"}),
+        json!({"old_password": "guess-guess", "new_password": "takeover123"}),
+    ];
+    for who in [Auth::Anonymous, Auth::Basic("joe", "joespassword")] {
+        for body in &bodies {
+            let existing = app.post("/@users/jane/reset-password", who, body);
+            let unknown = app.post("/@users/nobody-here/reset-password", who, body);
+            assert!(existing.status == 401 || existing.status == 403, "{}", existing.status);
+            assert_eq!(existing.status, unknown.status, "{body}");
+            assert_eq!(existing.body, unknown.body, "{body}");
+        }
+    }
+    assert_eq!(app.get("", Auth::Basic("jane", "janespassword")).status, 200);
+}
+
+#[test]
+fn old_password_guesses_are_throttled_like_logins() {
+    let app = spawn_app();
+    app.add_user("jane", "janespassword", &["Member"]);
+    let login = json!({"login": "jane", "password": "janespassword"});
+    let token = app.post("/@login", Auth::Anonymous, &login).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = "/@users/jane/reset-password";
+    for _ in 0..5 {
+        let guess = json!({"old_password": "guess-guess", "new_password": "newpassword1"});
+        assert_eq!(app.post(url, Auth::Bearer(&token), &guess).status, 403);
+    }
+    let right = json!({"old_password": "janespassword", "new_password": "newpassword1"});
+    let r = app.post(url, Auth::Bearer(&token), &right);
+    assert_eq!(r.status, 429, "old-password guesses are not throttled");
+    assert!(r.header("Retry-After").is_some());
+    assert_eq!(
+        app.post("/@login", Auth::Anonymous, &login).status,
+        429,
+        "guesses through a password change count as failed logins"
+    );
+}
