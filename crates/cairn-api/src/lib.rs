@@ -4,6 +4,7 @@
 
 mod auth;
 mod batch;
+mod blob;
 mod ctx;
 mod error;
 mod handlers;

@@ -59,10 +59,17 @@ pub struct LimitSettings {
     /// Full-text hits considered per query, best first.
     #[serde(default = "default_text_hits")]
     pub max_text_hits: usize,
+    /// Largest image accepted (width × height); bigger uploads are refused
+    /// before decoding, stored ones are never scaled.
+    #[serde(default = "default_image_pixels")]
+    pub max_image_pixels: u64,
 }
 
 fn default_text_hits() -> usize {
     1000
+}
+fn default_image_pixels() -> u64 {
+    cairn_core::images::DEFAULT_MAX_PIXELS
 }
 
 /// Everything `cairn serve` needs.
@@ -105,6 +112,7 @@ impl Default for Settings {
                 response_cache_bytes: 128 * 1024 * 1024,
                 cors_origins: Vec::new(),
                 max_text_hits: default_text_hits(),
+                max_image_pixels: default_image_pixels(),
             },
             sites: vec![SiteSettings {
                 id: "Plone".into(),
