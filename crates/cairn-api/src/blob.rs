@@ -59,12 +59,7 @@ pub enum Want {
 
 /// The MIME type without parameters, lower-cased (`Text/HTML; charset=x` → `text/html`).
 fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 /// Whether bytes of this type may be displayed by the browser.
@@ -74,7 +69,13 @@ pub fn shown_inline(content_type: &str) -> bool {
 
 /// `200` with `bytes`, their type, a disposition (inline only for
 /// [`shown_inline`] types), `nosniff`, the CSP and `cache_control`.
-pub fn respond(bytes: Vec<u8>, content_type: &str, filename: Option<&str>, want: Want, cache_control: &str) -> Response {
+pub fn respond(
+    bytes: Vec<u8>,
+    content_type: &str,
+    filename: Option<&str>,
+    want: Want,
+    cache_control: &str,
+) -> Response {
     let inline = want == Want::Inline && shown_inline(content_type);
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
@@ -128,7 +129,14 @@ mod tests {
     fn only_passive_types_are_shown_inline() {
         assert!(shown_inline("image/png"));
         assert!(shown_inline("Text/Plain; charset=utf-8"));
-        for t in ["text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/javascript", ""] {
+        for t in [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/xml",
+            "application/javascript",
+            "",
+        ] {
             assert!(!shown_inline(t), "{t}");
         }
     }

@@ -96,7 +96,9 @@ pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Respo
             // Images stored before uploads were sniffed carry the client's word
             // for their type; the bytes say what they are.
             let stored = v.get("content-type").and_then(Value::as_str).unwrap_or("");
-            let ct = ImageKind::sniff(&bytes).map_or(stored, |k| k.content_type()).to_string();
+            let ct = ImageKind::sniff(&bytes)
+                .map_or(stored, |k| k.content_type())
+                .to_string();
             (bytes, ct)
         }
         Some(s) => {

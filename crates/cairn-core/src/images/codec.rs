@@ -152,9 +152,8 @@ pub fn resize(img: DynamicImage, w: u32, h: u32) -> DynamicImage {
 pub fn encode(img: &DynamicImage, kind: ImageKind) -> Result<Vec<u8>, image::ImageError> {
     let mut out = Vec::new();
     match kind {
-        ImageKind::Jpeg => {
-            DynamicImage::ImageRgb8(img.to_rgb8()).write_with_encoder(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY))?
-        }
+        ImageKind::Jpeg => DynamicImage::ImageRgb8(img.to_rgb8())
+            .write_with_encoder(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY))?,
         _ => img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)?,
     }
     Ok(out)
@@ -188,8 +187,14 @@ mod tests {
     #[test]
     fn the_format_comes_from_the_bytes() {
         assert_eq!(probe(&png(3, 2), 100).unwrap().kind, ImageKind::Png);
-        assert_eq!(probe(b"<html><script>alert(1)</script>", 100), Err(ImageError::Unsupported));
-        assert_eq!(probe(b"<?xml version=\"1.0\"?><svg onload=\"x()\"/>", 100), Err(ImageError::Svg));
+        assert_eq!(
+            probe(b"<html><script>alert(1)</script>", 100),
+            Err(ImageError::Unsupported)
+        );
+        assert_eq!(
+            probe(b"<?xml version=\"1.0\"?><svg onload=\"x()\"/>", 100),
+            Err(ImageError::Svg)
+        );
     }
 
     #[test]

@@ -42,7 +42,10 @@ impl Default for Scaler {
 impl Scaler {
     /// How many scales this process computed and how many computations failed.
     pub fn counts(&self) -> (u64, u64) {
-        (self.computed.load(Ordering::Relaxed), self.failed.load(Ordering::Relaxed))
+        (
+            self.computed.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        )
     }
 }
 
