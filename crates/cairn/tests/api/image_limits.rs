@@ -78,7 +78,7 @@ fn image_over_the_pixel_limit_is_refused() {
 #[test]
 fn a_scale_is_computed_once_under_concurrent_requests() {
     let app = Arc::new(spawn_app());
-    let b = app.create("", image_body(&png(2400, 1600)));
+    app.create("", image_body(&png(2400, 1600)));
     let threads = 8;
     let barrier = Arc::new(Barrier::new(threads));
     let handles: Vec<_> = (0..threads)

@@ -206,7 +206,7 @@ fn blob_responses_carry_nosniff_and_csp() {
         "",
         json!({"@type": "Image", "title": "Bild", "image": upload(&png(800, 400), "b.png", None)}),
     );
-    let f = app.create(
+    app.create(
         "",
         json!({"@type": "File", "file": upload(b"plain words", "f.txt", None)}),
     );
