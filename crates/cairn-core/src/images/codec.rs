@@ -102,7 +102,10 @@ pub fn probe(bytes: &[u8], max_pixels: u64) -> Result<Probe, ImageError> {
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), kind.format())
         .into_dimensions()
         .map_err(|_| ImageError::Corrupt)?;
-    if u64::from(width) * u64::from(height) > max_pixels || width == 0 || height == 0 {
+    if width == 0 || height == 0 {
+        return Err(ImageError::Corrupt);
+    }
+    if u64::from(width) * u64::from(height) > max_pixels {
         return Err(ImageError::TooLarge {
             width,
             height,
