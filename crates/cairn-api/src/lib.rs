@@ -4,6 +4,7 @@
 
 mod auth;
 mod batch;
+mod blob;
 mod body;
 mod client_addr;
 mod ctx;

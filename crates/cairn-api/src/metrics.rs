@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text exposition of what operators watch here,
-//! per site: how far the full-text index lags behind the database. Nothing
-//! here counts content, since anyone reaching the port can read it.
+//! per site: how far the full-text index lags behind the database, and how
+//! many image scales were computed or failed (each costs a full decode).
+//! Nothing here counts content, since anyone reaching the port can read it.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -25,18 +26,27 @@ pub async fn get(State(app): State<Arc<AppState>>) -> Response {
 
 fn render(app: &AppState) -> CoreResult<String> {
     let mut lag = String::new();
+    let mut scales = String::new();
     let mut sites: Vec<_> = app.sites.values().collect();
     sites.sort_by(|a, b| a.id.cmp(&b.id));
     for site in sites {
+        let label = site.id.replace('\\', "\\\\").replace('"', "\\\"");
+        let (computed, failed) = site.scaler.counts();
+        let _ = writeln!(
+            scales,
+            "cairn_image_scales_total{{site=\"{label}\",outcome=\"computed\"}} {computed}\n\
+             cairn_image_scales_total{{site=\"{label}\",outcome=\"failed\"}} {failed}"
+        );
         if !app.full_text.contains_key(&site.id) {
             continue;
         }
         let lag_now = cairn_search::lag(&*site.store, &site.id)?;
-        let label = site.id.replace('\\', "\\\\").replace('"', "\\\"");
         let _ = writeln!(lag, "cairn_search_lag_changes{{site=\"{label}\"}} {lag_now}");
     }
     Ok(format!(
         "# HELP cairn_search_lag_changes Changes written to the database but not yet in the full-text index.\n\
-         # TYPE cairn_search_lag_changes gauge\n{lag}"
+         # TYPE cairn_search_lag_changes gauge\n{lag}\
+         # HELP cairn_image_scales_total Image scales computed (each once) and computations that failed (remembered).\n\
+         # TYPE cairn_image_scales_total counter\n{scales}"
     ))
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Largest body kept; bigger answers (big navigation trees) are rare per URL.
@@ -20,8 +20,8 @@ const MAX_KEYED_BODY: usize = 8 * 1024;
 
 struct Entry {
     generation: u64,
-    content_type: HeaderValue,
-    cache_control: Option<HeaderValue>,
+    /// All of them: a blob's disposition, CSP and `nosniff` matter as much as its type.
+    headers: HeaderMap,
     body: Bytes,
 }
 
@@ -82,10 +82,7 @@ impl ResponseCache {
             return None;
         }
         let mut r = (StatusCode::OK, e.body.clone()).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, e.content_type.clone());
-        if let Some(cc) = &e.cache_control {
-            r.headers_mut().insert(header::CACHE_CONTROL, cc.clone());
-        }
+        r.headers_mut().extend(e.headers.clone());
         Some(r)
     }
 
@@ -98,11 +95,10 @@ impl ResponseCache {
         let Ok(bytes) = to_bytes(body, MAX_ENTRY + 1).await else {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
-        if let (true, Some(ct)) = (bytes.len() <= MAX_ENTRY, parts.headers.get(header::CONTENT_TYPE)) {
+        if bytes.len() <= MAX_ENTRY && parts.headers.contains_key(header::CONTENT_TYPE) {
             let entry = Entry {
                 generation,
-                content_type: ct.clone(),
-                cache_control: parts.headers.get(header::CACHE_CONTROL).cloned(),
+                headers: parts.headers.clone(),
                 body: bytes.clone(),
             };
             self.entries.insert(key, Arc::new(entry));

@@ -47,6 +47,9 @@ pub struct SiteSettings {
     /// Types shown in navigation (`plone.displayed_types`).
     pub displayed_types: Vec<String>,
     pub scales: Vec<(String, u32, u32)>,
+    /// Largest image accepted (width × height), checked from the header
+    /// before decoding, on upload and again before every scale.
+    pub max_image_pixels: u64,
 }
 
 impl Default for SiteSettings {
@@ -69,6 +72,7 @@ impl Default for SiteSettings {
             .map(String::from)
             .to_vec(),
             scales: DEFAULT_SCALES.iter().map(|(n, w, h)| (n.to_string(), *w, *h)).collect(),
+            max_image_pixels: crate::images::DEFAULT_MAX_PIXELS,
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Site {
     pub store: Arc<dyn ContentStore>,
     pub principals: Arc<dyn PrincipalStore>,
     pub blobs: Arc<dyn BlobStore>,
+    /// Scales being computed and scales known to fail.
+    pub scaler: crate::images::Scaler,
     pub jwt_secret: Vec<u8>,
     /// Earlier secrets still accepted for verification while tokens roll over.
     pub jwt_previous_secrets: Vec<Vec<u8>>,

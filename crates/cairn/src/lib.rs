@@ -117,11 +117,13 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 }
                 .map(|(n, w, h)| (n.to_string(), *w, *h))
                 .collect(),
+                max_image_pixels: settings.limits.max_image_pixels,
                 ..Default::default()
             },
             store: store.clone(),
             principals: principals.clone(),
             blobs: blobs.clone(),
+            scaler: Default::default(),
             jwt_secret: bootstrap::jwt_secret(&*store, &s.id, s.jwt_secret.as_deref())?,
             jwt_previous_secrets: s.jwt_previous_secrets.iter().map(|x| x.as_bytes().to_vec()).collect(),
             token_timeout: settings.token_timeout,

@@ -74,6 +74,9 @@ pub struct LimitSettings {
     /// Reverse proxies (IPs or CIDR networks, e.g. `["127.0.0.1", "10.0.0.0/8"]`)
     /// whose `X-Forwarded-For` names the client; nobody else's is believed.
     pub trusted_proxies: Vec<String>,
+    /// Largest image accepted (width × height); bigger uploads are refused
+    /// before decoding, stored ones are never scaled.
+    pub max_image_pixels: u64,
 }
 
 impl Default for LimitSettings {
@@ -91,6 +94,7 @@ impl Default for LimitSettings {
             cors_origins: api.cors_origins,
             max_text_hits: api.max_text_hits,
             trusted_proxies: Vec::new(),
+            max_image_pixels: cairn_core::images::DEFAULT_MAX_PIXELS,
         }
     }
 }

@@ -1,34 +1,19 @@
 //! `@@download`, `@@display-file` and `@@images`: blob bytes with the right
-//! headers. Scale URLs carry a hash of the image, so they are cached forever.
+//! headers (see `crate::blob` for what may be shown inline). Scale URLs carry
+//! a hash of the image, so they are cached forever.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use cairn_core::images::{scale_bytes, scale_hash};
+use axum::response::Response;
+use cairn_core::images::{ImageKind, scale_bytes, scale_hash};
 use cairn_core::{Content, repo};
 use cairn_model::ContentPath;
 use serde_json::Value;
 
+use crate::blob::{self, Want};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 
 fn blob_field<'a>(c: &'a Content, field: &str) -> Option<&'a Value> {
     c.fields.get(field).filter(|v| v.get("blob").is_some())
-}
-
-fn bytes_response(bytes: Vec<u8>, content_type: &str, disposition: Option<String>, cache: &str) -> Response {
-    let mut r = (StatusCode::OK, bytes).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Some(d) = disposition.and_then(|d| HeaderValue::from_str(&d).ok()) {
-        h.insert(header::CONTENT_DISPOSITION, d);
-    }
-    if let Ok(v) = HeaderValue::from_str(cache) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
-    r
 }
 
 /// Public objects may be cached by shared caches; others only privately.
@@ -41,23 +26,8 @@ fn cache_policy(c: &Content, immutable: bool) -> &'static str {
     }
 }
 
-fn filename_header(kind: &str, name: &str) -> String {
-    // The plain parameter must be ASCII; the full name travels in filename*.
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
-    format!("{kind}; filename=\"{safe}\"; filename*=UTF-8''{encoded}")
-}
-
-/// `@@download/<field>[/<filename>]` (attachment) and `@@display-file` (inline).
+/// `@@download/<field>[/<filename>]` (attachment) and `@@display-file`
+/// (inline if its type is safe to show).
 pub fn download(ctx: &Ctx, path: &ContentPath, args: &[String], inline: bool) -> ApiResult<Response> {
     let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
     let field = args
@@ -74,13 +44,8 @@ pub fn download(ctx: &Ctx, path: &ContentPath, args: &[String], inline: bool) ->
         .and_then(Value::as_str)
         .unwrap_or("application/octet-stream");
     let name = v.get("filename").and_then(Value::as_str).unwrap_or(field);
-    let kind = if inline { "inline" } else { "attachment" };
-    Ok(bytes_response(
-        bytes,
-        ct,
-        Some(filename_header(kind, name)),
-        cache_policy(&c, false),
-    ))
+    let want = if inline { Want::Inline } else { Want::Download };
+    Ok(blob::respond(bytes, ct, Some(name), want, cache_policy(&c, false)))
 }
 
 fn primary_field<'a>(ctx: &'a Ctx, c: &Content) -> Option<&'a str> {
@@ -124,19 +89,31 @@ pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Respo
     };
     let v = blob_field(&c, field).ok_or_else(not_found)?;
     let blob = v["blob"].as_str().unwrap_or("");
-    let ct = v.get("content-type").and_then(Value::as_str).unwrap_or("image/png");
     let name = v.get("filename").and_then(Value::as_str).unwrap_or(field).to_string();
     let (bytes, ct) = match scale {
-        None => (ctx.site.blobs.get(blob)?.ok_or_else(not_found)?, ct.to_string()),
-        Some(s) => scale_bytes(&ctx.site, blob, ct, &s).map_err(|e| match e {
-            cairn_core::CoreError::NotFound => not_found(),
-            other => other.into(),
-        })?,
+        None => {
+            let bytes = ctx.site.blobs.get(blob)?.ok_or_else(not_found)?;
+            // Images stored before uploads were sniffed carry the client's word
+            // for their type; the bytes say what they are.
+            let stored = v.get("content-type").and_then(Value::as_str).unwrap_or("");
+            let ct = ImageKind::sniff(&bytes)
+                .map_or(stored, |k| k.content_type())
+                .to_string();
+            (bytes, ct)
+        }
+        Some(s) => {
+            let scale = scale_bytes(&ctx.site, blob, &s).map_err(|e| match e {
+                cairn_core::CoreError::NotFound => not_found(),
+                other => other.into(),
+            })?;
+            (scale.bytes, scale.content_type.to_string())
+        }
     };
-    Ok(bytes_response(
+    Ok(blob::respond(
         bytes,
         &ct,
-        Some(filename_header("inline", &name)),
+        Some(&name),
+        Want::Inline,
         cache_policy(&c, immutable),
     ))
 }

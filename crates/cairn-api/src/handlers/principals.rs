@@ -244,11 +244,14 @@ pub fn portrait(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
     };
     let not_found = || ApiError::not_found(&format!("{}/@portrait/{id}", ctx.base));
     let (bytes, ct) = svc::portrait(&ctx.site, &id)?.ok_or_else(not_found)?;
-    let mut r = (StatusCode::OK, bytes).into_response();
-    if let Ok(v) = HeaderValue::from_str(&ct) {
-        r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    Ok(r)
+    // Anyone may fetch any portrait: it goes out as every other stored blob does.
+    Ok(crate::blob::respond(
+        bytes,
+        &ct,
+        None,
+        crate::blob::Want::Inline,
+        "public, max-age=0, must-revalidate",
+    ))
 }
 
 #[derive(serde::Deserialize)]

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::hash_password;
 use crate::error::{CoreError, CoreResult, FieldError};
+use crate::images;
 use crate::ports::{GroupRecord, PrincipalQuery, UserRecord};
 use crate::security::Principal;
 use crate::site::Site;
@@ -242,7 +243,9 @@ pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Va
 }
 
 /// Stores a portrait sent as Volto sends files (`{"data", "encoding",
-/// "content-type", "filename"}`), or removes it on `null`.
+/// "content-type", "filename"}`), or removes it on `null`. The upload must be
+/// an image within the pixel limit; it is shrunk into [`images::PORTRAIT_BOX`]
+/// and encoded anew, so what anonymous visitors get is an image cairn wrote.
 fn set_portrait(site: &Site, user: &mut UserRecord, value: &Value) -> CoreResult<()> {
     if value.is_null() {
         user.props.remove("portrait");
@@ -252,13 +255,14 @@ fn set_portrait(site: &Site, user: &mut UserRecord, value: &Value) -> CoreResult
         .map_err(|e| CoreError::Internal(e.to_string()))?;
     match cairn_model::values::validate(&field, value) {
         Ok(cairn_model::values::FieldInput::Blob(up)) => {
-            if crate::images::dimensions(&up.data).is_none() {
-                return Err(invalid("portrait", "The portrait is not an image"));
-            }
-            let key = site.blobs.put(&up.data)?;
+            let (bw, bh) = images::PORTRAIT_BOX;
+            let (bytes, kind) = images::reencode_within(&up.data, site.settings.max_image_pixels, bw, bh)
+                .map_err(|e| invalid("portrait", format!("The portrait is not accepted: {e}")))?;
+            let key = site.blobs.put(&bytes)?;
+            let ext = cairn_model::mime::image_extension(kind.content_type());
             user.props.insert(
                 "portrait".into(),
-                serde_json::json!({"blob": key, "content-type": up.content_type, "filename": up.filename}),
+                serde_json::json!({"blob": key, "content-type": kind.content_type(), "filename": format!("portrait.{ext}")}),
             );
             Ok(())
         }
@@ -267,7 +271,10 @@ fn set_portrait(site: &Site, user: &mut UserRecord, value: &Value) -> CoreResult
     }
 }
 
-/// The portrait of user `id`: bytes and content type, if there is one.
+/// The portrait of user `id`: bytes and content type, if there is one. The
+/// type is read from the bytes: portraits stored before uploads were checked
+/// carry whatever type the client claimed, and a non-image keeps its stored
+/// type, which the API then only offers as a download.
 pub fn portrait(site: &Site, id: &str) -> CoreResult<Option<(Vec<u8>, String)>> {
     let Some(user) = site.principals.user(&site.id, id)? else {
         return Ok(None);
@@ -276,12 +283,16 @@ pub fn portrait(site: &Site, id: &str) -> CoreResult<Option<(Vec<u8>, String)>> 
         return Ok(None);
     };
     let key = p.get("blob").and_then(Value::as_str).unwrap_or("");
-    let ct = p
+    let stored = p
         .get("content-type")
         .and_then(Value::as_str)
-        .unwrap_or("image/png")
-        .to_string();
-    Ok(site.blobs.get(key)?.map(|bytes| (bytes, ct)))
+        .unwrap_or("application/octet-stream");
+    let Some(bytes) = site.blobs.get(key)? else {
+        return Ok(None);
+    };
+    let ct = images::ImageKind::sniff(&bytes).map_or(stored, |k| k.content_type());
+    let ct = ct.to_string();
+    Ok(Some((bytes, ct)))
 }
 
 /// Refused without saying whether the user exists: anonymous callers are

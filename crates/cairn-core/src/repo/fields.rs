@@ -6,6 +6,7 @@ use cairn_model::{ContentPath, FieldKind, ResolvedType, Uid};
 use serde_json::{Map, Value, json};
 
 use crate::error::{CoreError, CoreResult, FieldError};
+use crate::images;
 use crate::site::Site;
 
 /// Fields plone.versioning shows but never stores.
@@ -82,6 +83,9 @@ pub fn apply(
     }
 }
 
+/// Writes an upload to the blob store. What a schema calls an image must be
+/// one: its format is sniffed and decoded (within the pixel limit) and the
+/// stored content type is the sniffed one, whatever the client declared.
 fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload) -> Result<Value, String> {
     let mut v = json!({
         "filename": up.filename,
@@ -89,10 +93,10 @@ fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload) -> Result<Value, Str
         "size": up.data.len(),
     });
     if kind == FieldKind::Image {
-        let (w, h) =
-            crate::images::dimensions(&up.data).ok_or("The image could not be read (unsupported or corrupt file)")?;
-        v["width"] = json!(w);
-        v["height"] = json!(h);
+        let (probe, _) = images::decode(&up.data, site.settings.max_image_pixels).map_err(|e| e.to_string())?;
+        v["content-type"] = json!(probe.kind.content_type());
+        v["width"] = json!(probe.width);
+        v["height"] = json!(probe.height);
     }
     let key = site.blobs.put(&up.data).map_err(|e| {
         tracing::error!(error = %e, "blob store write failed");

@@ -122,6 +122,31 @@ impl TestApp {
         site.principals.put_user(&site.id, &user).unwrap();
     }
 
+    /// The site as the server holds it, for setting up what the API cannot
+    /// (data written by an older cairn).
+    pub fn site(&self) -> std::sync::Arc<cairn_core::Site> {
+        self.state.sites["plone"].clone()
+    }
+
+    /// Replaces the stored bytes of a blob on disk, as if they had been
+    /// stored before uploads were checked (or were damaged since).
+    pub fn replace_blob(&self, original: &[u8], replacement: &[u8]) {
+        let site = self.site();
+        let key = site.blobs.put(original).unwrap();
+        let path = self._dir.path().join("blobs").join(&key[..2]).join(&key);
+        assert!(path.exists(), "no blob at {}", path.display());
+        std::fs::write(path, replacement).unwrap();
+    }
+
+    /// A counter from `/metrics`, e.g. `cairn_image_scales_total{site="plone",outcome="computed"}`.
+    pub fn metric(&self, series: &str) -> u64 {
+        let metrics = self.get(&format!("{}/metrics", self.root), Auth::Anonymous);
+        let text = String::from_utf8_lossy(&metrics.body);
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in {text}"))
+    }
+
     /// Sends `method url` with an optional JSON body and extra headers.
     pub fn send(&self, method: &str, url: &str, auth: Auth<'_>, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Resp {
         let url = if url.starts_with("http") {
