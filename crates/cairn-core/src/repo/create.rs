@@ -73,6 +73,13 @@ pub fn create(
     if !values.contains_key("creators") || values["creators"].as_array().is_some_and(|a| a.is_empty()) {
         values.insert("creators".into(), json!([creator]));
     }
+    // The creator owns what they create; an administrator may create on
+    // someone's behalf by naming them first among the creators.
+    let owner = match values["creators"].get(0).and_then(Value::as_str) {
+        Some(first) if who.is_admin() => first.to_string(),
+        _ => creator.clone(),
+    };
+    crate::security::set_owner(&mut values, &owner);
     let layout = match body.get("layout").and_then(Value::as_str) {
         Some(l) => Some(l.to_string()),
         None => Some(ty.def.default_view.clone()),

@@ -42,6 +42,10 @@ pub fn update(
         .ok_or_else(|| CoreError::Internal(format!("type {} is not registered", current.portal_type)))?;
     let mut next = current.clone();
     fields::apply(site, ty, body, &mut next.fields, false)?;
+    // Editing the byline (`creators`) never hands over ownership.
+    if let Some(owner) = crate::security::owner(&current) {
+        crate::security::set_owner(&mut next.fields, &owner);
+    }
     if let Some(layout) = body.get("layout") {
         let l = layout
             .as_str()

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cairn_model::ContentPath;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::content::Content;
 use crate::error::CoreResult;
@@ -15,6 +15,7 @@ pub type LocalRoles = BTreeMap<String, BTreeSet<String>>;
 
 const FIELD: &str = "_local_roles";
 const BLOCK: &str = "_block_inherit";
+const OWNER: &str = "_owner";
 
 /// The roles granted on `c` itself (not acquired), the creator's Owner included.
 pub fn own_local_roles(c: &Content) -> LocalRoles {
@@ -32,10 +33,25 @@ pub fn own_local_roles(c: &Content) -> LocalRoles {
             }
         }
     }
-    if let Some(creator) = c.strings("creators").first() {
-        out.entry(creator.clone()).or_default().insert("Owner".into());
+    if let Some(owner) = owner(c) {
+        out.entry(owner).or_default().insert("Owner".into());
     }
     out
+}
+
+/// Who owns `c` (holds Owner on it): fixed when it is created. `creators` is
+/// only a byline any editor may change, so it names the owner only of
+/// objects stored before ownership was kept apart.
+pub fn owner(c: &Content) -> Option<String> {
+    match c.fields.get(OWNER) {
+        Some(Value::String(id)) => Some(id.clone()),
+        _ => c.strings("creators").first().cloned(),
+    }
+}
+
+/// Makes `id` the owner of `c`.
+pub fn set_owner(c: &mut Map<String, Value>, id: &str) {
+    c.insert(OWNER.into(), Value::String(id.into()));
 }
 
 /// Stores the roles granted on `c` through sharing (Owner is implicit).

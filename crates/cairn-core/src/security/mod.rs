@@ -13,7 +13,8 @@ mod reindex;
 use std::borrow::Cow;
 
 pub use local_roles::{
-    LocalRoles, chain, effective, effective_on_chain, inherits, own_local_roles, set_inherits, set_own_local_roles,
+    LocalRoles, chain, effective, effective_on_chain, inherits, own_local_roles, owner, set_inherits,
+    set_own_local_roles, set_owner,
 };
 pub use reindex::reindex_subtree;
 

@@ -288,3 +288,48 @@ fn content_nests_at_most_forty_levels_and_deep_trees_serialize() {
     );
     assert_eq!(nav.status, 200);
 }
+
+#[test]
+fn editing_the_creators_never_makes_an_editor_the_owner() {
+    let app = spawn_app();
+    app.add_user("editor", "pw", &["Member"]);
+    app.add_user("other", "pw", &["Member"]);
+    app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
+    // As stored before ownership was kept apart from the byline.
+    let site = app.site();
+    let path = cairn_model::ContentPath::parse("/f").unwrap();
+    let mut legacy = site.store.by_path(&site.id, &path).unwrap().unwrap();
+    assert!(legacy.fields.remove("_owner").is_some());
+    let expected = legacy.version;
+    let op = cairn_core::ports::WriteOp::Update {
+        content: Box::new(legacy),
+        expected,
+    };
+    site.store
+        .write(
+            &site.id,
+            cairn_core::ports::WriteBatch {
+                ops: vec![op],
+                events: vec![],
+            },
+        )
+        .unwrap();
+    let share = |who: &str, role: &str| json!({"entries": [{"id": who, "type": "user", "roles": {role: true}}]});
+    assert_eq!(
+        app.post("/f/@sharing", Auth::Admin, &share("editor", "Editor")).status,
+        204
+    );
+    let editor = Auth::Basic("editor", "pw");
+    // Contributor may be delegated by an Owner, not by an Editor.
+    assert_eq!(
+        app.post("/f/@sharing", editor, &share("other", "Contributor")).status,
+        403
+    );
+    assert_eq!(app.patch("/f", editor, &json!({"creators": ["editor"]})).status, 204);
+    assert_eq!(app.get("/f", Auth::Admin).json()["creators"], json!(["editor"]));
+    assert_eq!(
+        app.post("/f/@sharing", editor, &share("other", "Contributor")).status,
+        403,
+        "the byline changed, the owner did not"
+    );
+}
