@@ -5,6 +5,7 @@
 //! large requests waits instead of exhausting memory, and a body must
 //! arrive within a time limit.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,9 +14,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use cairn_core::{Principal, Site, repo, security};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::Limits;
 use crate::error::ApiError;
 use crate::route::{Target, View};
+use crate::{AppState, Limits, auth};
 
 /// Budget permits are KiB, so that a `u32` count covers gigabytes.
 const KIB: usize = 1024;
@@ -28,8 +29,8 @@ pub struct Bodies {
 }
 
 /// How much body one request may send, and what to answer when it sends more.
-pub struct Allowance {
-    pub limit: usize,
+struct Allowance {
+    limit: usize,
     refusal: fn(usize) -> ApiError,
 }
 
@@ -45,7 +46,7 @@ impl Bodies {
 
     /// Reads the body within `allowance`. The permit holds its bytes'
     /// share of the budget; keep it until the request is handled.
-    pub async fn read(
+    async fn read(
         &self,
         body: Body,
         headers: &HeaderMap,
@@ -77,8 +78,66 @@ impl Bodies {
     }
 }
 
+/// A request's body, and who sent it when that had to be known first.
+pub struct Received {
+    pub who: Option<Principal>,
+    pub bytes: Bytes,
+    /// The body's share of the memory budget, held until the request is done.
+    _held: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads the body of a request within what its sender may send. A body the
+/// JSON limit covers is read at once (anyone may send that much); a larger
+/// or unsized one only after authentication (on the blocking pool, as a
+/// password check hashes) has decided the sender's allowance.
+pub async fn receive(
+    app: &Arc<AppState>,
+    site: &Arc<Site>,
+    target: &Target,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Body,
+    client: IpAddr,
+) -> Result<Received, ApiError> {
+    if !has_body(headers) {
+        return Ok(Received {
+            who: None,
+            bytes: Bytes::new(),
+            _held: None,
+        });
+    }
+    let small = small(&app.limits);
+    if content_length(headers).is_some_and(|n| n <= small.limit) {
+        let (bytes, permit) = app.bodies.read(body, headers, &small).await?;
+        return Ok(Received {
+            who: None,
+            bytes,
+            _held: Some(permit),
+        });
+    }
+    let (worker, s, h, t, m) = (
+        app.clone(),
+        site.clone(),
+        headers.clone(),
+        target.clone(),
+        method.clone(),
+    );
+    let decided = tokio::task::spawn_blocking(move || {
+        let who = auth::authenticate(&worker, &s, &m, &h, client)?;
+        let allowance = allowance(&s, &who, &t, &m, &worker.limits);
+        Ok::<_, ApiError>((who, allowance))
+    });
+    let (who, allowance) = decided.await.map_err(|_| ApiError::internal())??;
+    let (bytes, permit) = app.bodies.read(body, headers, &allowance).await?;
+    Ok(Received {
+        who: Some(who),
+        bytes,
+        _held: Some(permit),
+    })
+}
+
 /// Whether the request says it carries a body at all.
-pub fn has_body(headers: &HeaderMap) -> bool {
+fn has_body(headers: &HeaderMap) -> bool {
     content_length(headers).is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
@@ -92,11 +151,8 @@ fn content_length(headers: &HeaderMap) -> Option<usize> {
 /// The body `who` may send: the upload limit to whoever may write where an
 /// upload can go (content POST/PATCH, a user's portrait), the JSON limit to
 /// everyone and everything else.
-pub fn allowance(site: &Site, who: &Principal, target: &Target, method: &Method, limits: &Limits) -> Allowance {
-    let small = Allowance {
-        limit: limits.max_json_bytes.min(limits.max_body_bytes),
-        refusal: too_large,
-    };
+fn allowance(site: &Site, who: &Principal, target: &Target, method: &Method, limits: &Limits) -> Allowance {
+    let small = small(limits);
     let upload = Allowance {
         limit: limits.max_body_bytes,
         refusal: too_large,
@@ -127,6 +183,14 @@ pub fn allowance(site: &Site, who: &Principal, target: &Target, method: &Method,
             refusal: |_| ApiError::new(StatusCode::FORBIDDEN, "Forbidden", "You are not allowed to write here."),
             ..small
         }
+    }
+}
+
+/// What anyone may send anywhere.
+fn small(limits: &Limits) -> Allowance {
+    Allowance {
+        limit: limits.max_json_bytes.min(limits.max_body_bytes),
+        refusal: too_large,
     }
 }
 

@@ -225,33 +225,11 @@ async fn dispatch(
         return ApiError::not_found(uri.path()).into_response();
     };
     let client = app.limits.trusted_proxies.client(peer.ip(), &headers);
-    // Who asks decides how much body is read: authenticate first (on the
-    // blocking pool, as the password check may hash), then read.
-    let (who, bytes, _held) = if body::has_body(&headers) {
-        let (worker, s, h, t, m) = (
-            app.clone(),
-            site.clone(),
-            headers.clone(),
-            target.clone(),
-            method.clone(),
-        );
-        let decided = tokio::task::spawn_blocking(move || {
-            let who = auth::authenticate(&worker, &s, &m, &h, client)?;
-            let allowance = body::allowance(&s, &who, &t, &m, &worker.limits);
-            Ok::<_, ApiError>((who, allowance))
-        });
-        let (who, allowance) = match decided.await {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => return e.into_response(),
-            Err(_) => return ApiError::internal().into_response(),
-        };
-        match app.bodies.read(body, &headers, &allowance).await {
-            Ok((bytes, permit)) => (Some(who), bytes, Some(permit)),
-            Err(e) => return e.into_response(),
-        }
-    } else {
-        (None, axum::body::Bytes::new(), None)
+    let received = match body::receive(&app, &site, &target, &method, &headers, body, client).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
     };
+    let (who, bytes) = (received.who.clone(), received.bytes.clone());
     // Anonymous reads are answered from rendered responses while nothing changed.
     let generation = site.store.generation();
     let reads_only = matches!(&target.view, View::Service { name, .. } if name == "querystring-search");
