@@ -52,7 +52,12 @@ pub fn authenticate(
             "bearer" => auth::check_token(site, rest.trim())?.ok_or_else(invalid),
             "basic" => {
                 let key = cache_key(&app.hasher, &site.id, rest);
-                if let Some(p) = app.auth_cache.get(&key) {
+                // Read before checking: a change made meanwhile leaves the
+                // entry stale at once rather than trusted.
+                let generation = site.principals.principals_generation();
+                if let Some((seen, p)) = app.auth_cache.get(&key)
+                    && seen == generation
+                {
                     return Ok(p);
                 }
                 let decoded = base64::engine::general_purpose::STANDARD
@@ -61,7 +66,7 @@ pub fn authenticate(
                 let text = String::from_utf8(decoded).map_err(|_| invalid())?;
                 let (login, password) = text.split_once(':').ok_or_else(invalid)?;
                 let p = checked_login(app, site, login, password, client)?.ok_or_else(invalid)?;
-                app.auth_cache.insert(key, p.clone());
+                app.auth_cache.insert(key, (generation, p.clone()));
                 Ok(p)
             }
             _ => Err(invalid()),

@@ -96,7 +96,8 @@ pub struct AppState {
     /// Each site's full-text index (none: SearchableText answers 501).
     pub full_text: HashMap<String, Arc<cairn_search::SearchIndex>>,
     pub limits: Limits,
-    auth_cache: moka::sync::Cache<u64, Principal>,
+    /// Verified Basic credentials, with the principals generation they were verified at.
+    auth_cache: moka::sync::Cache<u64, (u64, Principal)>,
     hasher: RandomState,
     responses: response_cache::ResponseCache,
     throttle: throttle::Throttle,
@@ -236,8 +237,10 @@ async fn dispatch(
     let cache_key = (generation != 0)
         .then(|| response_cache::ResponseCache::key(&method, &uri, &headers, reads_only.then_some(&bytes[..])))
         .flatten();
-    // Search answers also change when the index catches up after a write.
-    let generation = generation + app.full_text.get(&site.id).map_or(0, |i| i.version());
+    // Search answers also change when the index catches up after a write,
+    // portraits and user data when a principal changes.
+    let generation =
+        generation + app.full_text.get(&site.id).map_or(0, |i| i.version()) + site.principals.principals_generation();
     if let Some(hit) = cache_key.as_ref().and_then(|k| app.responses.get(k, generation)) {
         return hit;
     }
@@ -309,8 +312,6 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         Some(who) => who,
         None => auth::authenticate(app, &site, method, headers, client)?,
     };
-    let changes_principals = matches!(&target.view, View::Service { name, .. } if name == "users" || name == "groups")
-        && method != Method::GET;
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
     let mut ctx = Ctx::new(site, base, who, params);
     ctx.full_text = app.full_text.get(&ctx.site.id).map(|index| ctx::FullText {
@@ -379,12 +380,6 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
     {
         let rest = view_suffix(&target.view);
         return Ok(aliases::redirect(&ctx, &to, &rest, target.api, method));
-    }
-    if changes_principals {
-        // Cached Basic credentials must not outlive a password, role or membership
-        // change, nor a cached portrait the user replaced.
-        app.auth_cache.invalidate_all();
-        app.responses.clear();
     }
     // A missing object is reported with its public URL, as Plone does.
     result.map_err(|mut e| {

@@ -69,12 +69,6 @@ impl ResponseCache {
         })
     }
 
-    /// Forgets every answer (after changes the content generation does not
-    /// cover, such as a user's portrait).
-    pub fn clear(&self) {
-        self.entries.invalidate_all();
-    }
-
     /// A stored answer that is still current.
     pub fn get(&self, key: &str, generation: u64) -> Option<Response> {
         let e = self.entries.get(key)?;

@@ -251,6 +251,10 @@ pub trait ContentStore: Send + Sync {
 
 /// Users, groups and memberships (the user folder).
 pub trait PrincipalStore: Send + Sync {
+    /// Grows with every change to users, groups or memberships, whoever
+    /// makes it: caches of credentials, roles and portraits compare it to
+    /// drop what a change made stale.
+    fn principals_generation(&self) -> u64;
     fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>>;
     fn put_user(&self, site: &str, user: &UserRecord) -> CoreResult<()>;
     /// Removes the user and their memberships; false when there was none.

@@ -30,6 +30,8 @@ pub struct SqliteStore {
     /// SQLite has one writer at a time; queueing writers here is cheaper than
     /// letting them spin in SQLite's busy handler.
     write_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Bumped by every change to users, groups or memberships.
+    principals_changed: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub(crate) fn db(e: impl std::fmt::Display) -> CoreError {
@@ -61,6 +63,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             write_lock: Default::default(),
+            principals_changed: Default::default(),
         })
     }
 

@@ -110,7 +110,18 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    fn principals_changed(&self) {
+        self.principals_changed
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl PrincipalStore for SqliteStore {
+    fn principals_generation(&self) -> u64 {
+        self.principals_changed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     fn user(&self, site: &str, id: &str) -> CoreResult<Option<UserRecord>> {
         let q = Query::select()
             .columns(USER_COLUMNS)
@@ -156,7 +167,9 @@ impl PrincipalStore for SqliteStore {
                     .to_owned(),
             )
             .build_rusqlite(SqliteQueryBuilder);
-        exec(&*self.conn()?, &sql, &v).map(|_| ())
+        exec(&*self.conn()?, &sql, &v)?;
+        self.principals_changed();
+        Ok(())
     }
 
     fn delete_user(&self, site: &str, id: &str) -> CoreResult<bool> {
@@ -172,7 +185,9 @@ impl PrincipalStore for SqliteStore {
             .and_where(Expr::col(Users::Site).eq(site))
             .and_where(Expr::col(Users::Id).eq(id))
             .build_rusqlite(SqliteQueryBuilder);
-        Ok(exec(&conn, &sql, &v)? > 0)
+        let found = exec(&conn, &sql, &v)? > 0;
+        self.principals_changed();
+        Ok(found)
     }
 
     fn find_users(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<Vec<UserRecord>> {
@@ -227,7 +242,9 @@ impl PrincipalStore for SqliteStore {
                     .to_owned(),
             )
             .build_rusqlite(SqliteQueryBuilder);
-        exec(&*self.conn()?, &sql, &v).map(|_| ())
+        exec(&*self.conn()?, &sql, &v)?;
+        self.principals_changed();
+        Ok(())
     }
 
     fn delete_group(&self, site: &str, id: &str) -> CoreResult<bool> {
@@ -247,7 +264,9 @@ impl PrincipalStore for SqliteStore {
             .and_where(Expr::col(Groups::Site).eq(site))
             .and_where(Expr::col(Groups::Id).eq(id))
             .build_rusqlite(SqliteQueryBuilder);
-        Ok(exec(&conn, &sql, &v)? > 0)
+        let found = exec(&conn, &sql, &v)? > 0;
+        self.principals_changed();
+        Ok(found)
     }
 
     fn find_groups(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<Vec<GroupRecord>> {
@@ -279,7 +298,9 @@ impl PrincipalStore for SqliteStore {
                 .and_where(Expr::col(Members::MemberId).eq(member))
                 .build_rusqlite(SqliteQueryBuilder)
         };
-        exec(&*self.conn()?, &sql, &v).map(|_| ())
+        exec(&*self.conn()?, &sql, &v)?;
+        self.principals_changed();
+        Ok(())
     }
 
     fn members(&self, site: &str, group: &str) -> CoreResult<Vec<String>> {

@@ -2,6 +2,7 @@
 
 mod collections;
 mod conformance;
+mod consistency;
 mod content;
 mod files;
 mod fulltext;
