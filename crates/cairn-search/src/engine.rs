@@ -70,6 +70,8 @@ pub struct SearchIndex {
     /// anyone, skip the ranking until the next commit. Permissions are not
     /// part of it; every caller still filters the hits.
     answers: moka::sync::Cache<(Query, usize), Answer>,
+    /// How far into the change log the committed index reaches.
+    freshness: crate::Freshness,
 }
 
 impl SearchIndex {
@@ -141,6 +143,7 @@ impl SearchIndex {
                 .weigher(|_, (_, hits): &Answer| hits.len() as u32 + 1)
                 .max_capacity(ANSWER_CACHE_HITS)
                 .build(),
+            freshness: crate::Freshness::default(),
         })
     }
 
@@ -185,6 +188,11 @@ impl SearchIndex {
         self.reader.reload()?;
         self.version.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// How far into the change log the committed index reaches.
+    pub fn freshness(&self) -> &crate::Freshness {
+        &self.freshness
     }
 
     /// Grows with every commit, so cached search answers can tell they are stale.

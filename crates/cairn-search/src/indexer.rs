@@ -43,6 +43,7 @@ pub fn lag(store: &dyn ContentStore, site: &str) -> Result<i64, CoreError> {
 pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<usize, IndexerError> {
     let mut handled = 0;
     let mut position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
+    index.freshness().reached(position);
     loop {
         let changes = store.outbox_after(site, position, BATCH)?;
         let Some(last) = changes.last() else { return Ok(handled) };
@@ -66,6 +67,7 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
         index.commit()?;
         position = last.seq;
         store.put_setting(site, POSITION_KEY, &json!(position))?;
+        index.freshness().reached(position);
         handled += changes.len();
     }
 }

@@ -5,10 +5,12 @@
 
 pub mod engine;
 pub mod extract;
+pub mod freshness;
 pub mod indexer;
 pub mod query;
 
 pub use engine::{EngineError, Hit, SearchIndex};
 pub use extract::{SearchableText, searchable_text};
+pub use freshness::Freshness;
 pub use indexer::{IndexerError, catch_up, lag, rebuild};
 pub use query::{Query, QueryError, all_of, parse};

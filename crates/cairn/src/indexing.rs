@@ -1,9 +1,11 @@
 //! Keeps each site's full-text index following the database. One thread per
-//! site rebuilds an empty index, then catches up with the outbox whenever the
-//! store's generation moved (a write in this process; at most once a second
-//! while writes keep coming) and at least once a second (writes by other
-//! processes). Dropping [`Indexing`] stops the threads
-//! and waits for them, which releases the index directories.
+//! site rebuilds an empty index, then catches up with the outbox: within a
+//! tick of a write after a quiet spell, at most once a second while writes
+//! keep coming (each pass ends in an index commit), at once when a reader
+//! waits for a write the index does not hold yet (read-your-writes, see
+//! `cairn_search::Freshness`), and at least once a second for writes by
+//! other processes. Dropping [`Indexing`] stops the threads and waits for
+//! them, which releases the index directories.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,10 +19,11 @@ use cairn_search::SearchIndex;
 const TICK: Duration = Duration::from_millis(20);
 /// Catch up at least this often, for writes the generation can't see.
 const IDLE: Duration = Duration::from_secs(1);
-/// At most this often: a write after a quiet spell is searchable within a
-/// tick, but under a stream of writes one pass takes in a second's changes.
-/// Each pass ends in an index commit, which syncs a new segment to disk that
-/// tantivy later merges; one per write cost more CPU than the writes did.
+/// Passes that index something run at most this often, unless a reader
+/// waits: a write after a quiet spell is searchable within a tick, but under
+/// a stream of writes one pass takes in a second's changes. Each pass ends
+/// in an index commit, which syncs a new segment to disk that tantivy later
+/// merges; one per write cost more CPU than the writes did.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// After a failure (disk full, database busy), wait before trying again.
 const BACKOFF: Duration = Duration::from_secs(5);
@@ -59,28 +62,39 @@ impl Drop for Indexing {
 
 fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &AtomicBool) {
     let mut seen = None;
-    let mut last = Instant::now();
+    // The last pass at all, and the last one that indexed something.
+    let (mut last_pass, mut last_work) = (
+        Instant::now(),
+        Instant::now().checked_sub(MIN_INTERVAL).unwrap_or_else(Instant::now),
+    );
     let mut retry_at = Instant::now();
+    let mut hurry = false;
     while !stop.load(Ordering::SeqCst) {
         let generation = store.generation();
-        let due = (seen != Some(generation) && last.elapsed() >= MIN_INTERVAL) || last.elapsed() >= IDLE;
+        let wrote = seen != Some(generation) && last_work.elapsed() >= MIN_INTERVAL;
+        let due = hurry || wrote || last_pass.elapsed() >= IDLE;
         if due && Instant::now() >= retry_at {
-            last = Instant::now();
+            last_pass = Instant::now();
             // Read before indexing: a write during the pass moves it again.
             seen = Some(generation);
-            if let Err(e) = step(store, site, index) {
-                tracing::error!(site, error = %e, "full-text indexing failed; retrying");
-                retry_at = Instant::now() + BACKOFF;
-                seen = None;
+            match step(store, site, index) {
+                Ok(0) => {}
+                Ok(_) => last_work = last_pass,
+                Err(e) => {
+                    tracing::error!(site, error = %e, "full-text indexing failed; retrying");
+                    retry_at = Instant::now() + BACKOFF;
+                    seen = None;
+                }
             }
         }
-        std::thread::sleep(TICK);
+        hurry = index.freshness().nap(TICK);
     }
 }
 
 /// One pass: a full rebuild when the index is empty (new, or dropped after a
 /// layout change), otherwise the changes since the saved position.
-fn step(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<(), cairn_search::IndexerError> {
+/// Returns how many objects or changes it took in.
+fn step(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<usize, cairn_search::IndexerError> {
     if index.is_empty() {
         let started = Instant::now();
         let n = cairn_search::rebuild(store, site, index, |_, _| {})?;
@@ -90,11 +104,12 @@ fn step(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<(),
             seconds = started.elapsed().as_secs_f64(),
             "full-text index built"
         );
+        Ok(n)
     } else {
         let n = cairn_search::catch_up(store, site, index)?;
         if n > 0 {
             tracing::debug!(site, changes = n, "full-text index caught up");
         }
+        Ok(n)
     }
-    Ok(())
 }

@@ -161,6 +161,10 @@ pub(crate) fn parse_text(text: &str) -> ApiResult<Option<cairn_search::Query>> {
     cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
+/// Longest an authenticated search waits for the index to take in the
+/// writes committed before it.
+const FRESHNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Restricts `q` to the objects matching `text`, best first.
 pub(crate) fn rank(ctx: &Ctx, q: &mut CatalogQuery, text: &cairn_search::Query) -> ApiResult<()> {
     // An oversized query is refused before the ranking is spent on it.
@@ -172,6 +176,14 @@ pub(crate) fn rank(ctx: &Ctx, q: &mut CatalogQuery, text: &cairn_search::Query) 
             "This site has no full-text index; structured queries work.",
         )
     })?;
+    if !ctx.who.is_anonymous() {
+        // Read-your-writes: an author finds what they (or anyone) saved
+        // before this request, whatever the indexer's batching.
+        let head = ctx.site.store.outbox_head(&ctx.site.id)?;
+        if !full_text.index.freshness().wait_for(head, FRESHNESS_WAIT) {
+            tracing::warn!(site = %ctx.site.id, head, "full-text index still behind; searching what it has");
+        }
+    }
     let hits = full_text.index.search(text, full_text.max_hits.max(1)).map_err(|e| {
         tracing::error!(error = %e, "full-text search failed");
         ApiError::internal()

@@ -148,3 +148,29 @@ fn anonymous_answers_cached_before_indexing_are_not_served_after_it() {
     app.wait_indexed();
     assert_eq!(ids(&search(&app, "SearchableText=wahlen", Auth::Anonymous)), ["a"]);
 }
+
+#[test]
+fn an_author_finds_each_page_right_after_saving_it() {
+    let app = spawn_app();
+    app.wait_indexed();
+    // No waiting between save and search: the search waits for the index.
+    for (i, word) in [
+        "ahornblatt",
+        "birkenrinde",
+        "eichenholz",
+        "fichtenzapfen",
+        "lindenbluete",
+    ]
+    .iter()
+    .enumerate()
+    {
+        app.create("", json!({"@type": "Document", "id": format!("p{i}"), "title": word}));
+        let found = search(&app, &format!("SearchableText={word}"), Auth::Admin);
+        assert_eq!(ids(&found), [format!("p{i}")], "saved, then searched at once");
+        let renamed = format!("{word}x");
+        let r = app.patch(&format!("/p{i}"), Auth::Admin, &json!({"title": renamed}));
+        assert_eq!(r.status, 204);
+        let found = search(&app, &format!("SearchableText={renamed}"), Auth::Admin);
+        assert_eq!(ids(&found), [format!("p{i}")], "edited, then searched at once");
+    }
+}
