@@ -1,7 +1,7 @@
 //! Keeps each site's full-text index following the database. One thread per
 //! site rebuilds an empty index, then catches up with the outbox: within a
-//! tick of a write after a quiet spell, at most once a second while writes
-//! keep coming (each pass ends in an index commit), at once when a reader
+//! tick of a write, spaced by the cost of the last pass while writes keep
+//! coming (each pass ends in an index commit), at once when a reader
 //! waits for a write the index does not hold yet (read-your-writes, see
 //! `cairn_search::Freshness`), and at least once a second for writes by
 //! other processes. Dropping [`Indexing`] stops the threads and waits for
@@ -16,15 +16,17 @@ use cairn_core::ports::ContentStore;
 use cairn_search::SearchIndex;
 
 /// How often a follower looks for new writes.
-const TICK: Duration = Duration::from_millis(20);
+const TICK: Duration = Duration::from_millis(10);
 /// Catch up at least this often, for writes the generation can't see.
 const IDLE: Duration = Duration::from_secs(1);
-/// Passes that index something run at most this often, unless a reader
-/// waits: a write after a quiet spell is searchable within a tick, but under
-/// a stream of writes one pass takes in a second's changes. Each pass ends
-/// in an index commit, which syncs a new segment to disk that tantivy later
+/// Passes that index something are spaced by four times the last one's
+/// duration, within these bounds, unless a reader waits: a write is
+/// searchable within tens of milliseconds, while under a stream of writes
+/// the indexer spends at most a fifth of its time indexing. Each pass ends in
+/// an index commit, which syncs a new segment to disk that tantivy later
 /// merges; one per write cost more CPU than the writes did.
-const MIN_INTERVAL: Duration = Duration::from_secs(1);
+const MIN_SPACING: Duration = Duration::from_millis(40);
+const MAX_SPACING: Duration = Duration::from_secs(1);
 /// After a failure (disk full, database busy), wait before trying again.
 const BACKOFF: Duration = Duration::from_secs(5);
 
@@ -62,24 +64,26 @@ impl Drop for Indexing {
 
 fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &AtomicBool) {
     let mut seen = None;
-    // The last pass at all, and the last one that indexed something.
-    let (mut last_pass, mut last_work) = (
-        Instant::now(),
-        Instant::now().checked_sub(MIN_INTERVAL).unwrap_or_else(Instant::now),
-    );
+    let mut last_pass = Instant::now();
+    // When the last pass that indexed something ended, and the pause it asks for.
+    let (mut last_work, mut spacing) = (None::<Instant>, MIN_SPACING);
     let mut retry_at = Instant::now();
     let mut hurry = false;
     while !stop.load(Ordering::SeqCst) {
         let generation = store.generation();
-        let wrote = seen != Some(generation) && last_work.elapsed() >= MIN_INTERVAL;
-        let due = hurry || wrote || last_pass.elapsed() >= IDLE;
+        let rested = last_work.is_none_or(|t| t.elapsed() >= spacing);
+        let due = hurry || (seen != Some(generation) && rested) || last_pass.elapsed() >= IDLE;
         if due && Instant::now() >= retry_at {
-            last_pass = Instant::now();
+            let started = Instant::now();
+            last_pass = started;
             // Read before indexing: a write during the pass moves it again.
             seen = Some(generation);
             match step(store, site, index) {
                 Ok(0) => {}
-                Ok(_) => last_work = last_pass,
+                Ok(_) => {
+                    last_work = Some(Instant::now());
+                    spacing = (started.elapsed() * 4).clamp(MIN_SPACING, MAX_SPACING);
+                }
                 Err(e) => {
                     tracing::error!(site, error = %e, "full-text indexing failed; retrying");
                     retry_at = Instant::now() + BACKOFF;
