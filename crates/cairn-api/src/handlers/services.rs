@@ -24,7 +24,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
             }
             "navroot" => components::navroot(ctx, &c)?,
             "actions" => components::actions(ctx, &c),
-            "workflow" => components::workflow(ctx, &c),
+            "workflow" => components::workflow(ctx, &c)?,
             "inherit" => components::inherit(ctx, &c)?,
             "contextnavigation" => crate::serialize::navigation::contextnavigation(ctx, &c)?,
             "site" => site(ctx),
