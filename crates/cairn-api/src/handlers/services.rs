@@ -155,7 +155,7 @@ pub fn lock(ctx: &Ctx, path: &ContentPath, method: &axum::http::Method, body: &[
         _ => return Err(ApiError::method_not_allowed()),
     };
     let info =
-        crate::serialize::full::lock_info(ctx, &c).unwrap_or_else(|| json!({"locked": false, "stealable": true}));
+        crate::serialize::full::lock_info(ctx, &c)?.unwrap_or_else(|| json!({"locked": false, "stealable": true}));
     Ok(json(StatusCode::OK, &info))
 }
 

@@ -358,3 +358,27 @@ fn review_comments_are_shown_only_to_who_may_request_or_do_reviews() {
     assert_eq!(wf["transitions"], json!([]), "anonymous may fire nothing");
     assert_eq!(wf["state"]["id"], "published", "the state itself is public");
 }
+
+#[test]
+fn who_holds_a_lock_is_shown_to_editors_only_and_its_token_to_the_holder_only() {
+    let app = site_with_secrets();
+    let seite = "/oeffentlich/seite";
+    for who in [Auth::Anonymous, MEMBER, Auth::Basic("vertraute", "vertrautepassword")] {
+        for lock in [
+            app.get(&format!("{seite}/@lock"), who).json(),
+            app.get(seite, who).json()["lock"].clone(),
+        ] {
+            assert_eq!(lock["locked"], true, "that it is locked is no secret");
+            for key in ["creator", "creator_name", "creator_url", "token"] {
+                assert!(lock.get(key).is_none(), "{key} shown to a reader: {lock}");
+            }
+        }
+    }
+    // The owner may edit, so she learns whom to ask; the token stays with the holder.
+    let owner = app.get(&format!("{seite}/@lock"), Auth::Basic("autorin", "autorinpassword")).json();
+    assert_eq!(owner["creator"], "sperrer");
+    assert!(owner.get("token").is_none());
+    let holder = app.get(seite, Auth::Basic("sperrer", "sperrerpassword")).json();
+    assert_eq!(holder["lock"]["creator"], "sperrer");
+    assert!(holder["lock"]["token"].is_string());
+}
