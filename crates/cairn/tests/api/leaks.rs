@@ -212,6 +212,7 @@ fn reads() -> Vec<String> {
             "@inherit?expand.inherit.behaviors=plone.dublincore",
             "@search",
             "@querystring",
+            "@querystring-search?query=%7B%22query%22%3A%5B%5D%7D",
             "@@images/image",
             "@@images/image/thumb",
             "@@download/image",
@@ -381,4 +382,16 @@ fn who_holds_a_lock_is_shown_to_editors_only_and_its_token_to_the_holder_only() 
     let holder = app.get(seite, Auth::Basic("sperrer", "sperrerpassword")).json();
     assert_eq!(holder["lock"]["creator"], "sperrer");
     assert!(holder["lock"]["token"].is_string());
+}
+
+#[test]
+fn the_query_builder_of_a_private_page_is_as_closed_as_the_page() {
+    let app = site_with_secrets();
+    for who in [Auth::Anonymous, MEMBER] {
+        let page = app.get("/geheimordner/geheimdok", who).status;
+        let registry = app.get("/geheimordner/geheimdok/@querystring", who);
+        assert_eq!(registry.status, page, "{}", String::from_utf8_lossy(&registry.body));
+    }
+    assert_eq!(app.get("/geheimordner/geheimdok/@querystring", Auth::Admin).status, 200);
+    assert_eq!(app.get("/oeffentlich/seite/@querystring", Auth::Anonymous).status, 200);
 }
