@@ -137,10 +137,14 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
         };
         o.insert("previous_item".into(), neighbour(ctx, prev));
         o.insert("next_item".into(), neighbour(ctx, next));
-        o.insert(
-            "parent".into(),
-            parent.map_or_else(|| json!({}), |p| summary(ctx, p, &[])),
-        );
+        // A published page may sit in a private folder: its reader learns
+        // where the parent is (its URL is a prefix of the page's), not what.
+        let parent = match parent {
+            Some(p) if ctx.filter.allows(p) => summary(ctx, p, &[]),
+            Some(p) => json!({"@id": ctx.url(&p.path)}),
+            None => json!({}),
+        };
+        o.insert("parent".into(), parent);
     }
     if c.is_folderish && opts.include_items {
         let b = &opts.batch;

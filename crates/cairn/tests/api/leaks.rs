@@ -261,7 +261,6 @@ fn leaked(url: &str, r: &crate::helpers::Resp) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "open: lock holder, private parent summary, @querystring on private context"]
 fn no_endpoint_or_expander_leaks_private_data_to_anonymous_or_members() {
     let app = site_with_secrets();
     let mut failures = Vec::new();
@@ -275,6 +274,27 @@ fn no_endpoint_or_expander_leaks_private_data_to_anonymous_or_members() {
         }
     }
     assert!(failures.is_empty(), "{} leaks:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn counts_include_only_what_the_reader_may_see() {
+    let app = site_with_secrets();
+    let counts = [
+        ("", 1),
+        ("/oeffentlich", 1),
+        ("/@search?Subject=GEHEIMSCHLAGWORT", 0),
+        ("/@search?SearchableText=GEHEIMTEXT", 0),
+        ("/@search?review_state=pending", 0),
+        ("/@search?path.query=/geheimordner", 0),
+        ("/@search?portal_type=Document", 2),
+        ("/@vocabularies/plone.app.vocabularies.Keywords", 1),
+    ];
+    for who in [Auth::Anonymous, MEMBER] {
+        for (url, total) in counts {
+            let body = app.get(url, who).json();
+            assert_eq!(body["items_total"], total, "{url}: {body}");
+        }
+    }
 }
 
 /// Writes a visitor may try: each must be refused without naming what it hit.
@@ -394,4 +414,18 @@ fn the_query_builder_of_a_private_page_is_as_closed_as_the_page() {
     }
     assert_eq!(app.get("/geheimordner/geheimdok/@querystring", Auth::Admin).status, 200);
     assert_eq!(app.get("/oeffentlich/seite/@querystring", Auth::Anonymous).status, 200);
+}
+
+#[test]
+fn a_published_page_in_a_private_folder_does_not_describe_its_parent() {
+    let app = site_with_secrets();
+    let url = format!("{}/huelle", app.site);
+    for who in [Auth::Anonymous, MEMBER] {
+        let page = app.get("/huelle/offen", who).json();
+        assert_eq!(page["parent"], json!({"@id": url}));
+    }
+    let admin = app.get("/huelle/offen", Auth::Admin).json();
+    assert_eq!(admin["parent"]["title"], "GEHEIMHUELLE");
+    let public = app.get("/oeffentlich/seite", Auth::Anonymous).json();
+    assert_eq!(public["parent"]["title"], "Oeffentlich");
 }
