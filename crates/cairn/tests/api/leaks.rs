@@ -297,6 +297,15 @@ fn counts_include_only_what_the_reader_may_see() {
     }
 }
 
+#[test]
+fn only_user_administrators_list_roles_as_in_plone() {
+    let app = site_with_secrets();
+    assert_eq!(app.get("/@roles", Auth::Anonymous).status, 401);
+    assert_eq!(app.get("/@roles", MEMBER).status, 401);
+    assert_eq!(app.get("/@roles", Auth::Basic("sperrer", "sperrerpassword")).status, 401);
+    assert_eq!(app.get("/@roles", Auth::Admin).status, 200);
+}
+
 /// Writes a visitor may try: each must be refused without naming what it hit.
 fn writes(private_uid: &str) -> Vec<(&'static str, String, serde_json::Value)> {
     let doc = "/geheimordner/geheimdok";
