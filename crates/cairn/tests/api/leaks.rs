@@ -306,6 +306,18 @@ fn only_user_administrators_list_roles_as_in_plone() {
     assert_eq!(app.get("/@roles", Auth::Admin).status, 200);
 }
 
+#[test]
+fn a_private_uid_given_to_copy_answers_as_an_unknown_one() {
+    let app = site_with_secrets();
+    let uid = app.get("/geheimordner/geheimdok", Auth::Admin).json()["UID"].clone();
+    let unknown = json!({"source": "0123456789abcdef0123456789abcdef"});
+    for who in [Auth::Anonymous, MEMBER] {
+        let missing = app.post("/oeffentlich/@copy", who, &unknown);
+        let private = app.post("/oeffentlich/@copy", who, &json!({"source": uid}));
+        assert_eq!(private.status, missing.status, "{}", String::from_utf8_lossy(&private.body));
+    }
+}
+
 /// Writes a visitor may try: each must be refused without naming what it hit.
 fn writes(private_uid: &str) -> Vec<(&'static str, String, serde_json::Value)> {
     let doc = "/geheimordner/geheimdok";
