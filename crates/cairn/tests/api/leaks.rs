@@ -39,10 +39,18 @@ fn site_with_secrets() -> TestApp {
     user(&app, "sperrer", "sperrer-dokpost@example.org", &["Member", "Editor"]);
     user(&app, "vertraute", "vertraute@example.org", &["Member"]);
     let ok = |r: crate::helpers::Resp, what: &str| {
-        assert!(r.status < 300, "{what}: {} {}", r.status, String::from_utf8_lossy(&r.body));
+        assert!(
+            r.status < 300,
+            "{what}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
     };
     // A published folder holding a published page and a private draft.
-    app.create("", json!({"@type": "Folder", "id": "oeffentlich", "title": "Oeffentlich"}));
+    app.create(
+        "",
+        json!({"@type": "Folder", "id": "oeffentlich", "title": "Oeffentlich"}),
+    );
     app.publish(&format!("{}/oeffentlich", app.site));
     app.create(
         "/oeffentlich",
@@ -51,15 +59,27 @@ fn site_with_secrets() -> TestApp {
     );
     let seite = "/oeffentlich/seite";
     ok(
-        app.patch(seite, Auth::Admin, &json!({"description": "Neu", "changeNote": "GEHEIMNOTIZ"})),
+        app.patch(
+            seite,
+            Auth::Admin,
+            &json!({"description": "Neu", "changeNote": "GEHEIMNOTIZ"}),
+        ),
         "edit with a change note",
     );
     ok(
-        app.post(&format!("{seite}/@workflow/submit"), Auth::Admin, &json!({"comment": "GEHEIMANTRAG"})),
+        app.post(
+            &format!("{seite}/@workflow/submit"),
+            Auth::Admin,
+            &json!({"comment": "GEHEIMANTRAG"}),
+        ),
         "submit",
     );
     ok(
-        app.post(&format!("{seite}/@workflow/publish"), Auth::Admin, &json!({"comment": "GEHEIMKOMMENTAR"})),
+        app.post(
+            &format!("{seite}/@workflow/publish"),
+            Auth::Admin,
+            &json!({"comment": "GEHEIMKOMMENTAR"}),
+        ),
         "publish",
     );
     ok(
@@ -70,14 +90,31 @@ fn site_with_secrets() -> TestApp {
         ),
         "share",
     );
-    ok(app.post(&format!("{seite}/@lock"), Auth::Basic("sperrer", "sperrerpassword"), &json!({})), "lock");
     ok(
-        app.post(&format!("{seite}/@aliases"), Auth::Admin, &json!({"items": [{"path": "/seitenkurz"}]})),
+        app.post(
+            &format!("{seite}/@lock"),
+            Auth::Basic("sperrer", "sperrerpassword"),
+            &json!({}),
+        ),
+        "lock",
+    );
+    ok(
+        app.post(
+            &format!("{seite}/@aliases"),
+            Auth::Admin,
+            &json!({"items": [{"path": "/seitenkurz"}]}),
+        ),
         "public alias",
     );
-    app.create("/oeffentlich", json!({"@type": "Document", "id": "entwurf", "title": "GEHEIMENTWURF"}));
+    app.create(
+        "/oeffentlich",
+        json!({"@type": "Document", "id": "entwurf", "title": "GEHEIMENTWURF"}),
+    );
     // A private folder with a page, an image and a renamed page.
-    app.create("", json!({"@type": "Folder", "id": "geheimordner", "title": "GEHEIMORDNER"}));
+    app.create(
+        "",
+        json!({"@type": "Folder", "id": "geheimordner", "title": "GEHEIMORDNER"}),
+    );
     app.create(
         "/geheimordner",
         json!({"@type": "Document", "id": "geheimdok", "title": "GEHEIMTITEL", "creators": ["autorin"],
@@ -85,30 +122,46 @@ fn site_with_secrets() -> TestApp {
             "text": {"data": "<p>GEHEIMTEXT</p>", "content-type": "text/html"}}),
     );
     ok(
-        app.post("/geheimordner/geheimdok/@workflow/submit", Auth::Admin, &json!({"comment": "GEHEIMBITTE"})),
+        app.post(
+            "/geheimordner/geheimdok/@workflow/submit",
+            Auth::Admin,
+            &json!({"comment": "GEHEIMBITTE"}),
+        ),
         "submit private",
     );
     app.create(
         "/geheimordner",
         json!({"@type": "Image", "id": "bild", "title": "GEHEIMBILD", "image": crate::content::tiny_png()}),
     );
-    app.create("/geheimordner", json!({"@type": "Document", "id": "altname", "title": "GEHEIMALT"}));
-    ok(app.patch("/geheimordner/altname", Auth::Admin, &json!({"id": "ruhend"})), "rename");
+    app.create(
+        "/geheimordner",
+        json!({"@type": "Document", "id": "altname", "title": "GEHEIMALT"}),
+    );
     ok(
-        app.post("/geheimordner/geheimdok/@aliases", Auth::Admin, &json!({"items": [{"path": "/kurzlink"}]})),
+        app.patch("/geheimordner/altname", Auth::Admin, &json!({"id": "ruhend"})),
+        "rename",
+    );
+    ok(
+        app.post(
+            "/geheimordner/geheimdok/@aliases",
+            Auth::Admin,
+            &json!({"items": [{"path": "/kurzlink"}]}),
+        ),
         "private alias",
     );
     // A published page inside a private folder: readable, its parent not.
-    app.create("", json!({"@type": "Folder", "id": "huelle", "title": "GEHEIMHUELLE",
-        "description": "GEHEIMHUELLENTEXT"}));
+    app.create(
+        "",
+        json!({"@type": "Folder", "id": "huelle", "title": "GEHEIMHUELLE",
+        "description": "GEHEIMHUELLENTEXT"}),
+    );
     app.create("/huelle", json!({"@type": "Document", "id": "offen", "title": "Offen"}));
     app.publish(&format!("{}/huelle/offen", app.site));
     app.wait_indexed();
     app
 }
 
-const EXPAND_ALL: &str =
-    "expand=actions,aliases,breadcrumbs,contextnavigation,navigation,navroot,types,workflow,inherit\
+const EXPAND_ALL: &str = "expand=actions,aliases,breadcrumbs,contextnavigation,navigation,navroot,types,workflow,inherit\
      &expand.navigation.depth=5&expand.inherit.behaviors=plone.navigationroot,plone.dublincore";
 
 /// Every GET a frontend or a curious visitor might send.
@@ -195,7 +248,12 @@ fn reads() -> Vec<String> {
     ] {
         urls.push(format!("{seite}/{service}"));
     }
-    for private in ["/geheimordner", "/geheimordner/geheimdok", "/oeffentlich/entwurf", "/geheimordner/bild"] {
+    for private in [
+        "/geheimordner",
+        "/geheimordner/geheimdok",
+        "/oeffentlich/entwurf",
+        "/geheimordner/bild",
+    ] {
         urls.push(private.to_string());
         urls.push(format!("{private}?{EXPAND_ALL}"));
         for service in [
@@ -273,7 +331,12 @@ fn no_endpoint_or_expander_leaks_private_data_to_anonymous_or_members() {
             failures.extend(leaked(&url, &r).into_iter().map(|l| format!("{name}: {l}")));
         }
     }
-    assert!(failures.is_empty(), "{} leaks:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} leaks:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -302,7 +365,10 @@ fn only_user_administrators_list_roles_as_in_plone() {
     let app = site_with_secrets();
     assert_eq!(app.get("/@roles", Auth::Anonymous).status, 401);
     assert_eq!(app.get("/@roles", MEMBER).status, 401);
-    assert_eq!(app.get("/@roles", Auth::Basic("sperrer", "sperrerpassword")).status, 401);
+    assert_eq!(
+        app.get("/@roles", Auth::Basic("sperrer", "sperrerpassword")).status,
+        401
+    );
     assert_eq!(app.get("/@roles", Auth::Admin).status, 200);
 }
 
@@ -314,7 +380,12 @@ fn a_private_uid_given_to_copy_answers_as_an_unknown_one() {
     for who in [Auth::Anonymous, MEMBER] {
         let missing = app.post("/oeffentlich/@copy", who, &unknown);
         let private = app.post("/oeffentlich/@copy", who, &json!({"source": uid}));
-        assert_eq!(private.status, missing.status, "{}", String::from_utf8_lossy(&private.body));
+        assert_eq!(
+            private.status,
+            missing.status,
+            "{}",
+            String::from_utf8_lossy(&private.body)
+        );
     }
 }
 
@@ -326,7 +397,11 @@ fn writes(private_uid: &str) -> Vec<(&'static str, String, serde_json::Value)> {
         ("POST", "/oeffentlich/seite/@workflow/retract".into(), json!({})),
         ("PATCH", doc.into(), json!({"title": "x"})),
         ("DELETE", doc.into(), json!({})),
-        ("POST", "/geheimordner".into(), json!({"@type": "Document", "title": "x"})),
+        (
+            "POST",
+            "/geheimordner".into(),
+            json!({"@type": "Document", "title": "x"}),
+        ),
         ("POST", "/oeffentlich/@copy".into(), json!({"source": doc})),
         ("POST", "/oeffentlich/@copy".into(), json!({"source": private_uid})),
         ("POST", "/oeffentlich/@move".into(), json!({"source": private_uid})),
@@ -367,7 +442,12 @@ fn refused_writes_name_nothing_private() {
             failures.extend(leaked(&url, &r).into_iter().map(|l| format!("{name}: {method} {l}")));
         }
     }
-    assert!(failures.is_empty(), "{} leaks:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} leaks:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let seite = app.get("/oeffentlich/seite/@lock", Auth::Admin).json();
     assert_eq!(seite["locked"], true, "nobody but editors may lift the lock");
 }
@@ -417,7 +497,9 @@ fn who_holds_a_lock_is_shown_to_editors_only_and_its_token_to_the_holder_only() 
         }
     }
     // The owner may edit, so she learns whom to ask; the token stays with the holder.
-    let owner = app.get(&format!("{seite}/@lock"), Auth::Basic("autorin", "autorinpassword")).json();
+    let owner = app
+        .get(&format!("{seite}/@lock"), Auth::Basic("autorin", "autorinpassword"))
+        .json();
     assert_eq!(owner["creator"], "sperrer");
     assert!(owner.get("token").is_none());
     let holder = app.get(seite, Auth::Basic("sperrer", "sperrerpassword")).json();
