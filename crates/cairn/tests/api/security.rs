@@ -1,5 +1,5 @@
 //! Security as people meet it: reviewing and publication windows (see
-//! `workflows.rs` for the role x state x operation tables and `leaks.rs` for
+//! `workflows.rs` for the role x state x operation tables and `leaks/` for
 //! the walk over every endpoint).
 
 use serde_json::json;
