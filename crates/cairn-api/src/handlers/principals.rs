@@ -204,10 +204,7 @@ pub fn groups(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiRe
 
 /// `@roles`: the global roles a user can be given.
 pub fn roles(ctx: &Ctx) -> ApiResult<Response> {
-    if ctx.who.is_anonymous() {
-        return Err(ApiError::unauthorized("You are not allowed to list roles"));
-    }
-    let items: Vec<Value> = svc::ROLES
+    let items: Vec<Value> = svc::roles(&ctx.site, &ctx.who)?
         .iter()
         .map(|r| json!({"@id": format!("{}/@roles/{r}", ctx.base), "@type": "role", "id": r, "title": r}))
         .collect();

@@ -351,6 +351,8 @@ struct Index {
 /// GET `<context>/@querystring`: the indexes and operations the listing
 /// block's query builder may offer, with vocabulary values for this user.
 pub fn registry(ctx: &Ctx, context: &ContentPath) -> ApiResult<Response> {
+    // Asked of a context like every view: a private one answers as missing would.
+    cairn_core::repo::get_visible(&ctx.site, context, &ctx.who)?;
     let reg: Registry = toml::from_str(REGISTRY).map_err(|e| {
         tracing::error!(error = %e, "querystring registry");
         ApiError::internal()

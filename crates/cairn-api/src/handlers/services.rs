@@ -24,7 +24,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
             }
             "navroot" => components::navroot(ctx, &c)?,
             "actions" => components::actions(ctx, &c),
-            "workflow" => components::workflow(ctx, &c),
+            "workflow" => components::workflow(ctx, &c)?,
             "inherit" => components::inherit(ctx, &c)?,
             "contextnavigation" => crate::serialize::navigation::contextnavigation(ctx, &c)?,
             "site" => site(ctx),
@@ -155,7 +155,7 @@ pub fn lock(ctx: &Ctx, path: &ContentPath, method: &axum::http::Method, body: &[
         _ => return Err(ApiError::method_not_allowed()),
     };
     let info =
-        crate::serialize::full::lock_info(ctx, &c).unwrap_or_else(|| json!({"locked": false, "stealable": true}));
+        crate::serialize::full::lock_info(ctx, &c)?.unwrap_or_else(|| json!({"locked": false, "stealable": true}));
     Ok(json(StatusCode::OK, &info))
 }
 
@@ -194,8 +194,13 @@ pub fn copy_or_move(
 fn resolve_ref(ctx: &Ctx, r: &str) -> ApiResult<ContentPath> {
     let bad = || ApiError::bad_request(format!("'{r}' does not name an object"));
     if let Ok(uid) = cairn_model::Uid::parse(r) {
+        // A UID the reader may not see names nothing, exactly as an unknown one.
         let found = ctx.site.store.by_uids(&ctx.site.id, &[uid])?;
-        return found.into_iter().next().map(|c| c.path).ok_or_else(bad);
+        return found
+            .into_iter()
+            .find(|c| ctx.filter.allows(c))
+            .map(|c| c.path)
+            .ok_or_else(bad);
     }
     let rel = r.strip_prefix(&ctx.base).unwrap_or(r);
     let rel = rel

@@ -40,7 +40,7 @@ pub fn components(ctx: &Ctx, c: &Content, expand: &[String]) -> CoreResult<Value
             "navroot" if wanted => Some(navroot(ctx, c)?),
             // Anonymous users may not list types; Volto drops the expander for them.
             "types" if wanted && !ctx.who.is_anonymous() => Some(json!(types(ctx, c))),
-            "workflow" if wanted => Some(workflow(ctx, c)),
+            "workflow" if wanted => Some(workflow(ctx, c)?),
             "contextnavigation" if wanted => Some(super::navigation::contextnavigation(ctx, c)?),
             _ => None,
         };
@@ -280,34 +280,25 @@ pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
         .collect()
 }
 
-/// `@workflow`: current state, the transitions this user may fire, history.
-pub fn workflow(ctx: &Ctx, c: &Content) -> Value {
-    use cairn_core::repo::workflow::{available, state_title};
+/// `@workflow`: current state, the transitions this user may fire, and the
+/// history for those allowed to read it (see `review_history`).
+pub fn workflow(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
+    use cairn_core::repo::workflow::{available, review_history, state_title};
     let url = format!("{}/@workflow", ctx.url(&c.path));
-    let (Some(state), Some(wf)) = (&c.review_state, ctx.site.workflow_for(&c.portal_type)) else {
-        return json!({"@id": url, "history": [], "transitions": []});
+    let Some(state) = &c.review_state else {
+        return Ok(json!({"@id": url, "history": [], "transitions": []}));
     };
-    let transitions: Vec<Value> = available(&ctx.site, c, &ctx.who)
-        .unwrap_or_default()
+    if ctx.site.workflow_for(&c.portal_type).is_none() {
+        return Ok(json!({"@id": url, "history": [], "transitions": []}));
+    }
+    let transitions: Vec<Value> = available(&ctx.site, c, &ctx.who)?
         .into_iter()
         .map(|(id, title)| json!({"@id": format!("{url}/{id}"), "title": title}))
         .collect();
-    // The creation entry, then every transition recorded on the object.
-    let mut history = vec![json!({
-        "action": null,
-        "actor": c.strings("creators").first(),
-        "comments": "",
-        "review_state": wf.initial_state,
-        "time": cairn_model::time::format_ts(c.created),
-        "title": state_title(&ctx.site, c, &wf.initial_state),
-    })];
-    if let Some(Value::Array(h)) = c.fields.get("_workflow_history") {
-        history.extend(h.iter().cloned());
-    }
-    json!({
+    Ok(json!({
         "@id": url,
-        "history": history,
+        "history": review_history(&ctx.site, c, &ctx.who)?,
         "state": {"id": state, "title": state_title(&ctx.site, c, state)},
         "transitions": transitions,
-    })
+    }))
 }

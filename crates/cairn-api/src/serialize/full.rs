@@ -20,40 +20,46 @@ pub struct Opts {
     pub batch: Batch,
 }
 
-fn lock(c: &Content, ctx: &Ctx) -> Value {
-    if let Some(info) = lock_info(ctx, c) {
-        return info;
+fn lock(c: &Content, ctx: &Ctx) -> CoreResult<Value> {
+    if let Some(info) = lock_info(ctx, c)? {
+        return Ok(info);
     }
     let lockable = ctx
         .site
         .registry
         .get(&c.portal_type)
         .is_some_and(|t| t.has_behavior("plone.locking"));
-    if lockable || c.is_root() {
+    Ok(if lockable || c.is_root() {
         json!({"locked": false, "stealable": true})
     } else {
         json!({})
-    }
+    })
 }
 
-/// The lock in force on `c` as plone.restapi shows it; the token only to its holder.
-pub fn lock_info(ctx: &Ctx, c: &Content) -> Option<Value> {
-    let l = cairn_core::repo::lock::current(c)?;
+/// The lock in force on `c` as plone.restapi shows it, with the holder only
+/// for those who may edit and the token only for the holder.
+pub fn lock_info(ctx: &Ctx, c: &Content) -> CoreResult<Option<Value>> {
+    let Some(seen) = cairn_core::repo::lock::seen_by(&ctx.site, c, &ctx.who)? else {
+        return Ok(None);
+    };
+    let l = &seen.lock;
     let mut v = json!({
         "created": cairn_model::time::format_ts(l.created),
-        "creator": l.creator,
-        "creator_name": l.creator,
-        "creator_url": format!("{}/author/{}", ctx.base, l.creator),
         "locked": true,
         "name": "plone.locking.stealable",
         "stealable": l.stealable,
         "time": l.created.as_second() as f64,
         "timeout": l.timeout,
     });
-    if ctx.who.id.as_deref() == Some(l.creator.as_str()) {
+    if seen.holder_visible {
+        v["creator"] = json!(l.creator);
+        v["creator_name"] = json!(l.creator);
+        v["creator_url"] = json!(format!("{}/author/{}", ctx.base, l.creator));
+    }
+    if seen.own {
         v["token"] = json!(l.token);
     }
-    Some(v)
+    Ok(Some(v))
 }
 
 fn neighbour(ctx: &Ctx, n: Option<Content>) -> Value {
@@ -104,7 +110,7 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
     o.insert("id".into(), json!(if c.is_root() { site.as_str() } else { c.id() }));
     o.insert("is_folderish".into(), json!(c.is_folderish));
     o.insert("layout".into(), json!(c.layout));
-    o.insert("lock".into(), lock(c, ctx));
+    o.insert("lock".into(), lock(c, ctx)?);
     o.insert("review_state".into(), json!(c.review_state));
     o.insert("type_title".into(), json!(type_title(ctx, c)));
     o.insert("working_copy".into(), Value::Null);
@@ -131,10 +137,14 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
         };
         o.insert("previous_item".into(), neighbour(ctx, prev));
         o.insert("next_item".into(), neighbour(ctx, next));
-        o.insert(
-            "parent".into(),
-            parent.map_or_else(|| json!({}), |p| summary(ctx, p, &[])),
-        );
+        // A published page may sit in a private folder: its reader learns
+        // where the parent is (its URL is a prefix of the page's), not what.
+        let parent = match parent {
+            Some(p) if ctx.filter.allows(p) => summary(ctx, p, &[]),
+            Some(p) => json!({"@id": ctx.url(&p.path)}),
+            None => json!({}),
+        };
+        o.insert("parent".into(), parent);
     }
     if c.is_folderish && opts.include_items {
         let b = &opts.batch;

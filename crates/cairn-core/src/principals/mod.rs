@@ -37,6 +37,13 @@ pub fn may_manage(site: &Site, who: &Principal) -> bool {
     who.has_role("Manager") || site.workflows.site_roles(MANAGE_USERS).iter().any(|r| who.has_role(r))
 }
 
+/// The global roles `who` may list (`@roles`): the users and groups control
+/// panel's permission, as plone.restapi guards it.
+pub fn roles(site: &Site, who: &Principal) -> CoreResult<&'static [&'static str]> {
+    require_manager(site, who)?;
+    Ok(&ROLES)
+}
+
 fn require_manager(site: &Site, who: &Principal) -> CoreResult<()> {
     if may_manage(site, who) {
         Ok(())

@@ -46,6 +46,32 @@ pub fn current(c: &Content) -> Option<Lock> {
     })
 }
 
+/// The lock on `c` as `who` may see it.
+#[derive(Debug, Clone)]
+pub struct LockView {
+    pub lock: Lock,
+    /// Who holds the lock may be shown: to those who may edit `c`, whom the
+    /// lock keeps out and who must know whom to ask (plone.restapi shows it
+    /// to every viewer; an editor's name is no part of the published page).
+    pub holder_visible: bool,
+    /// `who` holds the lock, so its token is theirs to see.
+    pub own: bool,
+}
+
+/// The lock in force on `c`, with what of it `who` may see.
+pub fn seen_by(site: &Site, c: &Content, who: &Principal) -> CoreResult<Option<LockView>> {
+    let Some(lock) = current(c) else {
+        return Ok(None);
+    };
+    let own = who.id.as_deref() == Some(lock.creator.as_str());
+    let holder_visible = own || can_modify(site, who, c)?;
+    Ok(Some(LockView {
+        lock,
+        holder_visible,
+        own,
+    }))
+}
+
 /// Refuses a write to `c` while someone else holds its lock, unless the
 /// request carries the lock's token.
 pub fn check_unlocked(c: &Content, who: &Principal, token: Option<&str>) -> CoreResult<()> {

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use super::read::get_visible;
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
-use crate::security::{Access, LocalRoles, Principal, chain, effective_on_chain, reindex_subtree};
+use crate::security::{
+    Access, LocalRoles, Principal, REQUEST_REVIEW, REVIEW, chain, effective_on_chain, reindex_subtree,
+};
 use crate::site::Site;
 
 /// Title of a state of `c`'s workflow (the id when unknown).
@@ -41,6 +43,36 @@ pub fn available(site: &Site, c: &Content, who: &Principal) -> CoreResult<Vec<(S
         .filter(|t| t.from.iter().any(|f| f == state) && may_fire(&access, c, t))
         .map(|t| (t.id.clone(), t.title.clone()))
         .collect())
+}
+
+/// The review history of `c` as `who` may read it: the creation entry, then
+/// every recorded transition with its actor and comment. Empty for readers
+/// without "Request review" or "Review portal content" there, as Plone's
+/// workflows guard their `review_history` variable: the comments a reviewer
+/// and an author exchange are not part of the published page.
+pub fn review_history(site: &Site, c: &Content, who: &Principal) -> CoreResult<Vec<Value>> {
+    let Some(wf) = site.workflow_for(&c.portal_type) else {
+        return Ok(Vec::new());
+    };
+    if c.review_state.is_none() || who.is_anonymous() {
+        return Ok(Vec::new());
+    }
+    let access = Access::of(site, who, c)?;
+    if !(access.has(c, REQUEST_REVIEW) || access.has(c, REVIEW)) {
+        return Ok(Vec::new());
+    }
+    let mut history = vec![json!({
+        "action": null,
+        "actor": c.strings("creators").first(),
+        "comments": "",
+        "review_state": wf.initial_state,
+        "time": format_ts(c.created),
+        "title": state_title(site, c, &wf.initial_state),
+    })];
+    if let Some(Value::Array(h)) = c.fields.get("_workflow_history") {
+        history.extend(h.iter().cloned());
+    }
+    Ok(history)
 }
 
 /// A transition as a client requests it.

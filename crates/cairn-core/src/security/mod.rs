@@ -28,6 +28,7 @@ pub const MODIFY: &str = "Modify portal content";
 pub const ADD: &str = "Add portal content";
 pub const DELETE: &str = "Delete objects";
 pub const REVIEW: &str = "Review portal content";
+pub const REQUEST_REVIEW: &str = "Request review";
 pub const INACTIVE: &str = "Access inactive portal content";
 
 /// The authenticated user (or anonymous) making a request.

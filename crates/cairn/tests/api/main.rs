@@ -9,6 +9,7 @@ mod fulltext;
 mod hardening;
 mod helpers;
 mod image_limits;
+mod leaks;
 mod login;
 mod privileges;
 mod search;
