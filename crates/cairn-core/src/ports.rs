@@ -268,11 +268,22 @@ pub trait PrincipalStore: Send + Sync {
     fn groups_of(&self, site: &str, member: &str) -> CoreResult<Vec<String>>;
 }
 
+/// Stored bytes opened for reading, so a download streams them (or a range
+/// of them) instead of holding the whole file in memory.
+#[derive(Debug)]
+pub struct BlobFile {
+    pub file: std::fs::File,
+    /// Length in bytes.
+    pub len: u64,
+}
+
 /// Content-addressed storage of file and image bytes.
 pub trait BlobStore: Send + Sync {
     /// Stores bytes and returns their key (the SHA-256 hex digest).
     fn put(&self, bytes: &[u8]) -> CoreResult<String>;
     fn get(&self, key: &str) -> CoreResult<Option<Vec<u8>>>;
+    /// Opens a blob for reading (`None` when there is none under `key`).
+    fn open(&self, key: &str) -> CoreResult<Option<BlobFile>>;
     /// A derived blob (image scale) under a name computed from its source.
     fn get_derived(&self, name: &str) -> CoreResult<Option<Vec<u8>>>;
     fn put_derived(&self, name: &str, bytes: &[u8]) -> CoreResult<()>;

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cairn_core::ports::BlobStore;
+use cairn_core::ports::{BlobFile, BlobStore};
 use cairn_core::{CoreError, CoreResult};
 use sha2::{Digest, Sha256};
 
@@ -87,6 +87,19 @@ impl BlobStore for FsBlobStore {
             Some(p) => read_opt(&p),
             None => Ok(None),
         }
+    }
+
+    fn open(&self, key: &str) -> CoreResult<Option<BlobFile>> {
+        let Some(path) = self.path_of(key) else {
+            return Ok(None);
+        };
+        let file = match fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let len = file.metadata().map_err(io)?.len();
+        Ok(Some(BlobFile { file, len }))
     }
 
     fn get_derived(&self, name: &str) -> CoreResult<Option<Vec<u8>>> {

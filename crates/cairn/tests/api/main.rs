@@ -3,6 +3,7 @@
 mod collections;
 mod conformance;
 mod content;
+mod downloads;
 mod files;
 mod fulltext;
 mod hardening;
