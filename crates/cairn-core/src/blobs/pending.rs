@@ -125,3 +125,114 @@ impl Drop for Pending<'_> {
         self.release(false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use super::Uploads;
+    use crate::error::CoreResult;
+    use crate::ports::{BlobEntry, BlobFile, BlobKind, BlobStore, PutBlob};
+
+    /// Originals only, in memory.
+    #[derive(Default)]
+    struct Mem(Mutex<HashMap<String, Vec<u8>>>);
+
+    impl BlobStore for Mem {
+        fn put(&self, bytes: &[u8]) -> CoreResult<PutBlob> {
+            let key = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+            let created = self.0.lock().unwrap().insert(key.clone(), bytes.to_vec()).is_none();
+            Ok(PutBlob { key, created })
+        }
+        fn exists(&self, key: &str) -> CoreResult<bool> {
+            Ok(self.0.lock().unwrap().contains_key(key))
+        }
+        fn entries(&self) -> CoreResult<Vec<BlobEntry>> {
+            Ok(Vec::new())
+        }
+        fn remove(&self, _: &BlobKind, name: &str) -> CoreResult<()> {
+            self.0.lock().unwrap().remove(name);
+            Ok(())
+        }
+        fn get(&self, key: &str) -> CoreResult<Option<Vec<u8>>> {
+            Ok(self.0.lock().unwrap().get(key).cloned())
+        }
+        fn open(&self, _: &str) -> CoreResult<Option<BlobFile>> {
+            Ok(None)
+        }
+        fn get_derived(&self, _: &str) -> CoreResult<Option<Vec<u8>>> {
+            Ok(None)
+        }
+        fn put_derived(&self, _: &str, _: &[u8]) -> CoreResult<()> {
+            Ok(())
+        }
+    }
+
+    fn setup() -> (Arc<Mem>, Uploads) {
+        let mem = Arc::new(Mem::default());
+        let uploads = Uploads::new(mem.clone());
+        (mem, uploads)
+    }
+
+    #[test]
+    fn a_failed_write_removes_only_what_it_alone_added() {
+        let (mem, uploads) = setup();
+        let mut failed = uploads.begin();
+        let key = failed.put(b"new").unwrap();
+        drop(failed);
+        assert!(!mem.exists(&key).unwrap(), "the failed write's blob stayed");
+
+        // Bytes stored before the write are not the write's to remove.
+        let old = mem.put(b"old").unwrap().key;
+        let mut failed = uploads.begin();
+        failed.put(b"old").unwrap();
+        drop(failed);
+        assert!(mem.exists(&old).unwrap());
+    }
+
+    #[test]
+    fn the_same_bytes_from_two_writes_stay_while_either_commits() {
+        let (mem, uploads) = setup();
+        // The one that created the blob fails after the other committed.
+        let (mut a, mut b) = (uploads.begin(), uploads.begin());
+        let key = a.put(b"same").unwrap();
+        b.put(b"same").unwrap();
+        b.commit();
+        drop(a);
+        assert!(mem.exists(&key).unwrap());
+
+        // The one that created it fails first, the other commits later.
+        let (mut a, mut b) = (uploads.begin(), uploads.begin());
+        let key = a.put(b"again").unwrap();
+        b.put(b"again").unwrap();
+        drop(a);
+        assert!(mem.exists(&key).unwrap(), "removed while another write held it");
+        b.commit();
+        assert!(mem.exists(&key).unwrap());
+
+        // Both fail: it goes.
+        let (mut a, mut b) = (uploads.begin(), uploads.begin());
+        let key = a.put(b"both fail").unwrap();
+        b.put(b"both fail").unwrap();
+        drop(b);
+        drop(a);
+        assert!(!mem.exists(&key).unwrap());
+    }
+
+    #[test]
+    fn a_blob_pinned_by_a_write_in_flight_survives_the_sweep() {
+        let (mem, uploads) = setup();
+        let mut a = uploads.begin();
+        let key = a.put(b"in flight").unwrap();
+        assert!(!uploads.remove_unless_pinned(&key).unwrap());
+        assert!(mem.exists(&key).unwrap());
+        a.commit();
+        // Once committed and unpinned, the sweep decides; a later write stores it anew.
+        mem.remove(&BlobKind::Original, &key).unwrap();
+        let mut b = uploads.begin();
+        b.put(b"in flight").unwrap();
+        assert!(mem.exists(&key).unwrap());
+        b.commit();
+    }
+}
