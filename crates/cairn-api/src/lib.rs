@@ -234,7 +234,7 @@ async fn dispatch(
     // Anonymous reads are answered from rendered responses while nothing changed.
     let generation = site.store.generation();
     let reads_only = matches!(&target.view, View::Service { name, .. } if name == "querystring-search");
-    let cache_key = (generation != 0)
+    let cache_key = (generation != 0 && app.responses.enabled())
         .then(|| response_cache::ResponseCache::key(&method, &uri, &headers, reads_only.then_some(&bytes[..])))
         .flatten();
     // Search answers also change when the index catches up after a write,
@@ -326,8 +326,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Content, Method::PATCH) => content::patch(&ctx, path, headers, body),
         (View::Content, Method::DELETE) => content::delete(&ctx, path, headers),
         (View::Content, _) => Err(ApiError::method_not_allowed()),
-        (View::Images(args), Method::GET | Method::HEAD) => files::images(&ctx, path, args),
-        (View::Download { args, inline }, Method::GET | Method::HEAD) => files::download(&ctx, path, args, *inline),
+        (View::Images(args), Method::GET | Method::HEAD) => files::images(&ctx, path, args, headers),
+        (View::Download { args, inline }, Method::GET | Method::HEAD) => {
+            files::download(&ctx, path, args, *inline, headers)
+        }
         (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body, app, client),
         (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),

@@ -5,11 +5,15 @@
 //! page, listing or navigation tree can be kept and served again. Entries are
 //! stamped with the store's generation and ignored once any write happened;
 //! a short time-to-live bounds what time alone can change.
+//!
+//! Only bodies whose length is known and within the per-entry limit are
+//! read into memory; larger ones (downloads of big files) pass through as
+//! the stream they are.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes, HttpBody, to_bytes};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -28,6 +32,9 @@ struct Entry {
 /// The cache; bounded by the total size of the kept bodies.
 pub struct ResponseCache {
     entries: moka::sync::Cache<String, Arc<Entry>>,
+    /// Largest body kept: [`MAX_ENTRY`], or less when the whole cache is
+    /// smaller (0: the cache is off).
+    max_entry: u64,
 }
 
 impl ResponseCache {
@@ -37,7 +44,15 @@ impl ResponseCache {
             .max_capacity(max_bytes)
             .time_to_live(Duration::from_secs(60))
             .build();
-        Self { entries }
+        Self {
+            entries,
+            max_entry: max_bytes.min(MAX_ENTRY as u64),
+        }
+    }
+
+    /// Whether anything is kept at all (`limits.response_cache_bytes` > 0).
+    pub fn enabled(&self) -> bool {
+        self.max_entry > 0
     }
 
     /// The cache key of a request, `None` when its answer may depend on who
@@ -55,7 +70,8 @@ impl ResponseCache {
             (&Method::POST, Some(body)) if body.len() <= MAX_KEYED_BODY => std::str::from_utf8(body).ok(),
             _ => return None,
         };
-        if headers.contains_key(header::AUTHORIZATION) {
+        // A part of a file is no answer for the whole URL.
+        if headers.contains_key(header::AUTHORIZATION) || headers.contains_key(header::RANGE) {
             return None;
         }
         let has_session = headers
@@ -80,23 +96,34 @@ impl ResponseCache {
         Some(r)
     }
 
-    /// Keeps a successful answer and hands it on unchanged.
+    /// Keeps a successful answer and hands it on unchanged. Only a body of
+    /// known length within the per-entry limit is read: the rest streams on.
     pub async fn store(&self, key: String, generation: u64, resp: Response) -> Response {
-        if resp.status() != StatusCode::OK {
+        if resp.status() != StatusCode::OK || !resp.headers().contains_key(header::CONTENT_TYPE) {
+            return resp;
+        }
+        let declared = resp
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let Some(len) = resp.body().size_hint().exact().or(declared) else {
+            return resp;
+        };
+        if len > self.max_entry {
             return resp;
         }
         let (parts, body) = resp.into_parts();
-        let Ok(bytes) = to_bytes(body, MAX_ENTRY + 1).await else {
+        let limit = usize::try_from(len).unwrap_or(usize::MAX);
+        let Ok(bytes) = to_bytes(body, limit).await else {
+            // The body failed (a read error) or was longer than it said.
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
-        if bytes.len() <= MAX_ENTRY && parts.headers.contains_key(header::CONTENT_TYPE) {
-            let entry = Entry {
-                generation,
-                headers: parts.headers.clone(),
-                body: bytes.clone(),
-            };
-            self.entries.insert(key, Arc::new(entry));
-        }
+        let entry = Entry {
+            generation,
+            headers: parts.headers.clone(),
+            body: bytes.clone(),
+        };
+        self.entries.insert(key, Arc::new(entry));
         Response::from_parts(parts, Body::from(bytes))
     }
 }

@@ -235,6 +235,10 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.outbox_after(site, after, limit)
     }
 
+    fn referenced_blobs(&self) -> CoreResult<std::collections::HashSet<String>> {
+        self.inner.referenced_blobs()
+    }
+
     fn generation(&self) -> u64 {
         // Starts at 1 so that 0 can mean "this store cannot tell".
         self.generation.load(Ordering::SeqCst) + 1

@@ -2,6 +2,7 @@
 //! the ports (traits) that storage adapters implement. No HTTP, no SQL here.
 
 pub mod auth;
+pub mod blobs;
 pub mod bootstrap;
 pub mod cache;
 pub mod catalog;

@@ -247,6 +247,9 @@ pub trait ContentStore: Send + Sync {
     fn outbox_head(&self, site: &str) -> CoreResult<i64>;
     /// Up to `limit` changes after position `after`, oldest first.
     fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>>;
+    /// Every blob key the database refers to, in all sites: objects' fields,
+    /// kept versions and users' properties (portraits). What the blob sweep keeps.
+    fn referenced_blobs(&self) -> CoreResult<std::collections::HashSet<String>>;
 }
 
 /// Users, groups and memberships (the user folder).
@@ -272,11 +275,59 @@ pub trait PrincipalStore: Send + Sync {
     fn groups_of(&self, site: &str, member: &str) -> CoreResult<Vec<String>>;
 }
 
+/// Stored bytes opened for reading, so a download streams them (or a range
+/// of them) instead of holding the whole file in memory.
+#[derive(Debug)]
+pub struct BlobFile {
+    pub file: std::fs::File,
+    /// Length in bytes.
+    pub len: u64,
+}
+
+/// What [`BlobStore::put`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutBlob {
+    /// The SHA-256 hex digest of the bytes.
+    pub key: String,
+    /// The bytes were not stored before this call (else they are kept as
+    /// they were, their age reset).
+    pub created: bool,
+}
+
+/// What lies in the blob store, for the sweep of unreferenced blobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobKind {
+    /// Stored bytes under their key.
+    Original,
+    /// A blob computed from an original (an image scale); its name starts
+    /// with the original's key and a `-`.
+    Derived,
+    /// A file a write left half done (a crash between writing and renaming).
+    Partial,
+}
+
+/// One entry of the blob store.
+#[derive(Debug, Clone)]
+pub struct BlobEntry {
+    pub kind: BlobKind,
+    pub name: String,
+    /// Last written, or last put again (see [`PutBlob::created`]).
+    pub modified: std::time::SystemTime,
+}
+
 /// Content-addressed storage of file and image bytes.
 pub trait BlobStore: Send + Sync {
-    /// Stores bytes and returns their key (the SHA-256 hex digest).
-    fn put(&self, bytes: &[u8]) -> CoreResult<String>;
+    /// Stores bytes under their SHA-256 digest, unless they are there already.
+    fn put(&self, bytes: &[u8]) -> CoreResult<PutBlob>;
+    /// Whether bytes are stored under `key`.
+    fn exists(&self, key: &str) -> CoreResult<bool>;
+    /// Everything in the store (the sweep decides what goes).
+    fn entries(&self) -> CoreResult<Vec<BlobEntry>>;
+    /// Removes one entry; one that is gone already is no error.
+    fn remove(&self, kind: &BlobKind, name: &str) -> CoreResult<()>;
     fn get(&self, key: &str) -> CoreResult<Option<Vec<u8>>>;
+    /// Opens a blob for reading (`None` when there is none under `key`).
+    fn open(&self, key: &str) -> CoreResult<Option<BlobFile>>;
     /// A derived blob (image scale) under a name computed from its source.
     fn get_derived(&self, name: &str) -> CoreResult<Option<Vec<u8>>>;
     fn put_derived(&self, name: &str, bytes: &[u8]) -> CoreResult<()>;

@@ -88,6 +88,9 @@ pub struct Site {
     pub store: Arc<dyn ContentStore>,
     pub principals: Arc<dyn PrincipalStore>,
     pub blobs: Arc<dyn BlobStore>,
+    /// Blobs stored by writes that have not committed yet; one for every
+    /// site on the same blob store.
+    pub uploads: Arc<crate::blobs::Uploads>,
     /// Scales being computed and scales known to fail.
     pub scaler: crate::images::Scaler,
     pub jwt_secret: Vec<u8>,

@@ -1,6 +1,7 @@
 //! cairn (binary crate): settings, wiring of the embedded adapters, first-start
 //! bootstrap and `launch`, which tests call to run the real server on port 0.
 
+pub mod blob_sweep;
 pub mod indexing;
 pub mod sample;
 pub mod settings;
@@ -80,6 +81,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
     let store: Arc<dyn ContentStore> = Arc::new(CachedStore::new(sqlite, settings.cache_objects));
     store.migrate().context("while creating the database schema")?;
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
+    let uploads = Arc::new(cairn_core::blobs::Uploads::new(blobs.clone()));
     let mut sources = builtin::sources();
     if let Some(dir) = &settings.config_dir {
         builtin::add_local(&mut sources, dir).with_context(|| format!("while reading types from {}", dir.display()))?;
@@ -123,6 +125,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
             store: store.clone(),
             principals: principals.clone(),
             blobs: blobs.clone(),
+            uploads: uploads.clone(),
             scaler: Default::default(),
             jwt_secret: bootstrap::jwt_secret(&*store, &s.id, s.jwt_secret.as_deref())?,
             jwt_previous_secrets: s.jwt_previous_secrets.iter().map(|x| x.as_bytes().to_vec()).collect(),

@@ -1,5 +1,6 @@
 //! `cairn`: the command line. `cairn serve` starts the embedded server;
-//! `cairn reindex` rebuilds the full-text index.
+//! `cairn reindex` rebuilds the full-text index; `cairn blobs gc` removes
+//! blobs nothing refers to.
 
 use std::path::PathBuf;
 
@@ -35,6 +36,25 @@ enum Command {
         /// Folder for the database and blobs.
         #[arg(long)]
         data: Option<PathBuf>,
+    },
+    /// Manage the blob folder.
+    Blobs {
+        #[command(subcommand)]
+        command: BlobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BlobsCommand {
+    /// Remove blobs (and their scales) that no object, kept version or
+    /// portrait refers to; safe while `cairn serve` runs.
+    Gc {
+        /// Folder for the database and blobs.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Keep blobs younger than this many minutes (uploads still on their way).
+        #[arg(long, default_value_t = 60)]
+        grace_minutes: u64,
     },
 }
 
@@ -80,6 +100,15 @@ fn main() -> anyhow::Result<()> {
             println!("Indexed {total} objects.");
             Ok(())
         }
+        Command::Blobs {
+            command: BlobsCommand::Gc { data, grace_minutes },
+        } => {
+            settings.data = data.unwrap_or(settings.data);
+            let grace = std::time::Duration::from_secs(grace_minutes * 60);
+            let report = cairn::blob_sweep::once(&settings, grace)?;
+            println!("Removed {} blobs, kept {}.", report.removed, report.kept);
+            Ok(())
+        }
     }
 }
 
@@ -118,6 +147,14 @@ async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = shutdown => {}, _ = term.recv() => {} }
     };
+    if let (Some(site), hours @ 1..) = (built.state.sites.values().next(), settings.blob_sweep_hours) {
+        let every = std::time::Duration::from_secs(hours * 3600);
+        tokio::spawn(cairn::blob_sweep::every(
+            site.clone(),
+            every,
+            cairn_core::blobs::DEFAULT_GRACE,
+        ));
+    }
     let served = cairn_api::serve(listener, built.state.clone(), shutdown).await;
     // Stopping the indexers joins threads: not on the async workers.
     tokio::task::spawn_blocking(move || drop(built)).await?;

@@ -138,6 +138,9 @@ pub struct Settings {
     /// Requests handled at once (the rest wait their turn); 0: twice the CPUs.
     #[serde(default)]
     pub workers: usize,
+    /// Hours between sweeps of unreferenced blobs in `serve` (the first runs
+    /// a minute after start); 0: never (run `cairn blobs gc` instead).
+    pub blob_sweep_hours: u64,
     pub limits: LimitSettings,
     pub sites: Vec<SiteSettings>,
 }
@@ -153,6 +156,7 @@ impl Default for Settings {
             token_timeout: 43_200,
             cache_objects: 20_000,
             workers: 0,
+            blob_sweep_hours: 24,
             limits: LimitSettings::default(),
             sites: vec![SiteSettings {
                 id: "Plone".into(),

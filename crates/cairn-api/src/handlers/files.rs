@@ -2,13 +2,17 @@
 //! headers (see `crate::blob` for what may be shown inline). Scale URLs carry
 //! a hash of the image, so they are cached forever.
 
+use std::io::{Read, Seek, SeekFrom};
+
+use axum::http::HeaderMap;
 use axum::response::Response;
 use cairn_core::images::{ImageKind, scale_bytes, scale_hash};
+use cairn_core::ports::BlobFile;
 use cairn_core::{Content, repo};
 use cairn_model::ContentPath;
 use serde_json::Value;
 
-use crate::blob::{self, Want};
+use crate::blob::{self, Stored, Want};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 
@@ -27,8 +31,14 @@ fn cache_policy(c: &Content, immutable: bool) -> &'static str {
 }
 
 /// `@@download/<field>[/<filename>]` (attachment) and `@@display-file`
-/// (inline if its type is safe to show).
-pub fn download(ctx: &Ctx, path: &ContentPath, args: &[String], inline: bool) -> ApiResult<Response> {
+/// (inline if its type is safe to show), streamed, whole or one range.
+pub fn download(
+    ctx: &Ctx,
+    path: &ContentPath,
+    args: &[String],
+    inline: bool,
+    request: &HeaderMap,
+) -> ApiResult<Response> {
     let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
     let field = args
         .first()
@@ -38,14 +48,30 @@ pub fn download(ctx: &Ctx, path: &ContentPath, args: &[String], inline: bool) ->
     let not_found = || ApiError::not_found(&format!("{}/@@download/{field}", ctx.url(path)));
     let v = blob_field(&c, field).ok_or_else(not_found)?;
     let key = v["blob"].as_str().unwrap_or("");
-    let bytes = ctx.site.blobs.get(key)?.ok_or_else(not_found)?;
+    let file = ctx.site.blobs.open(key)?.ok_or_else(not_found)?;
     let ct = v
         .get("content-type")
         .and_then(Value::as_str)
         .unwrap_or("application/octet-stream");
-    let name = v.get("filename").and_then(Value::as_str).unwrap_or(field);
-    let want = if inline { Want::Inline } else { Want::Download };
-    Ok(blob::respond(bytes, ct, Some(name), want, cache_policy(&c, false)))
+    let how = Stored {
+        content_type: ct,
+        filename: Some(v.get("filename").and_then(Value::as_str).unwrap_or(field)),
+        want: if inline { Want::Inline } else { Want::Download },
+        cache_control: cache_policy(&c, false),
+    };
+    blob::stream(file, request, &how)
+}
+
+/// The image type the first bytes of `file` show, the file rewound after.
+fn sniff(file: &mut BlobFile) -> ApiResult<Option<&'static str>> {
+    let mut head = Vec::with_capacity(64);
+    let io = |e: std::io::Error| {
+        tracing::error!(error = %e, "reading a blob failed");
+        ApiError::internal()
+    };
+    (&mut file.file).take(64).read_to_end(&mut head).map_err(io)?;
+    file.file.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(ImageKind::sniff(&head).map(ImageKind::content_type))
 }
 
 fn primary_field<'a>(ctx: &'a Ctx, c: &Content) -> Option<&'a str> {
@@ -56,8 +82,9 @@ fn primary_field<'a>(ctx: &'a Ctx, c: &Content) -> Option<&'a str> {
         .map(|f| f.name.as_str())
 }
 
-/// `@@images/<field>`, `@@images/<field>/<scale>` and `@@images/<field>-<w>-<hash>.<ext>`.
-pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Response> {
+/// `@@images/<field>`, `@@images/<field>/<scale>` and `@@images/<field>-<w>-<hash>.<ext>`;
+/// originals stream (ranges too), scales are small and come from memory.
+pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String], request: &HeaderMap) -> ApiResult<Response> {
     let Some(first) = args.first() else {
         return Err(ApiError::bad_request("An image field name is required"));
     };
@@ -90,30 +117,30 @@ pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Respo
     let v = blob_field(&c, field).ok_or_else(not_found)?;
     let blob = v["blob"].as_str().unwrap_or("");
     let name = v.get("filename").and_then(Value::as_str).unwrap_or(field).to_string();
-    let (bytes, ct) = match scale {
-        None => {
-            let bytes = ctx.site.blobs.get(blob)?.ok_or_else(not_found)?;
-            // Images stored before uploads were sniffed carry the client's word
-            // for their type; the bytes say what they are.
-            let stored = v.get("content-type").and_then(Value::as_str).unwrap_or("");
-            let ct = ImageKind::sniff(&bytes)
-                .map_or(stored, |k| k.content_type())
-                .to_string();
-            (bytes, ct)
-        }
-        Some(s) => {
-            let scale = scale_bytes(&ctx.site, blob, &s).map_err(|e| match e {
-                cairn_core::CoreError::NotFound => not_found(),
-                other => other.into(),
-            })?;
-            (scale.bytes, scale.content_type.to_string())
-        }
+    let cache_control = cache_policy(&c, immutable);
+    let Some(s) = scale else {
+        let mut file = ctx.site.blobs.open(blob)?.ok_or_else(not_found)?;
+        // Images stored before uploads were sniffed carry the client's word
+        // for their type; the bytes say what they are.
+        let stored = v.get("content-type").and_then(Value::as_str).unwrap_or("");
+        let ct = sniff(&mut file)?.unwrap_or(stored);
+        let how = Stored {
+            content_type: ct,
+            filename: Some(&name),
+            want: Want::Inline,
+            cache_control,
+        };
+        return blob::stream(file, request, &how);
     };
+    let scale = scale_bytes(&ctx.site, blob, &s).map_err(|e| match e {
+        cairn_core::CoreError::NotFound => not_found(),
+        other => other.into(),
+    })?;
     Ok(blob::respond(
-        bytes,
-        &ct,
+        scale.bytes,
+        scale.content_type,
         Some(&name),
         Want::Inline,
-        cache_policy(&c, immutable),
+        cache_control,
     ))
 }

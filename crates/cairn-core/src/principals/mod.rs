@@ -214,8 +214,10 @@ pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Va
         check_email(v)?;
         user.email = v.to_string();
     }
+    // Dropped on every early return below: a refused update leaves no portrait blob.
+    let mut uploads = site.uploads.begin();
     if let Some(p) = body.get("portrait") {
-        set_portrait(site, &mut user, p)?;
+        set_portrait(site, &mut user, p, &mut uploads)?;
     }
     for k in PROPS {
         if let Some(v) = body.get(k) {
@@ -246,14 +248,21 @@ pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Va
         check_password(pw)?;
         user.password_hash = hash_password(pw)?;
     }
-    site.principals.put_user(&site.id, &user)
+    site.principals.put_user(&site.id, &user)?;
+    uploads.commit();
+    Ok(())
 }
 
 /// Stores a portrait sent as Volto sends files (`{"data", "encoding",
 /// "content-type", "filename"}`), or removes it on `null`. The upload must be
 /// an image within the pixel limit; it is shrunk into [`images::PORTRAIT_BOX`]
 /// and encoded anew, so what anonymous visitors get is an image cairn wrote.
-fn set_portrait(site: &Site, user: &mut UserRecord, value: &Value) -> CoreResult<()> {
+fn set_portrait(
+    site: &Site,
+    user: &mut UserRecord,
+    value: &Value,
+    uploads: &mut crate::blobs::Pending<'_>,
+) -> CoreResult<()> {
     if value.is_null() {
         user.props.remove("portrait");
         return Ok(());
@@ -265,7 +274,7 @@ fn set_portrait(site: &Site, user: &mut UserRecord, value: &Value) -> CoreResult
             let (bw, bh) = images::PORTRAIT_BOX;
             let (bytes, kind) = images::reencode_within(&up.data, site.settings.max_image_pixels, bw, bh)
                 .map_err(|e| invalid("portrait", format!("The portrait is not accepted: {e}")))?;
-            let key = site.blobs.put(&bytes)?;
+            let key = uploads.put(&bytes)?;
             let ext = cairn_model::mime::image_extension(kind.content_type());
             user.props.insert(
                 "portrait".into(),

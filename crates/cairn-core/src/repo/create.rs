@@ -67,7 +67,9 @@ pub fn create(
     };
 
     let mut values = Map::new();
-    fields::apply(site, ty, body, &mut values, true)?;
+    // Dropped on every early return below: uploads of a failed create go.
+    let mut uploads = site.uploads.begin();
+    fields::apply(site, ty, body, &mut values, true, &mut uploads)?;
 
     let creator = who.id.clone().unwrap_or_default();
     if !values.contains_key("creators") || values["creators"].as_array().is_some_and(|a| a.is_empty()) {
@@ -121,7 +123,10 @@ pub fn create(
             .ops
             .extend(super::history::snapshot(site, &content, who, "Initial version")?);
         match site.store.write(&site.id, batch) {
-            Ok(()) => return Ok(content),
+            Ok(()) => {
+                uploads.commit();
+                return Ok(content);
+            }
             // Another writer took the chosen id between the check and the
             // insert: choose again, as Plone's name chooser would have.
             Err(CoreError::Conflict(_)) if !explicit && attempt < MAX_ID_ATTEMPTS => attempt += 1,

@@ -5,6 +5,7 @@ use cairn_model::values::{BlobUpload, FieldInput, validate};
 use cairn_model::{ContentPath, FieldKind, ResolvedType, Uid};
 use serde_json::{Map, Value, json};
 
+use crate::blobs::Pending;
 use crate::error::{CoreError, CoreResult, FieldError};
 use crate::images;
 use crate::site::Site;
@@ -14,12 +15,15 @@ const TRANSIENT: [&str; 1] = ["changeNote"];
 
 /// Validates `body` against `ty` and merges it into `fields`. With `creating`,
 /// unset fields get their defaults and missing required fields are errors.
+/// Uploads are stored through `uploads`, which the caller commits with its
+/// transaction (or drops, removing them).
 pub fn apply(
     site: &Site,
     ty: &ResolvedType,
     body: &Map<String, Value>,
     fields: &mut Map<String, Value>,
     creating: bool,
+    uploads: &mut Pending<'_>,
 ) -> CoreResult<()> {
     let mut errors = Vec::new();
     for f in &ty.fields {
@@ -45,7 +49,7 @@ pub fn apply(
             Ok(FieldInput::Value(v)) => {
                 fields.insert(f.name.clone(), v);
             }
-            Ok(FieldInput::Blob(up)) => match store_blob(site, f.kind, up) {
+            Ok(FieldInput::Blob(up)) => match store_blob(site, f.kind, up, uploads) {
                 Ok(v) => {
                     fields.insert(f.name.clone(), v);
                 }
@@ -86,7 +90,7 @@ pub fn apply(
 /// Writes an upload to the blob store. What a schema calls an image must be
 /// one: its format is sniffed and decoded (within the pixel limit) and the
 /// stored content type is the sniffed one, whatever the client declared.
-fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload) -> Result<Value, String> {
+fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload, uploads: &mut Pending<'_>) -> Result<Value, String> {
     let mut v = json!({
         "filename": up.filename,
         "content-type": up.content_type,
@@ -98,7 +102,7 @@ fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload) -> Result<Value, Str
         v["width"] = json!(probe.width);
         v["height"] = json!(probe.height);
     }
-    let key = site.blobs.put(&up.data).map_err(|e| {
+    let key = uploads.put(&up.data).map_err(|e| {
         tracing::error!(error = %e, "blob store write failed");
         "The file could not be stored".to_string()
     })?;

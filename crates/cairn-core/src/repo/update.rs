@@ -41,7 +41,9 @@ pub fn update(
         .get(&current.portal_type)
         .ok_or_else(|| CoreError::Internal(format!("type {} is not registered", current.portal_type)))?;
     let mut next = current.clone();
-    fields::apply(site, ty, body, &mut next.fields, false)?;
+    // Dropped on every early return below: uploads of a failed edit go.
+    let mut uploads = site.uploads.begin();
+    fields::apply(site, ty, body, &mut next.fields, false, &mut uploads)?;
     // Editing the byline (`creators`) never hands over ownership.
     if let Some(owner) = crate::security::owner(&current) {
         crate::security::set_owner(&mut next.fields, &owner);
@@ -103,6 +105,7 @@ pub fn update(
     let note = body.get("changeNote").and_then(Value::as_str).unwrap_or("");
     batch.ops.extend(super::history::snapshot(site, &next, who, note)?);
     site.store.write(&site.id, batch)?;
+    uploads.commit();
     Ok(next)
 }
 

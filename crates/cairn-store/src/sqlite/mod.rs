@@ -4,6 +4,7 @@
 //! Queries are built with sea-query so the PostgreSQL adapter can share their
 //! shape; the SQL text never leaves this crate.
 
+mod blob_refs;
 mod principals;
 mod read;
 mod redirects;
@@ -252,5 +253,9 @@ impl ContentStore for SqliteStore {
 
     fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
         write::outbox_after(&*self.conn()?, site, after, limit)
+    }
+
+    fn referenced_blobs(&self) -> CoreResult<std::collections::HashSet<String>> {
+        blob_refs::referenced(&*self.conn()?)
     }
 }

@@ -132,10 +132,49 @@ impl TestApp {
     /// stored before uploads were checked (or were damaged since).
     pub fn replace_blob(&self, original: &[u8], replacement: &[u8]) {
         let site = self.site();
-        let key = site.blobs.put(original).unwrap();
+        let key = site.blobs.put(original).unwrap().key;
         let path = self._dir.path().join("blobs").join(&key[..2]).join(&key);
         assert!(path.exists(), "no blob at {}", path.display());
         std::fs::write(path, replacement).unwrap();
+    }
+
+    /// Every file in the blob folder (originals, scales, partial writes), by
+    /// path below it.
+    pub fn blob_files(&self) -> std::collections::BTreeSet<String> {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, root, out);
+                } else {
+                    out.insert(p.strip_prefix(root).unwrap().display().to_string());
+                }
+            }
+        }
+        let root = self._dir.path().join("blobs");
+        let mut out = Default::default();
+        walk(&root, &root, &mut out);
+        out
+    }
+
+    /// Makes every blob file look `age` old (the sweep's grace period passing).
+    pub fn age_blobs(&self, age: Duration) {
+        let then = std::time::SystemTime::now() - age;
+        for f in self.blob_files() {
+            let path = self._dir.path().join("blobs").join(f);
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(then)
+                .unwrap();
+        }
+    }
+
+    /// Runs the sweep of unreferenced blobs as the server runs it.
+    pub fn sweep_blobs(&self) -> cairn_core::blobs::SweepReport {
+        let site = self.site();
+        cairn_core::blobs::sweep(&*site.store, &site.uploads, cairn_core::blobs::DEFAULT_GRACE).unwrap()
     }
 
     /// A counter from `/metrics`, e.g. `cairn_image_scales_total{site="plone",outcome="computed"}`.

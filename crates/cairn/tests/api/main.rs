@@ -1,9 +1,11 @@
 //! API tests: the real server over HTTP on port 0 with a fresh database.
 
+mod blob_gc;
 mod collections;
 mod conformance;
 mod consistency;
 mod content;
+mod downloads;
 mod files;
 mod fulltext;
 mod hardening;

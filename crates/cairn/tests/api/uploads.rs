@@ -101,7 +101,7 @@ fn html_portrait_is_refused_and_never_served_inline() {
 
     // A portrait an older cairn stored as HTML is only offered as a download.
     let site = app.site();
-    let key = site.blobs.put(HTML.as_bytes()).unwrap();
+    let key = site.blobs.put(HTML.as_bytes()).unwrap().key;
     let mut joe = site.principals.user(&site.id, "jane").unwrap().unwrap();
     joe.id = "joe".into();
     joe.props.insert(

@@ -7,9 +7,16 @@
 //! download, even from `@@display-file`. Every answer also forbids MIME
 //! sniffing and carries a Content-Security-Policy that leaves a document
 //! nothing to run and puts it in a sandbox with an opaque origin.
+//!
+//! Stored files stream from disk ([`stream`]), whole or as one byte range.
 
-use axum::http::{HeaderValue, StatusCode, header};
+mod range;
+mod stream;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+pub use stream::{Stored, stream};
 
 /// Types a browser only displays, never executes. Not here on purpose:
 /// `text/html`, `image/svg+xml`, `application/xhtml+xml`, `text/xml`,
@@ -67,8 +74,8 @@ pub fn shown_inline(content_type: &str) -> bool {
     INLINE_TYPES.contains(&essence(content_type).as_str())
 }
 
-/// `200` with `bytes`, their type, a disposition (inline only for
-/// [`shown_inline`] types), `nosniff`, the CSP and `cache_control`.
+/// `200` with `bytes` held in memory (scales, portraits) and the headers of
+/// [`safe_headers`].
 pub fn respond(
     bytes: Vec<u8>,
     content_type: &str,
@@ -76,9 +83,16 @@ pub fn respond(
     want: Want,
     cache_control: &str,
 ) -> Response {
-    let inline = want == Want::Inline && shown_inline(content_type);
     let mut r = (StatusCode::OK, bytes).into_response();
-    let h = r.headers_mut();
+    safe_headers(r.headers_mut(), content_type, filename, want, cache_control);
+    r
+}
+
+/// Sets the type, a disposition (inline only for [`shown_inline`] types),
+/// `nosniff`, the CSP and `cache_control`: what every answer carrying stored
+/// bytes needs, whole or in part.
+fn safe_headers(h: &mut HeaderMap, content_type: &str, filename: Option<&str>, want: Want, cache_control: &str) {
+    let inline = want == Want::Inline && shown_inline(content_type);
     let ct = HeaderValue::from_str(content_type)
         .ok()
         .filter(|_| essence(content_type).contains('/'))
@@ -102,7 +116,6 @@ pub fn respond(
     if let Ok(v) = HeaderValue::from_str(cache_control) {
         h.insert(header::CACHE_CONTROL, v);
     }
-    r
 }
 
 fn disposition_header(kind: &str, name: &str) -> String {
