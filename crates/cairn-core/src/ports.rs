@@ -66,6 +66,14 @@ pub struct WriteBatch {
     pub events: Vec<ChangeEvent>,
 }
 
+impl WriteBatch {
+    /// Appends another batch's writes, to commit both in one transaction.
+    pub fn merge(&mut self, other: WriteBatch) {
+        self.ops.extend(other.ops);
+        self.events.extend(other.events);
+    }
+}
+
 /// A single change inside a [`WriteBatch`].
 #[derive(Debug)]
 pub enum WriteOp {

@@ -180,13 +180,16 @@ pub fn copy_or_move(
         Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
         _ => return Err(ApiError::bad_request("Property 'source' is required")),
     };
-    let mut out = Vec::new();
-    for r in &refs {
-        let source = resolve_ref(ctx, r)?;
-        let moved =
-            cairn_core::repo::copymove::transfer(&ctx.site, &source, target, mode, &ctx.who).map_err(wrap_forbidden)?;
-        out.push(json!({"source": ctx.url(&source), "target": ctx.url(&moved)}));
-    }
+    let sources = refs
+        .iter()
+        .map(|r| resolve_ref(ctx, r))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let moved =
+        cairn_core::repo::copymove::transfer(&ctx.site, &sources, target, mode, &ctx.who).map_err(wrap_forbidden)?;
+    let out: Vec<_> = moved
+        .iter()
+        .map(|(from, to)| json!({"source": ctx.url(from), "target": ctx.url(to)}))
+        .collect();
     Ok(json(StatusCode::OK, &json!(out)))
 }
 

@@ -278,3 +278,43 @@ fn every_edit_keeps_a_version_that_can_be_shown_and_restored() {
     let fh = app.get("/f/@history", Auth::Admin).json();
     assert!(fh.as_array().unwrap().iter().all(|e| e["type"] == "workflow"));
 }
+
+#[test]
+fn a_copy_or_move_of_several_sources_is_one_transaction() {
+    let app = spawn_app();
+    for (parent, id) in [
+        ("", "a"),
+        ("", "b"),
+        ("", "t"),
+        ("/a", "doc"),
+        ("/b", "doc"),
+        ("/a", "inner"),
+    ] {
+        let ty = if id == "doc" { "Document" } else { "Folder" };
+        app.create(parent, json!({"@type": ty, "id": id, "title": id}));
+    }
+    // The second source can't go there: nothing moves, not even the first.
+    let r = app.post("/t/@move", Auth::Admin, &json!({"source": ["/a/doc", "/"]}));
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(app.get("/a/doc", Auth::Admin).status, 200, "the first source stayed");
+    assert_eq!(app.get("/t/doc", Auth::Admin).status, 404);
+    // Two sources with one id: the second is renamed as Plone's paste does.
+    let r = app.post("/t/@copy", Auth::Admin, &json!({"source": ["/a/doc", "/b/doc"]}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let targets: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["target"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        targets,
+        [format!("{}/t/doc", app.site), format!("{}/t/copy_of_doc", app.site)]
+    );
+    // A source inside another moved one travels with it.
+    let r = app.post("/t/@move", Auth::Admin, &json!({"source": ["/a", "/a/inner"]}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()[1]["target"], format!("{}/t/a/inner", app.site));
+    assert_eq!(app.get("/t/a/inner", Auth::Admin).status, 200);
+}
