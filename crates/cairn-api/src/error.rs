@@ -106,7 +106,22 @@ impl From<CoreError> for ApiError {
             // which Volto's tryParseJSON reads as well as Python's repr.
             CoreError::Validation(errors) => Self::bad_request(serde_json::to_string(&errors).unwrap_or_default()),
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "Conflict", m),
-            CoreError::Storage(m) | CoreError::Internal(m) => {
+            // A database that stayed locked past its wait is load, not a bug.
+            CoreError::Storage(e) if e.kind == cairn_core::StorageKind::Busy => {
+                tracing::warn!(error = %e, "storage busy");
+                let mut busy = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The server is busy; try again shortly.",
+                );
+                busy.retry_after = Some(1);
+                busy
+            }
+            CoreError::Storage(e) => {
+                tracing::error!(error = %e, source = ?std::error::Error::source(&e), "request failed");
+                Self::internal()
+            }
+            CoreError::Internal(m) => {
                 tracing::error!(error = %m, "request failed");
                 Self::internal()
             }

@@ -33,11 +33,53 @@ pub enum CoreError {
     Validation(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
-    #[error("storage failure: {0}")]
-    Storage(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 /// Result alias of the core.
 pub type CoreResult<T> = Result<T, CoreError>;
+
+/// What kind of storage failure happened: the backend classifies its own
+/// error codes, so callers never match on message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    /// A uniqueness constraint refused the write (an id or path is taken).
+    Duplicate,
+    /// The database stayed locked or overloaded past its wait: worth a retry.
+    Busy,
+    /// Anything else: a bug, a full disk, a broken file.
+    Other,
+}
+
+/// A storage backend's failure, with its cause kept for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("storage failure ({kind:?}): {source}")]
+pub struct StorageError {
+    pub kind: StorageKind,
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl StorageError {
+    pub fn new(kind: StorageKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// An unclassified failure.
+    pub fn other(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::new(StorageKind::Other, source)
+    }
+}
+
+impl CoreError {
+    /// Whether this is a storage failure of `kind`.
+    pub fn is_storage(&self, kind: StorageKind) -> bool {
+        matches!(self, CoreError::Storage(e) if e.kind == kind)
+    }
+}

@@ -17,6 +17,6 @@ pub mod site;
 pub mod vocabularies;
 
 pub use content::Content;
-pub use error::{CoreError, CoreResult, FieldError};
+pub use error::{CoreError, CoreResult, FieldError, StorageError, StorageKind};
 pub use security::Principal;
 pub use site::{Site, SiteSettings};

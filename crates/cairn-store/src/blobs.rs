@@ -17,7 +17,7 @@ pub struct FsBlobStore {
 }
 
 fn io(e: std::io::Error) -> CoreError {
-    CoreError::Storage(format!("blob store: {e}"))
+    CoreError::Storage(cairn_core::StorageError::other(e))
 }
 
 impl FsBlobStore {
@@ -80,7 +80,7 @@ fn entries_in(dir: &Path, folder: &str, kind: &BlobKind, out: &mut Vec<BlobEntry
 fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
     let dir = path
         .parent()
-        .ok_or_else(|| CoreError::Storage("blob path has no parent".into()))?;
+        .ok_or_else(|| CoreError::Storage(cairn_core::StorageError::other("blob path has no parent")))?;
     fs::create_dir_all(dir).map_err(io)?;
     let tmp = dir.join(format!("{TMP}{}", std::process::id() as u64 ^ rand_suffix()));
     let mut f = fs::File::create(&tmp).map_err(io)?;

@@ -207,3 +207,13 @@ fn an_unknown_older_version_is_refused() {
     let err = SqliteStore::open(&file).unwrap().migrate().unwrap_err();
     assert!(err.to_string().contains("schema version 3"), "{err}");
 }
+
+#[test]
+fn a_taken_path_is_a_conflict_told_by_the_error_code() {
+    let (s, _dir) = store();
+    s.write("plone", insert(&obj("/a", 0, &[]))).unwrap();
+    match s.write("plone", insert(&obj("/a", 1, &[]))) {
+        Err(CoreError::Conflict(m)) => assert!(m.contains("/a"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}

@@ -15,7 +15,7 @@ mod write;
 
 use std::path::Path;
 
-use cairn_core::{CoreError, CoreResult};
+use cairn_core::{CoreError, CoreResult, StorageError, StorageKind};
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 
@@ -35,8 +35,21 @@ pub struct SqliteStore {
     principals_changed: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-pub(crate) fn db(e: impl std::fmt::Display) -> CoreError {
-    CoreError::Storage(e.to_string())
+/// A database failure, classified by SQLite's error code.
+pub(crate) fn db(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> CoreError {
+    let source = e.into();
+    let code = source
+        .downcast_ref::<rusqlite::Error>()
+        .and_then(rusqlite::Error::sqlite_error)
+        .map(|f| (f.code, f.extended_code));
+    let kind = match code {
+        Some((_, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)) => {
+            StorageKind::Duplicate
+        }
+        Some((rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked, _)) => StorageKind::Busy,
+        _ => StorageKind::Other,
+    };
+    CoreError::Storage(StorageError::new(kind, source))
 }
 
 impl SqliteStore {
@@ -113,10 +126,10 @@ impl ContentStore for SqliteStore {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
         if has_tables && version != SCHEMA_VERSION {
             // Before the first release the schema changes without migrations.
-            return Err(CoreError::Storage(format!(
+            return Err(CoreError::Storage(StorageError::other(format!(
                 "this database has schema version {version}, cairn needs {SCHEMA_VERSION}: \
                  start with an empty data folder"
-            )));
+            ))));
         }
         for stmt in schema::ddl() {
             conn.execute_batch(&stmt).map_err(db)?;
@@ -257,5 +270,33 @@ impl ContentStore for SqliteStore {
 
     fn referenced_blobs(&self) -> CoreResult<std::collections::HashSet<String>> {
         blob_refs::referenced(&*self.conn()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_core::StorageKind;
+    use rusqlite::ffi;
+
+    fn kind_of(code: i32) -> bool {
+        let e = rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+        super::db(e).is_storage(match code {
+            ffi::SQLITE_BUSY | ffi::SQLITE_LOCKED => StorageKind::Busy,
+            ffi::SQLITE_CONSTRAINT_UNIQUE => StorageKind::Duplicate,
+            _ => StorageKind::Other,
+        })
+    }
+
+    #[test]
+    fn database_errors_are_classified_by_code_not_text() {
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_CONSTRAINT_UNIQUE,
+            ffi::SQLITE_FULL,
+        ] {
+            assert!(kind_of(code), "code {code}");
+        }
+        assert!(super::db(std::io::Error::other("x")).is_storage(StorageKind::Other));
     }
 }

@@ -1,7 +1,7 @@
 //! Redirects from old and alias paths (plone.app.redirector's storage).
 
+use cairn_core::CoreResult;
 use cairn_core::ports::Redirect;
-use cairn_core::{CoreError, CoreResult};
 use cairn_model::ContentPath;
 use rusqlite::{Connection, Row};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query, SqliteQueryBuilder};
@@ -130,8 +130,6 @@ pub fn list(
     let (sql, v) = q.build_rusqlite(SqliteQueryBuilder);
     let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
     let rows = stmt.query_map(&*v.as_params(), row).map_err(db)?;
-    let items = rows
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CoreError::Storage(e.to_string()))?;
+    let items = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
     Ok((items, total as usize))
 }

@@ -2,7 +2,7 @@
 //! rows, their catalog columns and view permissions, and appends the outbox.
 
 use cairn_core::ports::{ChangeEvent, OutboxEntry, WriteBatch, WriteOp};
-use cairn_core::{Content, CoreError, CoreResult};
+use cairn_core::{Content, CoreError, CoreResult, StorageKind};
 use cairn_model::time::format_ts;
 use cairn_model::{ContentPath, Uid};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -136,7 +136,7 @@ fn insert(tx: &Transaction<'_>, site: &str, c: &Content) -> CoreResult<()> {
         .values_panic(vals)
         .build_rusqlite(SqliteQueryBuilder);
     match exec(tx, &sql, &v) {
-        Err(CoreError::Storage(msg)) if msg.contains("UNIQUE") => {
+        Err(e) if e.is_storage(StorageKind::Duplicate) => {
             return Err(CoreError::Conflict(format!("An object already exists at {}", c.path)));
         }
         other => other?,
@@ -236,7 +236,7 @@ fn move_subtree(tx: &Transaction<'_>, site: &str, from: &ContentPath, to: &Conte
         )
         .build_rusqlite(SqliteQueryBuilder);
     match exec(tx, &sql, &v) {
-        Err(CoreError::Storage(msg)) if msg.contains("UNIQUE") => {
+        Err(e) if e.is_storage(StorageKind::Duplicate) => {
             Err(CoreError::Conflict(format!("An object already exists at {to}")))
         }
         other => other.map(|_| ()),
