@@ -55,7 +55,7 @@ pub fn apply(
                 }
                 Err(msg) => errors.push(FieldError::new(&f.name, msg)),
             },
-            Ok(FieldInput::Relations { many, refs }) => match resolve_relations(site, &refs) {
+            Ok(FieldInput::Relations { many, refs }) => match resolve_relations(site, &refs)? {
                 Ok(uids) if many => {
                     fields.insert(f.name.clone(), json!(uids));
                 }
@@ -110,26 +110,67 @@ fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload, uploads: &mut Pendin
     Ok(v)
 }
 
-/// Turns UIDs, absolute URLs and site paths into UIDs of existing objects.
-fn resolve_relations(site: &Site, refs: &[String]) -> Result<Vec<String>, String> {
-    let mut out = Vec::with_capacity(refs.len());
+/// The most targets one relation field may hold.
+const MAX_RELATIONS: usize = 500;
+
+/// Turns UIDs, absolute URLs and site paths into UIDs of existing objects:
+/// one lookup for the UIDs and one for the paths, however many there are.
+/// A target that is missing is the client's error; a failing store is not.
+fn resolve_relations(site: &Site, refs: &[String]) -> CoreResult<Result<Vec<String>, String>> {
+    if refs.len() > MAX_RELATIONS {
+        return Ok(Err(format!("At most {MAX_RELATIONS} related items are allowed")));
+    }
+    enum Ref {
+        Uid(Uid),
+        Path(ContentPath),
+    }
+    let mut parsed = Vec::with_capacity(refs.len());
     for r in refs {
-        let uid = if let Ok(uid) = Uid::parse(r) {
-            site.store
-                .by_uids(&site.id, std::slice::from_ref(&uid))
-                .ok()
-                .and_then(|v| v.into_iter().next())
+        parsed.push(if let Ok(uid) = Uid::parse(r) {
+            Ref::Uid(uid)
         } else {
             let path = r.strip_prefix(&site.public_url).unwrap_or(r);
             let path = path.strip_prefix(&format!("/{}", site.id)).unwrap_or(path);
-            ContentPath::parse(path)
-                .ok()
-                .and_then(|p| site.store.by_path(&site.id, &p).ok().flatten())
+            match ContentPath::parse(path) {
+                Ok(p) => Ref::Path(p),
+                Err(_) => return Ok(Err(format!("The relation target '{r}' does not exist"))),
+            }
+        });
+    }
+    let uids: Vec<Uid> = parsed
+        .iter()
+        .filter_map(|p| match p {
+            Ref::Uid(u) => Some(u.clone()),
+            Ref::Path(_) => None,
+        })
+        .collect();
+    let paths: Vec<ContentPath> = parsed
+        .iter()
+        .filter_map(|p| match p {
+            Ref::Path(p) => Some(p.clone()),
+            Ref::Uid(_) => None,
+        })
+        .collect();
+    let by_uid = if uids.is_empty() {
+        Vec::new()
+    } else {
+        site.store.by_uids(&site.id, &uids)?
+    };
+    let by_path = if paths.is_empty() {
+        Vec::new()
+    } else {
+        site.store.by_paths(&site.id, &paths)?
+    };
+    let mut out = Vec::with_capacity(refs.len());
+    for (r, p) in refs.iter().zip(&parsed) {
+        let found = match p {
+            Ref::Uid(u) => by_uid.iter().find(|c| &c.uid == u),
+            Ref::Path(path) => by_path.iter().find(|c| &c.path == path),
         };
-        match uid {
+        match found {
             Some(c) => out.push(c.uid.to_string()),
-            None => return Err(format!("The relation target '{r}' does not exist")),
+            None => return Ok(Err(format!("The relation target '{r}' does not exist"))),
         }
     }
-    Ok(out)
+    Ok(Ok(out))
 }
