@@ -1,5 +1,8 @@
 //! Sample content for a new site: a small cantonal website (see
 //! `sample/content.json`), created through the same services the API uses.
+//! Pages carry their text twice, as Plone would store it for each kind of
+//! site: rich `text` (classic) and Volto `blocks` (a title block and slate
+//! text blocks); each site's types keep the fields they have.
 
 use cairn_core::repo::{self, workflow};
 use cairn_core::{Principal, Site};
@@ -83,9 +86,12 @@ fn add(
         };
         workflow::transition(site, &created.path, &publish, admin)?;
     }
+    // Pages hold pages on a Volto site; on a classic one a page's children
+    // go next to it.
+    let container = if created.is_folderish { &created.path } else { parent };
     for child in node.get("items").and_then(Value::as_array).into_iter().flatten() {
         if let Some(child) = child.as_object() {
-            add(site, &created.path, child, admin, count)?;
+            add(site, container, child, admin, count)?;
         }
     }
     Ok(())
@@ -105,6 +111,12 @@ pub fn fill(site: &Site) -> anyhow::Result<usize> {
         if let Some(node) = node.as_object() {
             add(site, &ContentPath::root(), node, &admin, &mut count)?;
         }
+    }
+    // The home page: its description, and on a Volto site its blocks (a
+    // classic site has no blocks field, so they are left out there).
+    if let Some(root) = doc.get("root").and_then(Value::as_object) {
+        repo::update(site, &ContentPath::root(), root, &admin, None)
+            .map_err(|e| anyhow::anyhow!("sample home page: {e:?}"))?;
     }
     Ok(count)
 }

@@ -224,3 +224,53 @@ fn configured_origins_may_call_the_api_from_browsers() {
     let other = app.send("GET", "", Auth::Anonymous, None, &[("Origin", "https://evil.example")]);
     assert_eq!(other.header("Access-Control-Allow-Origin"), None);
 }
+
+#[test]
+fn the_sample_site_has_what_volto_itself_would_store() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.sample_content = true;
+        s.sites[0].profile = "volto".into();
+    });
+    let layout_types = |v: &serde_json::Value| -> Vec<String> {
+        v["blocks_layout"]["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no blocks_layout in {v}"))
+            .iter()
+            .map(|id| v["blocks"][id.as_str().unwrap()]["@type"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let home = app.get("", Auth::Anonymous).json();
+    assert_eq!(layout_types(&home), ["title", "slate", "listing"]);
+    let page = app.get("/verwaltung/regierungsrat", Auth::Anonymous).json();
+    let types = layout_types(&page);
+    assert_eq!(types[0], "title");
+    assert!(types[1..].iter().all(|t| t == "slate") && types.len() > 2, "{types:?}");
+    let first = &page["blocks"][page["blocks_layout"]["items"][1].as_str().unwrap()];
+    assert!(
+        first["plaintext"]
+            .as_str()
+            .unwrap()
+            .starts_with("Der Regierungsrat besteht")
+    );
+    assert_eq!(first["value"][0]["type"], "p");
+    let news = app
+        .get("/@search?portal_type=News%20Item&b_size=1", Auth::Anonymous)
+        .json();
+    let news = app
+        .get(news["items"][0]["@id"].as_str().unwrap(), Auth::Anonymous)
+        .json();
+    assert_eq!(layout_types(&news)[0], "title");
+}
+
+#[test]
+fn the_classic_sample_site_keeps_rich_text() {
+    let app = crate::helpers::spawn_app_with(|s| s.sample_content = true);
+    let page = app.get("/verwaltung/regierungsrat", Auth::Anonymous).json();
+    assert!(
+        page["text"]["data"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>Regierungsrat</strong>")
+    );
+    assert!(page.get("blocks").is_none());
+}
