@@ -2,6 +2,7 @@
 //! schemas and field validation. No IO, no async; every other crate builds on it.
 
 pub mod blocks;
+pub mod fulltext;
 pub mod ids;
 pub mod links;
 pub mod mime;
