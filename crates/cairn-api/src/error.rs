@@ -106,6 +106,7 @@ impl From<CoreError> for ApiError {
             // which Volto's tryParseJSON reads as well as Python's repr.
             CoreError::Validation(errors) => Self::bad_request(serde_json::to_string(&errors).unwrap_or_default()),
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "Conflict", m),
+            CoreError::NotImplemented(m) => Self::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", m),
             CoreError::Storage(m) | CoreError::Internal(m) => {
                 tracing::error!(error = %m, "request failed");
                 Self::internal()
