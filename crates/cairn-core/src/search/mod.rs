@@ -6,11 +6,13 @@
 //!
 //! One file per concern: [`ranking`] (full text and its bounds),
 //! [`freshness`] (read-your-writes, indexer lag), [`querystring`]
-//! (plone.app.querystring criteria) and [`collection`] (a Collection's
-//! stored query); [`Searcher::find`] here runs the page.
+//! (plone.app.querystring criteria), [`collection`] (a Collection's
+//! stored query) and [`listing`] (folder items, siblings, navigation,
+//! breadcrumbs, related items); [`Searcher::find`] here runs the page.
 
 pub mod collection;
 pub mod freshness;
+pub mod listing;
 pub mod querystring;
 pub mod ranking;
 
