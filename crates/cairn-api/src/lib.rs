@@ -1,6 +1,9 @@
 //! cairn-api: the plone.restapi-compatible HTTP API. One axum fallback route
 //! traverses Zope-style paths (`/<site>/<path>/@service`) and dispatches to
-//! thin handlers; all storage work runs on the blocking pool.
+//! thin handlers that parse the request, call `cairn-core` services (the read
+//! side through `cairn_core::search::Searcher`) and serialize the answer; all
+//! storage work runs on the blocking pool. No adapter crate is a dependency:
+//! the binary hands in each site's full-text index as a `FullText` port.
 
 mod auth;
 mod batch;

@@ -1,5 +1,6 @@
 //! cairn-model: the pure data of cairn — identifiers, paths, content type
-//! schemas and field validation. No IO, no async; every other crate builds on it.
+//! schemas, field validation and the SearchableText query language. No IO,
+//! no async; every other crate builds on it.
 
 pub mod blocks;
 pub mod fulltext;
