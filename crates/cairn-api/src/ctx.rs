@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use cairn_core::ports::ViewFilter;
+use cairn_core::search::{Searcher, TextIndex};
 use cairn_core::{Principal, Site};
 use cairn_model::ContentPath;
 
@@ -17,14 +18,7 @@ pub struct Ctx {
     pub filter: ViewFilter,
     pub params: Params,
     /// The site's full-text index, when it has one.
-    pub full_text: Option<FullText>,
-}
-
-/// A site's full-text index and how many of its hits a query considers.
-pub struct FullText {
-    pub index: Arc<cairn_search::SearchIndex>,
-    /// `limits.max_text_hits`.
-    pub max_hits: usize,
+    pub full_text: Option<TextIndex>,
 }
 
 impl Ctx {
@@ -43,6 +37,16 @@ impl Ctx {
     /// Absolute public URL of a path below the site.
     pub fn url(&self, path: &ContentPath) -> String {
         format!("{}{}", self.base, path.as_str())
+    }
+
+    /// The read side (search, listings, collections) for this reader.
+    pub fn searcher(&self) -> Searcher<'_> {
+        Searcher {
+            site: &self.site,
+            who: &self.who,
+            filter: &self.filter,
+            full_text: self.full_text.as_ref(),
+        }
     }
 
     /// True on sites running the Volto profile (summaries carry Volto's extra columns).

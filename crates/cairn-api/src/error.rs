@@ -106,6 +106,7 @@ impl From<CoreError> for ApiError {
             // which Volto's tryParseJSON reads as well as Python's repr.
             CoreError::Validation(errors) => Self::bad_request(serde_json::to_string(&errors).unwrap_or_default()),
             CoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "Conflict", m),
+            CoreError::NotImplemented(m) => Self::new(StatusCode::NOT_IMPLEMENTED, "NotImplemented", m),
             // A database that stayed locked past its wait is load, not a bug.
             CoreError::Storage(e) if e.kind == cairn_core::StorageKind::Busy => {
                 tracing::warn!(error = %e, "storage busy");

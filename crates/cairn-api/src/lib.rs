@@ -1,6 +1,9 @@
 //! cairn-api: the plone.restapi-compatible HTTP API. One axum fallback route
 //! traverses Zope-style paths (`/<site>/<path>/@service`) and dispatches to
-//! thin handlers; all storage work runs on the blocking pool.
+//! thin handlers that parse the request, call `cairn-core` services (the read
+//! side through `cairn_core::search::Searcher`) and serialize the answer; all
+//! storage work runs on the blocking pool. No adapter crate is a dependency:
+//! the binary hands in each site's full-text index as a `FullText` port.
 
 mod auth;
 mod batch;
@@ -30,6 +33,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use cairn_core::ports::FullText;
+use cairn_core::search::TextIndex;
 use cairn_core::{Principal, Site};
 
 pub use client_addr::{InvalidProxy, TrustedProxies};
@@ -94,7 +99,7 @@ impl Default for Limits {
 pub struct AppState {
     pub sites: HashMap<String, Arc<Site>>,
     /// Each site's full-text index (none: SearchableText answers 501).
-    pub full_text: HashMap<String, Arc<cairn_search::SearchIndex>>,
+    pub full_text: HashMap<String, Arc<dyn FullText>>,
     pub limits: Limits,
     /// Verified Basic credentials, with the principals generation they were verified at.
     auth_cache: moka::sync::Cache<u64, (u64, Principal)>,
@@ -125,7 +130,7 @@ impl AppState {
     }
 
     /// Answers SearchableText from these indexes, one per site id.
-    pub fn with_full_text(mut self, indexes: HashMap<String, Arc<cairn_search::SearchIndex>>) -> Self {
+    pub fn with_full_text(mut self, indexes: HashMap<String, Arc<dyn FullText>>) -> Self {
         self.full_text = indexes;
         self
     }
@@ -314,7 +319,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
     };
     let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
     let mut ctx = Ctx::new(site, base, who, params);
-    ctx.full_text = app.full_text.get(&ctx.site.id).map(|index| ctx::FullText {
+    ctx.full_text = app.full_text.get(&ctx.site.id).map(|index| TextIndex {
         index: index.clone(),
         max_hits: app.limits.max_text_hits,
     });

@@ -40,7 +40,7 @@ fn render(app: &AppState) -> CoreResult<String> {
         if !app.full_text.contains_key(&site.id) {
             continue;
         }
-        let lag_now = cairn_search::lag(&*site.store, &site.id)?;
+        let lag_now = cairn_core::search::lag(site)?;
         let _ = writeln!(lag, "cairn_search_lag_changes{{site=\"{label}\"}} {lag_now}");
     }
     Ok(format!(

@@ -1,6 +1,7 @@
-//! Structured catalog queries (`@search` without full text): what to match,
-//! how to sort and which page. The store translates one into a single SQL
-//! query with the reader's view filter applied.
+//! Structured catalog queries: what to match, how to sort and which page.
+//! The store translates one into a single SQL query with the reader's view
+//! filter applied; [`crate::search`] builds and runs them (full-text hits
+//! arrive as [`CatalogQuery::ranked`]).
 
 use cairn_model::ContentPath;
 

@@ -33,6 +33,9 @@ pub enum CoreError {
     Validation(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The site lacks what the request needs (a full-text index).
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal error: {0}")]

@@ -1,5 +1,6 @@
-//! cairn-core: the application. Sites, content services, security checks and
-//! the ports (traits) that storage adapters implement. No HTTP, no SQL here.
+//! cairn-core: the application. Sites, content services, the read side
+//! (search, listings, collections: [`search`]), security checks and the ports
+//! (traits) that storage and full-text adapters implement. No HTTP, no SQL here.
 
 pub mod auth;
 pub mod blobs;
@@ -12,6 +13,7 @@ pub mod images;
 pub mod ports;
 pub mod principals;
 pub mod repo;
+pub mod search;
 pub mod security;
 pub mod site;
 pub mod vocabularies;

@@ -1,5 +1,6 @@
-//! The storage ports: what the core needs from a database and a blob store.
-//! Adapters (SQLite, PostgreSQL, S3, ...) implement these traits.
+//! The ports: what the core needs from a database, a full-text index and a
+//! blob store. Adapters (SQLite, PostgreSQL, tantivy, S3, ...) implement these
+//! traits; the binary picks which.
 
 use cairn_model::{ContentPath, Uid};
 use serde_json::{Map, Value};
@@ -281,6 +282,34 @@ pub trait PrincipalStore: Send + Sync {
     fn set_member(&self, site: &str, group: &str, member: &str, present: bool) -> CoreResult<()>;
     fn members(&self, site: &str, group: &str) -> CoreResult<Vec<String>>;
     fn groups_of(&self, site: &str, member: &str) -> CoreResult<Vec<String>>;
+}
+
+/// One object a full-text index found, and how well it matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub uid: String,
+    pub score: f32,
+}
+
+/// Settings key under which a full-text indexer saves the outbox position
+/// its index has reached (committed): where it resumes, and how far it lags.
+pub const FULL_TEXT_POSITION_KEY: &str = "search.outbox_position";
+
+/// A site's full-text index: ranks objects for a SearchableText query. It
+/// follows the change outbox on its own schedule; the freshness hooks let a
+/// reader wait for the writes it must see (read-your-writes).
+pub trait FullText: Send + Sync {
+    /// The best `limit` matches, best first. Permissions are not applied:
+    /// callers filter the hits against the catalog.
+    fn search(&self, query: &cairn_model::fulltext::Query, limit: usize) -> CoreResult<std::sync::Arc<Vec<Hit>>>;
+    /// Grows whenever the index takes in changes, so cached answers built on
+    /// its hits can tell they are stale.
+    fn version(&self) -> u64;
+    /// Every change up to this outbox position is searchable.
+    fn indexed(&self) -> i64;
+    /// Waits until every change up to `position` is searchable, at most
+    /// `timeout` (asking the indexer to hurry); false when time ran out.
+    fn wait_for(&self, position: i64, timeout: std::time::Duration) -> bool;
 }
 
 /// Stored bytes opened for reading, so a download streams them (or a range

@@ -1,7 +1,9 @@
 //! cairn-model: the pure data of cairn — identifiers, paths, content type
-//! schemas and field validation. No IO, no async; every other crate builds on it.
+//! schemas, field validation and the SearchableText query language. No IO,
+//! no async; every other crate builds on it.
 
 pub mod blocks;
+pub mod fulltext;
 pub mod ids;
 pub mod links;
 pub mod mime;

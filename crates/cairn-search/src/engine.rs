@@ -1,7 +1,8 @@
 //! The embedded full-text index (tantivy). Each language has its own pair of
 //! fields analyzed with its stemmer, so a German page is stemmed as German and
 //! a query is read in every language at once; accents and umlauts are folded
-//! after stemming, so `Gebuhren` finds `Gebühren`.
+//! after stemming, so `Gebuhren` finds `Gebühren`. [`SearchIndex`] is the
+//! core's [`FullText`] port for the embedded deployment.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -17,6 +18,9 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term, doc};
+
+use cairn_core::CoreError;
+use cairn_core::ports::FullText;
 
 use crate::{Query, SearchableText};
 
@@ -36,12 +40,7 @@ const WORDS: &str = "cairn_words";
 #[error("search index: {0}")]
 pub struct EngineError(#[from] tantivy::TantivyError);
 
-/// One found object and how well it matched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
-    pub uid: String,
-    pub score: f32,
-}
+pub use cairn_core::ports::Hit;
 
 struct LangFields {
     title: Field,
@@ -324,6 +323,25 @@ impl SearchIndex {
             out.push(stream.token().text.clone());
         }
         out
+    }
+}
+
+impl FullText for SearchIndex {
+    fn search(&self, query: &Query, limit: usize) -> Result<std::sync::Arc<Vec<Hit>>, CoreError> {
+        SearchIndex::search(self, query, limit)
+            .map_err(|e| CoreError::Internal(format!("full-text search failed: {e}")))
+    }
+
+    fn version(&self) -> u64 {
+        SearchIndex::version(self)
+    }
+
+    fn indexed(&self) -> i64 {
+        self.freshness.indexed()
+    }
+
+    fn wait_for(&self, position: i64, timeout: std::time::Duration) -> bool {
+        self.freshness.wait_for(position, timeout)
     }
 }
 

@@ -19,8 +19,9 @@ use serde_json::{Value, json};
 
 use crate::{EngineError, SearchIndex, searchable_text};
 
-/// Settings key holding the outbox position the index has reached.
-pub const POSITION_KEY: &str = "search.outbox_position";
+/// Settings key holding the outbox position the index has reached (the
+/// core reads it to report the lag).
+pub use cairn_core::ports::FULL_TEXT_POSITION_KEY as POSITION_KEY;
 /// Changes read and committed to the index at a time.
 const BATCH: usize = 500;
 
@@ -30,12 +31,6 @@ pub enum IndexerError {
     Store(#[from] CoreError),
     #[error(transparent)]
     Engine(#[from] EngineError),
-}
-
-/// Changes written to the database that the index has not taken in yet.
-pub fn lag(store: &dyn ContentStore, site: &str) -> Result<i64, CoreError> {
-    let position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
-    Ok((store.outbox_head(site)? - position).max(0))
 }
 
 /// Indexes every change after the saved position; returns how many changes

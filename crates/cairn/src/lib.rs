@@ -13,7 +13,7 @@ use anyhow::Context;
 use cairn_api::AppState;
 use cairn_core::bootstrap::{self, Created};
 use cairn_core::cache::CachedStore;
-use cairn_core::ports::{BlobStore, ContentStore, PrincipalStore};
+use cairn_core::ports::{BlobStore, ContentStore, FullText, PrincipalStore};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
 use cairn_model::{TypeRegistry, Workflows, builtin};
 use cairn_store::{FsBlobStore, SqliteStore};
@@ -55,7 +55,12 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         .limits
         .to_api()
         .context("while reading limits.trusted_proxies")?;
-    let state = AppState::new(sites, limits).with_full_text(indexes.iter().cloned().collect());
+    // Each index is the core's full-text port for its site's searches.
+    let full_text = indexes
+        .iter()
+        .map(|(site, index)| (site.clone(), index.clone() as Arc<dyn FullText>))
+        .collect();
+    let state = AppState::new(sites, limits).with_full_text(full_text);
     let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
     Ok(Built {
         state: Arc::new(state),

@@ -111,7 +111,7 @@ fn check_collection(
         .get(type_name)
         .is_some_and(|t| t.has_behavior("plone.collection"));
     match body.get("query") {
-        Some(query) if collection => super::querystring::check_stored_query(ctx, context, query),
+        Some(query) if collection => Ok(ctx.searcher().check_stored_query(context, query)?),
         _ => Ok(()),
     }
 }

@@ -1,16 +1,17 @@
 //! `@querystring-search` (POST, or GET with `?query=<JSON body>`): the
 //! queries Volto's listing, search and gallery blocks send, in
-//! plone.app.querystring's `{"i", "o", "v"}` form, run as one catalog query.
+//! plone.app.querystring's `{"i", "o", "v"}` form. The body is read here; the
+//! core's read side applies the criteria, ranks and runs one catalog query.
+//! Also `@querystring` (the registry the query builder offers) and a
+//! Collection's items.
 
 use axum::response::Response;
-use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
-use cairn_model::ContentPath;
-use cairn_model::time::format_ts;
-use cairn_model::values::parse_datetime;
-use jiff::{Timestamp, ToSpan};
-use serde_json::{Map, Value};
-
 use cairn_core::Content;
+use cairn_core::catalog::{CatalogQuery, SortOn};
+use cairn_core::search::Page;
+use cairn_core::search::querystring::{PREFIX, strings};
+use cairn_model::ContentPath;
+use serde_json::{Map, Value};
 
 use super::body_object;
 use super::search::run;
@@ -19,24 +20,10 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::serialize::full::Opts;
 
-const PREFIX: &str = "plone.app.querystring.operation.";
 /// plone.app.querystring's cap on the result set when the client gives none.
 const DEFAULT_LIMIT: usize = 1000;
-/// Criteria one listing may combine; Volto's query builder sends a handful.
-const MAX_CRITERIA: usize = 64;
+/// Full objects are heavy: at most this many per page.
 const MAX_FULL_PAGE: usize = 100;
-
-fn invalid() -> ApiError {
-    ApiError::bad_request("Invalid query.")
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
-        _ => Vec::new(),
-    }
-}
 
 fn number(v: Option<&Value>) -> ApiResult<Option<usize>> {
     match v {
@@ -46,145 +33,8 @@ fn number(v: Option<&Value>) -> ApiResult<Option<usize>> {
             .parse::<usize>()
             .map(Some)
             .map_err(|_| ApiError::bad_request(format!("Not an integer: {s}"))),
-        Some(_) => Err(invalid()),
+        Some(_) => Err(ApiError::bad_request("Invalid query.")),
     }
-}
-
-/// Midnight (UTC) `days` days from today.
-fn day(days: i64) -> String {
-    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let d = today.checked_add(days.days()).unwrap_or(today);
-    d.to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| format_ts(z.timestamp()))
-        .unwrap_or_default()
-}
-
-fn date(v: &Value) -> ApiResult<String> {
-    let s = v.as_str().ok_or_else(invalid)?;
-    parse_datetime(s).map(format_ts).map_err(ApiError::bad_request)
-}
-
-/// A path value (`/a/b`, a UID, or relative to `context`) with its `::depth`.
-fn path_value(ctx: &Ctx, context: &ContentPath, op: &str, raw: &str) -> ApiResult<(ContentPath, Option<usize>)> {
-    let (path, depth) = match raw.rsplit_once("::") {
-        Some((p, d)) => (p, d.parse::<i64>().map_err(|_| invalid())?),
-        None => (raw, -1),
-    };
-    let depth = (depth >= 0).then_some(depth as usize);
-    let resolved = if op == "string.relativePath" {
-        let mut cur = context.clone();
-        for seg in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
-            cur = if seg == ".." {
-                cur.parent().unwrap_or_else(ContentPath::root)
-            } else {
-                ContentPath::parse(&format!("{cur}/{seg}")).map_err(|_| invalid())?
-            };
-        }
-        cur
-    } else if let Ok(uid) = cairn_model::Uid::parse(path) {
-        let found = ctx.site.store.by_uids(&ctx.site.id, &[uid])?;
-        found.into_iter().next().map(|c| c.path).ok_or_else(invalid)?
-    } else {
-        let rel = path.strip_prefix(&format!("/{}", ctx.site.id)).unwrap_or(path);
-        ContentPath::parse(rel).map_err(|_| invalid())?
-    };
-    Ok((resolved, depth))
-}
-
-/// Applies the criteria to `q` and returns their full text, which the caller
-/// ranks only when it wants results (checking a stored query needs no search).
-fn criteria(
-    ctx: &Ctx,
-    context: &ContentPath,
-    q: &mut CatalogQuery,
-    list: &[Value],
-) -> ApiResult<Option<cairn_search::Query>> {
-    if list.len() > MAX_CRITERIA {
-        return Err(ApiError::bad_request(format!(
-            "A query may have at most {MAX_CRITERIA} criteria."
-        )));
-    }
-    let mut texts = Vec::new();
-    for c in list {
-        texts.extend(criterion(ctx, context, q, c)?);
-    }
-    // One flat conjunction, bounded as one query: nesting each criterion in
-    // the last would let a long list overflow the stack of every walker.
-    cairn_search::all_of(texts).map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
-/// One criterion; a SearchableText one gives back its parsed words.
-fn criterion(
-    ctx: &Ctx,
-    context: &ContentPath,
-    q: &mut CatalogQuery,
-    c: &Value,
-) -> ApiResult<Option<cairn_search::Query>> {
-    let index = c.get("i").and_then(Value::as_str).ok_or_else(invalid)?;
-    let op = c.get("o").and_then(Value::as_str).ok_or_else(invalid)?;
-    let op = op.strip_prefix(PREFIX).unwrap_or(op);
-    let v = c.get("v").cloned().unwrap_or(Value::Null);
-    match (index, op) {
-        ("SearchableText", "string.contains") => {
-            // A search block sends the criterion before anything is typed: no words, no filter.
-            let text = v.as_str().ok_or_else(invalid)?;
-            return super::search::parse_text(text);
-        }
-        ("portal_type", "selection.any" | "selection.is" | "string.is") => q.portal_types.extend(strings(&v)),
-        ("portal_type", "selection.none" | "string.isNot") => q.not_portal_types.extend(strings(&v)),
-        ("review_state", "selection.any" | "selection.is" | "string.is") => q.review_states.extend(strings(&v)),
-        ("review_state", "selection.none" | "string.isNot") => q.not_review_states.extend(strings(&v)),
-        ("UID", "string.is" | "selection.any" | "reference.is") => q.uids.extend(strings(&v)),
-        ("Subject", "selection.any" | "selection.is" | "string.is") => q.subjects.extend(strings(&v)),
-        ("Subject", "selection.all") => {
-            q.subjects.extend(strings(&v));
-            q.subjects_all = true;
-        }
-        ("getId" | "id", "string.is" | "selection.any") => q.ids.extend(strings(&v)),
-        ("Creator", "string.is" | "selection.any") => q.creators.extend(strings(&v)),
-        // Anonymous created nothing: an id no user has matches nothing.
-        ("Creator", "string.currentUser") => q.creators.push(ctx.who.id.clone().unwrap_or_default()),
-        ("Language", "selection.any" | "string.is") => q.languages.extend(strings(&v)),
-        ("isFolderish" | "is_folderish", "boolean.isTrue") => q.is_folderish = Some(true),
-        ("isFolderish" | "is_folderish", "boolean.isFalse") => q.is_folderish = Some(false),
-        ("exclude_from_nav", "boolean.isTrue") => q.exclude_from_nav = Some(true),
-        ("exclude_from_nav", "boolean.isFalse") => q.exclude_from_nav = Some(false),
-        ("path", "string.absolutePath" | "string.path" | "string.relativePath") => {
-            for raw in strings(&v) {
-                let (path, depth) = path_value(ctx, context, op, &raw)?;
-                q.paths.push(path);
-                q.depth = depth;
-            }
-        }
-        (index, op) if op.starts_with("date.") => {
-            let index = DateIndex::parse(index).ok_or_else(invalid)?;
-            let days = || {
-                v.as_str()
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .or(v.as_i64())
-                    .ok_or_else(invalid)
-            };
-            let (min, max) = match op {
-                "date.lessThan" => (None, Some(date(&v)?)),
-                "date.largerThan" => (Some(date(&v)?), None),
-                "date.between" => {
-                    let pair = v.as_array().filter(|a| a.len() == 2).ok_or_else(invalid)?;
-                    (Some(date(&pair[0])?), Some(date(&pair[1])?))
-                }
-                "date.today" => (Some(day(0)), Some(day(1))),
-                "date.beforeToday" => (None, Some(day(0))),
-                "date.afterToday" => (Some(day(1)), None),
-                "date.lessThanRelativeDate" => (Some(day(0)), Some(day(days()? + 1))),
-                "date.largerThanRelativeDate" => (Some(day(-days()?)), Some(day(1))),
-                "date.beforeRelativeDate" => (None, Some(day(-days()?))),
-                "date.afterRelativeDate" => (Some(day(days()?)), None),
-                _ => return Err(invalid()),
-            };
-            q.date_ranges.push((index, min, max));
-        }
-        _ => return Err(invalid()),
-    }
-    Ok(None)
 }
 
 /// POST (or GET) `<context>/@querystring-search`.
@@ -222,8 +72,9 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
         max_results: Some(number(body.get("limit"))?.unwrap_or(DEFAULT_LIMIT)),
         ..Default::default()
     };
-    if let Some(text) = self::criteria(ctx, context, &mut q, list)? {
-        super::search::rank(ctx, &mut q, &text)?;
+    let searcher = ctx.searcher();
+    if let Some(text) = searcher.criteria(context, &mut q, list)? {
+        searcher.rank(&mut q, &text)?;
     }
     if !c.is_root() {
         // A listing never lists the page it sits on.
@@ -254,29 +105,10 @@ pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -
     run(ctx, &q, &metadata, &url, id)
 }
 
-/// Refuses a Collection `query` cairn could not evaluate when it is written,
-/// rather than listing nothing later. `null` or `[]` is an empty query.
-pub(crate) fn check_stored_query(ctx: &Ctx, context: &ContentPath, query: &Value) -> ApiResult<()> {
-    let list = match query {
-        Value::Null => return Ok(()),
-        Value::Array(a) => a,
-        _ => return Err(invalid()),
-    };
-    self::criteria(ctx, context, &mut CatalogQuery::default(), list).map(drop)
-}
-
-/// A Collection's results, as its GET lists them: its stored criteria, sort
-/// and limit, batched like folder items. Criteria are checked when written;
-/// one that no longer evaluates (its path is gone) leaves the list empty, and
-/// is logged, rather than failing the GET.
+/// A Collection's results, as its GET lists them: the core evaluates its
+/// stored criteria, sort and limit; they are batched like folder items.
 pub(crate) fn collection_items(ctx: &Ctx, c: &Content, o: &Opts, body: &mut Value) -> ApiResult<()> {
-    let list = c
-        .fields
-        .get("query")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut q = CatalogQuery {
+    let page = Page {
         start: o.batch.start,
         limit: if o.fullobjects {
             o.batch.size.min(MAX_FULL_PAGE)
@@ -284,38 +116,15 @@ pub(crate) fn collection_items(ctx: &Ctx, c: &Content, o: &Opts, body: &mut Valu
             o.batch.size
         },
         light: !o.fullobjects,
-        max_results: c.fields.get("limit").and_then(Value::as_u64).map(|n| n as usize),
-        not_uids: vec![c.uid.to_string()],
-        ..Default::default()
     };
-    // Without a sort the catalog lists in the order objects were indexed:
-    // by creation, and by position among objects created in the same second.
-    match c.fields.get("sort_on").and_then(Value::as_str).and_then(SortOn::parse) {
-        Some(on) => q.sort.push((on, c.bool_field("sort_reversed"))),
-        None => q.sort.extend([(SortOn::Created, false), (SortOn::Position, false)]),
-    }
-    let built = self::criteria(ctx, &c.path, &mut q, &list);
-    let (items, total) = match built {
-        // Plone lists nothing for a collection without criteria.
-        Ok(_) if list.is_empty() => (Vec::new(), 0),
-        Ok(text) => {
-            if let Some(text) = text {
-                super::search::rank(ctx, &mut q, &text)?;
-            }
-            super::search::results(ctx, &q, &o.metadata_fields)?
-        }
-        Err(e) => {
-            tracing::warn!(collection = %c.path, error = %e.message, "collection query cannot be evaluated");
-            (Vec::new(), 0)
-        }
-    };
-    body["items"] = Value::from(items);
+    let (found, total) = ctx.searcher().collection(c, page)?;
+    body["items"] = Value::from(super::search::items(ctx, &found, page.light, &o.metadata_fields)?);
     body["items_total"] = total.into();
-    let page = Batch {
-        start: q.start,
-        size: q.limit.max(1),
+    let batch = Batch {
+        start: page.start,
+        size: page.limit.max(1),
     };
-    if let Some(b) = crate::batch::batching(ctx, &ctx.url(&c.path), &page, total) {
+    if let Some(b) = crate::batch::batching(ctx, &ctx.url(&c.path), &batch, total) {
         body["batching"] = b;
     }
     Ok(())

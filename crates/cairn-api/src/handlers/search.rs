@@ -1,10 +1,10 @@
-//! `@search` with plone.restapi's catalog query syntax. Structured indexes
-//! become SQL; SearchableText asks the site's full-text index for its best
-//! hits, which the same SQL then filters (indexes, permissions, dates) and,
-//! unless `sort_on` says otherwise, orders by relevance.
+//! `@search` with plone.restapi's catalog query syntax: the parameters are
+//! parsed into a catalog query (and SearchableText into a full-text query),
+//! which the core's read side ranks and runs; the page is serialized here.
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use cairn_core::Content;
 use cairn_core::catalog::{CatalogQuery, DateIndex, DateRange, SortOn};
 use cairn_core::repo;
 use cairn_model::ContentPath;
@@ -155,51 +155,13 @@ fn provides(q: &mut CatalogQuery, iface: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Parses SearchableText; `None` when it holds no words at all. A malformed
-/// or oversized query is a 400 that says why.
-pub(crate) fn parse_text(text: &str) -> ApiResult<Option<cairn_search::Query>> {
-    cairn_search::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
-/// Longest an authenticated search waits for the index to take in the
-/// writes committed before it.
-const FRESHNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// Restricts `q` to the objects matching `text`, best first.
-pub(crate) fn rank(ctx: &Ctx, q: &mut CatalogQuery, text: &cairn_search::Query) -> ApiResult<()> {
-    // An oversized query is refused before the ranking is spent on it.
-    q.check_bounds()?;
-    let full_text = ctx.full_text.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotImplemented",
-            "This site has no full-text index; structured queries work.",
-        )
-    })?;
-    if !ctx.who.is_anonymous() {
-        // Read-your-writes: an author finds what they (or anyone) saved
-        // before this request, whatever the indexer's batching.
-        let head = ctx.site.store.outbox_head(&ctx.site.id)?;
-        if !full_text.index.freshness().wait_for(head, FRESHNESS_WAIT) {
-            tracing::warn!(site = %ctx.site.id, head, "full-text index still behind; searching what it has");
-        }
-    }
-    let hits = full_text.index.search(text, full_text.max_hits.max(1)).map_err(|e| {
-        tracing::error!(error = %e, "full-text search failed");
-        ApiError::internal()
-    })?;
-    // Every other criterion (a `UID` list too) is applied in SQL with the hits.
-    q.ranked = Some(hits.iter().map(|h| h.uid.clone()).collect());
-    Ok(())
-}
-
 /// GET `<context>/@search`.
 pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Response> {
     repo::get_visible(&ctx.site, context, &ctx.who)?;
     let mut q = query(ctx, context, max_batch)?;
     if let Some(text) = ctx.params.get("SearchableText") {
-        match parse_text(text)? {
-            Some(text) => rank(ctx, &mut q, &text)?,
+        match cairn_core::search::parse_text(text)? {
+            Some(text) => ctx.searcher().rank(&mut q, &text)?,
             // plone.restapi answers an empty text query with a bare empty list.
             None => return Ok(json(StatusCode::OK, &json!([]))),
         }
@@ -234,13 +196,18 @@ pub fn run(ctx: &Ctx, q: &CatalogQuery, metadata: &[String], url: &str, id: Stri
 }
 
 /// One page of a catalog query as summaries (or full objects), and the total.
-pub(crate) fn results(ctx: &Ctx, q: &CatalogQuery, metadata: &[String]) -> ApiResult<(Vec<Value>, usize)> {
-    q.check_bounds()?;
-    let (found, total) = ctx.site.store.search(&ctx.site.id, q, &ctx.filter)?;
+fn results(ctx: &Ctx, q: &CatalogQuery, metadata: &[String]) -> ApiResult<(Vec<Value>, usize)> {
+    let (found, total) = ctx.searcher().find(q)?;
+    Ok((items(ctx, &found, q.light, metadata)?, total))
+}
+
+/// Found objects as `@search` lists them: summaries with the `metadata`
+/// columns when `light`, else full objects.
+pub(crate) fn items(ctx: &Ctx, found: &[Content], light: bool, metadata: &[String]) -> ApiResult<Vec<Value>> {
     let items = found
         .iter()
         .map(|c| {
-            if q.light {
+            if light {
                 let mut s = summary(ctx, c, metadata);
                 if c.is_root() {
                     // The catalog brain of the site root has the column, empty.
@@ -260,5 +227,5 @@ pub(crate) fn results(ctx: &Ctx, q: &CatalogQuery, metadata: &[String]) -> ApiRe
             }
         })
         .collect::<cairn_core::CoreResult<Vec<Value>>>()?;
-    Ok((items, total))
+    Ok(items)
 }

@@ -198,12 +198,8 @@ fn resolve_ref(ctx: &Ctx, r: &str) -> ApiResult<ContentPath> {
     let bad = || ApiError::bad_request(format!("'{r}' does not name an object"));
     if let Ok(uid) = cairn_model::Uid::parse(r) {
         // A UID the reader may not see names nothing, exactly as an unknown one.
-        let found = ctx.site.store.by_uids(&ctx.site.id, &[uid])?;
-        return found
-            .into_iter()
-            .find(|c| ctx.filter.allows(c))
-            .map(|c| c.path)
-            .ok_or_else(bad);
+        let found = ctx.searcher().visible_by_uids(&[uid])?;
+        return found.into_iter().next().map(|c| c.path).ok_or_else(bad);
     }
     let rel = r.strip_prefix(&ctx.base).unwrap_or(r);
     let rel = rel

@@ -66,13 +66,9 @@ pub(super) fn nav_title(c: &Content) -> &str {
 
 /// `@breadcrumbs`: the visible ancestors below the root, then the object.
 pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
-    let mut paths = c.path.ancestors();
-    paths.retain(|p| !p.is_root());
-    let mut chain = ctx.site.store.by_paths(&ctx.site.id, &paths)?;
-    chain.sort_by_key(|a| a.path.depth());
+    let chain = ctx.searcher().ancestors(&c.path)?;
     let items: Vec<Value> = chain
         .iter()
-        .filter(|a| ctx.filter.allows(a))
         .chain((!c.is_root()).then_some(c))
         .map(|a| json!({"@id": ctx.url(&a.path), "title": nav_title(a)}))
         .collect();

@@ -73,7 +73,7 @@ fn neighbour(ctx: &Ctx, n: Option<Content>) -> Value {
 
 /// Serializes `c`; `parent` is passed when the caller already has it.
 pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> CoreResult<Value> {
-    let store = &ctx.site.store;
+    let searcher = ctx.searcher();
     let site = &ctx.site.id;
     let url = ctx.url(&c.path);
     let ty = ctx.site.registry.get(&c.portal_type);
@@ -94,11 +94,7 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
     if let Some(ty) = ty {
         let related = match relation_uids(c, &ty.fields) {
             uids if uids.is_empty() => Vec::new(),
-            uids => store
-                .by_uids(site, &uids)?
-                .into_iter()
-                .filter(|r| ctx.filter.allows(r))
-                .collect(),
+            uids => searcher.visible_by_uids(&uids)?,
         };
         for f in &ty.fields {
             if f.name == "id" || f.name == "allow_discussion" {
@@ -122,7 +118,12 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
         let parent = match parent {
             Some(p) => Some(p),
             None => {
-                fetched = c.path.parent().map(|p| store.by_path(site, &p)).transpose()?.flatten();
+                fetched = c
+                    .path
+                    .parent()
+                    .map(|p| cairn_core::repo::find(&ctx.site, &p))
+                    .transpose()?
+                    .flatten();
                 fetched.as_ref()
             }
         };
@@ -130,9 +131,7 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
         o.insert("modified".into(), json!(format_ts(c.modified)));
         o.insert("version".into(), json!("current"));
         let (prev, next) = match parent {
-            Some(p) if p.bool_field("nextPreviousEnabled") => {
-                store.neighbours(site, &p.path, c.position, &ctx.filter)?
-            }
+            Some(p) if p.bool_field("nextPreviousEnabled") => searcher.neighbours(&p.path, c.position)?,
             _ => (None, None),
         };
         o.insert("previous_item".into(), neighbour(ctx, prev));
@@ -148,7 +147,7 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
     }
     if c.is_folderish && opts.include_items {
         let b = &opts.batch;
-        let (children, total) = store.children(site, &c.path, &ctx.filter, b.start, b.size)?;
+        let (children, total) = searcher.children(&c.path, b.start, b.size)?;
         let child_opts = Opts {
             include_items: false,
             ..Default::default()

@@ -67,13 +67,7 @@ fn by_parent<'a>(nodes: &'a [Content], current: &Content) -> HashMap<&'a str, Ve
 /// Builds the navigation of `c` and hands it to `f` (the tree borrows the cached rows).
 fn with_navigation<R>(ctx: &Ctx, c: &Content, depth: usize, f: impl FnOnce(&Navigation<'_>) -> R) -> CoreResult<R> {
     let depth = depth.clamp(1, 10);
-    let nodes = ctx.site.store.nav_tree(
-        &ctx.site.id,
-        &ContentPath::root(),
-        depth,
-        &ctx.site.settings.displayed_types,
-        &ctx.filter,
-    )?;
+    let nodes = ctx.searcher().nav_tree(&ContentPath::root(), depth)?;
     let by_parent = by_parent(&nodes, c);
     let home = Node {
         id: ctx.base.clone(),
@@ -192,21 +186,11 @@ pub fn contextnavigation(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
     } else {
         bottom.saturating_sub(top).clamp(1, 10)
     };
-    let nodes = ctx.site.store.nav_tree(
-        &ctx.site.id,
-        &root,
-        depth,
-        &ctx.site.settings.displayed_types,
-        &ctx.filter,
-    )?;
+    let nodes = ctx.searcher().nav_tree(&root, depth)?;
     let by_parent = by_parent(&nodes, c);
     let mut items = context_nodes(ctx, &c.path, root.as_str(), &by_parent);
     let top_obj = match flag("includeTop") {
-        true => ctx
-            .site
-            .store
-            .by_path(&ctx.site.id, &root)?
-            .filter(|t| ctx.filter.allows(t)),
+        true => ctx.searcher().visible(&root)?,
         false => None,
     };
     if let Some(top_obj) = &top_obj {

@@ -17,5 +17,5 @@ pub mod workflow;
 
 pub use create::create;
 pub use order::{Ordering, SortSpec};
-pub use read::{get, get_visible, unique_id};
+pub use read::{find, get, get_visible, unique_id};
 pub use update::{delete, update};

@@ -9,7 +9,13 @@ use crate::site::Site;
 
 /// The object at `path`, or `NotFound`.
 pub fn get(site: &Site, path: &ContentPath) -> CoreResult<Content> {
-    site.store.by_path(&site.id, path)?.ok_or(CoreError::NotFound)
+    find(site, path)?.ok_or(CoreError::NotFound)
+}
+
+/// The object at `path`, if there is one (no view check: the caller decides
+/// what of it to show).
+pub fn find(site: &Site, path: &ContentPath) -> CoreResult<Option<Content>> {
+    site.store.by_path(&site.id, path)
 }
 
 /// The object at `path` if `who` may view it: missing is 404, hidden is 401

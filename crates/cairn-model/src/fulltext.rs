@@ -2,6 +2,8 @@
 //! `AND`/`OR`/`NOT` in any case are operators, parentheses group, double
 //! quotes make a phrase and `*`/`?` glob inside a word. Parsing also bounds
 //! the work one query may ask of the engine, so a hostile query is a 400.
+//! Pure data: the API parses it, the core bounds and ranks with it, and a
+//! full-text engine (cairn-search) translates it into its own queries.
 
 use thiserror::Error;
 
