@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use cairn_core::{Principal, Site, repo, security};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::route::{Target, View};
 use crate::{AppState, Limits, auth};
 
@@ -67,8 +67,7 @@ impl Bodies {
             Ok(Ok(bytes)) => Ok((bytes, permit)),
             Ok(Err(_)) => Err((allowance.refusal)(allowance.limit)),
             Err(_) => Err(ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "RequestTimeout",
+                Code::RequestTimeout,
                 format!(
                     "The request body did not arrive within {} seconds.",
                     self.timeout.as_secs()
@@ -180,7 +179,7 @@ fn allowance(site: &Site, who: &Principal, target: &Target, method: &Method, lim
         upload
     } else {
         Allowance {
-            refusal: |_| ApiError::new(StatusCode::FORBIDDEN, "Forbidden", "You are not allowed to write here."),
+            refusal: |_| ApiError::new(Code::Forbidden, "You are not allowed to write here."),
             ..small
         }
     }
@@ -196,16 +195,14 @@ fn small(limits: &Limits) -> Allowance {
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "BadRequest",
+        Code::PayloadTooLarge,
         format!("The request body is too large (at most {limit} bytes here)."),
     )
 }
 
 fn busy() -> ApiError {
     ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "ServiceUnavailable",
+        Code::ServiceUnavailable,
         "The server is reading too many large requests; try again shortly.",
     )
 }

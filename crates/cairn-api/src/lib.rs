@@ -218,8 +218,7 @@ async fn dispatch(
 ) -> Response {
     if uri.path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URI_BYTES {
         return ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "URITooLong",
+            error::Code::UriTooLong,
             format!("The request URL is longer than {MAX_URI_BYTES} bytes."),
         )
         .into_response();
@@ -379,7 +378,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
     };
     // A missing object may have moved, been renamed or have an alias.
     if let Err(e) = &result
-        && e.status == StatusCode::NOT_FOUND
+        && e.status() == StatusCode::NOT_FOUND
         && cairn_core::repo::get(&ctx.site, path).is_err()
         && let Ok(Some(to)) = cairn_core::repo::aliases::resolve(&ctx.site, path)
         // Only to where the reader may look: a redirect must not reveal a private place.
@@ -390,10 +389,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
     }
     // A missing object is reported with its public URL, as Plone does.
     result.map_err(|mut e| {
-        if e.status == StatusCode::NOT_FOUND && e.message == "Resource not found" {
+        if e.status() == StatusCode::NOT_FOUND && e.message == "Resource not found" {
             e = not_found();
         }
-        if matches!(e.status, StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) && e.shape == error::Shape::Plain {
+        if matches!(e.status(), StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) && e.shape == error::Shape::Plain {
             e.context = Some(ctx.base.clone());
         }
         e

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{body_object, json};
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 
 /// POST `@login` with `{"login", "password"}` → `{"token"}`.
 pub fn login(ctx: &Ctx, body: &[u8], app: &crate::AppState, client: std::net::IpAddr) -> ApiResult<Response> {
@@ -16,15 +16,13 @@ pub fn login(ctx: &Ctx, body: &[u8], app: &crate::AppState, client: std::net::Ip
         body.get("login").and_then(Value::as_str),
         body.get("password").and_then(Value::as_str),
     ) else {
-        return Err(ApiError::bad_request("Login and password must be provided in body.")
-            .with_kind("Missing credentials")
-            .wrapped());
+        return Err(ApiError::new(
+            Code::MissingCredentials,
+            "Login and password must be provided in body.",
+        ));
     };
-    let who = crate::auth::checked_login(app, &ctx.site, login, password, client)?.ok_or_else(|| {
-        ApiError::unauthorized("Wrong login and/or password.")
-            .with_kind("Invalid credentials")
-            .wrapped()
-    })?;
+    let who = crate::auth::checked_login(app, &ctx.site, login, password, client)?
+        .ok_or_else(|| ApiError::new(Code::InvalidCredentials, "Wrong login and/or password."))?;
     let token = auth::issue_token(&ctx.site, &who)?;
     Ok(json(StatusCode::OK, &json!({"token": token})))
 }
@@ -32,9 +30,10 @@ pub fn login(ctx: &Ctx, body: &[u8], app: &crate::AppState, client: std::net::Ip
 /// POST `@login-renew` → a fresh token for the authenticated user.
 pub fn renew(ctx: &Ctx) -> ApiResult<Response> {
     if ctx.who.is_anonymous() {
-        return Err(ApiError::unauthorized("No valid authentication token found.")
-            .with_kind("Invalid or expired authentication token")
-            .wrapped());
+        return Err(ApiError::new(
+            Code::InvalidToken,
+            "No valid authentication token found.",
+        ));
     }
     let token = auth::issue_token(&ctx.site, &ctx.who)?;
     Ok(json(StatusCode::OK, &json!({"token": token})))

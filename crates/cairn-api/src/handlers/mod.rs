@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 
 /// A JSON response with the given status.
 pub fn json(status: StatusCode, body: &Value) -> Response {
@@ -47,12 +47,13 @@ pub fn body_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => {
-            Err(ApiError::bad_request("Malformed body: a JSON object is expected").with_kind("DeserializationError"))
-        }
-        Err(e) => {
-            Err(ApiError::bad_request(format!("No JSON object could be decoded: {e}"))
-                .with_kind("DeserializationError"))
-        }
+        Ok(_) => Err(ApiError::new(
+            Code::Deserialization,
+            "Malformed body: a JSON object is expected",
+        )),
+        Err(e) => Err(ApiError::new(
+            Code::Deserialization,
+            format!("No JSON object could be decoded: {e}"),
+        )),
     }
 }

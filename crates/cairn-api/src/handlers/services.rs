@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{json, json_typed};
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::serialize::components;
 
 /// GET `@{name}` on the object at `path`; `None` when no such service exists.
@@ -98,9 +98,7 @@ fn types(ctx: &Ctx, c: &cairn_core::Content, args: &[String]) -> ApiResult<Respo
 pub fn workflow_transition(ctx: &Ctx, path: &ContentPath, args: &[String], body: &[u8]) -> ApiResult<Response> {
     let body = super::body_object(body).map_err(ApiError::wrapped)?;
     let Some(transition) = args.first() else {
-        return Err(ApiError::bad_request("Missing transition")
-            .with_kind("WorkflowException")
-            .wrapped());
+        return Err(ApiError::new(Code::WorkflowException, "Missing transition"));
     };
     if ctx.who.is_anonymous() {
         return Err(ApiError::unauthorized(
@@ -125,7 +123,7 @@ pub fn workflow_transition(ctx: &Ctx, path: &ContentPath, args: &[String], body:
         &ctx.who,
     )
     .map_err(|e| match e {
-        cairn_core::CoreError::BadRequest(m) => ApiError::bad_request(m).with_kind("WorkflowException").wrapped(),
+        cairn_core::CoreError::BadRequest(m) => ApiError::new(Code::WorkflowException, m),
         other => other.into(),
     })?;
     Ok(json(StatusCode::OK, &entry))
@@ -161,7 +159,7 @@ pub fn lock(ctx: &Ctx, path: &ContentPath, method: &axum::http::Method, body: &[
 
 fn wrap_forbidden(e: cairn_core::CoreError) -> ApiError {
     match e {
-        cairn_core::CoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "Forbidden", m).wrapped(),
+        cairn_core::CoreError::Forbidden(m) => ApiError::new(Code::Forbidden, m),
         other => other.into(),
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::json;
 use crate::batch::batching;
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::query::encode;
 
 /// GET `@vocabularies[/{name}]`.
@@ -24,12 +24,11 @@ pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
     };
     let mut items = terms(&ctx.site, &ctx.who, name).map_err(|e| match e {
         CoreError::NotFound => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "Not Found",
+            Code::NoSuchVocabulary,
             format!("No vocabulary named '{name}' was found."),
         )
         .wrapped(),
-        CoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "Forbidden", m).wrapped(),
+        CoreError::Forbidden(m) => ApiError::new(Code::Forbidden, m),
         other => other.into(),
     })?;
     let p = &ctx.params;
