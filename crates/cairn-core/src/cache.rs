@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::content::Content;
 use crate::error::CoreResult;
 use crate::ports::{ContentStore, OutboxEntry, ViewFilter, WriteBatch};
+use crate::stats::StoreStats;
 
 /// Site, root, depth, types, principals, whether the publication window applies.
 type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>, bool);
@@ -26,6 +27,7 @@ pub struct CachedStore<S> {
     generation: AtomicU64,
     objects: Cache<(String, String), Option<Content>>,
     trees: Cache<TreeKey, std::sync::Arc<Vec<Content>>>,
+    stats: StoreStats,
 }
 
 impl<S: ContentStore> CachedStore<S> {
@@ -43,6 +45,7 @@ impl<S: ContentStore> CachedStore<S> {
                 .max_capacity(64)
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
+            stats: StoreStats::default(),
         }
     }
 
@@ -77,7 +80,10 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
 
     fn by_path(&self, site: &str, path: &ContentPath) -> CoreResult<Option<Content>> {
         let key = (site.to_string(), path.as_str().to_string());
-        self.load(&self.objects, key, || self.inner.by_path(site, path))
+        self.load(&self.objects, key, || {
+            self.stats.count(site);
+            self.inner.by_path(site, path)
+        })
     }
 
     fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>> {
@@ -92,6 +98,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         }
         if !missing.is_empty() {
             let before = self.generation.load(Ordering::SeqCst);
+            self.stats.count(site);
             let loaded = self.inner.by_paths(site, &missing)?;
             if self.generation.load(Ordering::SeqCst) == before {
                 for c in &loaded {
@@ -105,6 +112,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     }
 
     fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
+        self.stats.count(site);
         self.inner.by_uids(site, uids)
     }
 
@@ -116,6 +124,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         start: usize,
         limit: usize,
     ) -> CoreResult<(Vec<Content>, usize)> {
+        self.stats.count(site);
         self.inner.children(site, parent, filter, start, limit)
     }
 
@@ -126,6 +135,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         position: i64,
         filter: &ViewFilter,
     ) -> CoreResult<(Option<Content>, Option<Content>)> {
+        self.stats.count(site);
         self.inner.neighbours(site, parent, position, filter)
     }
 
@@ -137,6 +147,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         types: &[String],
         filter: &ViewFilter,
     ) -> CoreResult<Vec<Content>> {
+        self.stats.count(site);
         self.inner.tree(site, root, depth, types, filter)
     }
 
@@ -162,6 +173,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
             windowed,
         );
         let tree = self.load(&self.trees, key, || {
+            self.stats.count(site);
             self.inner.nav_tree(site, root, depth, types, filter)
         })?;
         Ok(tree)
@@ -173,10 +185,12 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         query: &crate::catalog::CatalogQuery,
         filter: &ViewFilter,
     ) -> CoreResult<(Vec<Content>, usize)> {
+        self.stats.count(site);
         self.inner.search(site, query, filter)
     }
 
     fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<crate::ports::Redirect>> {
+        self.stats.count(site);
         self.inner.redirects_from(site, paths)
     }
 
@@ -188,26 +202,32 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         start: usize,
         limit: usize,
     ) -> CoreResult<(Vec<crate::ports::Redirect>, usize)> {
+        self.stats.count(site);
         self.inner.redirects(site, target, query, start, limit)
     }
 
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
+        self.stats.count(site);
         self.inner.versions(site, uid)
     }
 
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
+        self.stats.count(site);
         self.inner.keywords(site, filter)
     }
 
     fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {
+        self.stats.count(site);
         self.inner.next_position(site, parent)
     }
 
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
+        self.stats.count(site);
         self.inner.child_ids(site, parent)
     }
 
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
+        self.stats.count(site);
         let result = self.inner.write(site, batch);
         // Invalidate even on failure: a failed batch rolled back, but being
         // conservative costs one cache refill, being wrong costs stale pages.
@@ -216,27 +236,36 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {
+        self.stats.count(site);
         self.inner.setting(site, key)
     }
 
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
+        self.stats.count(site);
         self.inner.put_setting(site, key, value)
     }
 
     fn outbox_len(&self, site: &str) -> CoreResult<u64> {
+        self.stats.count(site);
         self.inner.outbox_len(site)
     }
 
     fn outbox_head(&self, site: &str) -> CoreResult<i64> {
+        self.stats.count(site);
         self.inner.outbox_head(site)
     }
 
     fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
+        self.stats.count(site);
         self.inner.outbox_after(site, after, limit)
     }
 
     fn referenced_blobs(&self) -> CoreResult<std::collections::HashSet<String>> {
         self.inner.referenced_blobs()
+    }
+
+    fn stats(&self) -> Option<&StoreStats> {
+        Some(&self.stats)
     }
 
     fn generation(&self) -> u64 {

@@ -14,6 +14,7 @@ pub mod principals;
 pub mod repo;
 pub mod security;
 pub mod site;
+pub mod stats;
 pub mod vocabularies;
 
 pub use content::Content;

@@ -241,6 +241,10 @@ pub trait ContentStore: Send + Sync {
     fn generation(&self) -> u64 {
         0
     }
+    /// Round trips that reached the database, when this store counts them.
+    fn stats(&self) -> Option<&crate::stats::StoreStats> {
+        None
+    }
     /// Number of change events in a site's outbox (observability, tests).
     fn outbox_len(&self, site: &str) -> CoreResult<u64>;
     /// Position of the newest change (0 for none): where a rebuild starts following.
