@@ -139,6 +139,19 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.neighbours(site, parent, position, filter)
     }
 
+    fn neighbour_uids(
+        &self,
+        site: &str,
+        items: &[(ContentPath, i64)],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<(Option<Uid>, Option<Uid>)>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.stats.count(site);
+        self.inner.neighbour_uids(site, items, filter)
+    }
+
     fn tree(
         &self,
         site: &str,

@@ -183,6 +183,14 @@ pub trait ContentStore: Send + Sync {
         position: i64,
         filter: &ViewFilter,
     ) -> CoreResult<(Option<Content>, Option<Content>)>;
+    /// [`ContentStore::neighbours`] of many objects at once, by UID, in the
+    /// order of `items` (`(parent, position)` each): one round trip.
+    fn neighbour_uids(
+        &self,
+        site: &str,
+        items: &[(ContentPath, i64)],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<(Option<Uid>, Option<Uid>)>>;
     /// Visible objects strictly below `root`, at most `depth` levels down, of the
     /// given types (all types when empty), ordered by path then position.
     fn tree(

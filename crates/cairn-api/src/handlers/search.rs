@@ -17,7 +17,7 @@ use crate::batch::{Batch, batching};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::query::encode;
-use crate::serialize::full::{Opts, full};
+use crate::serialize::full::full_page;
 use crate::serialize::summary::summary;
 
 /// Full objects are heavy: at most this many per page.
@@ -237,28 +237,19 @@ pub fn run(ctx: &Ctx, q: &CatalogQuery, metadata: &[String], url: &str, id: Stri
 pub(crate) fn results(ctx: &Ctx, q: &CatalogQuery, metadata: &[String]) -> ApiResult<(Vec<Value>, usize)> {
     q.check_bounds()?;
     let (found, total) = ctx.site.store.search(&ctx.site.id, q, &ctx.filter)?;
+    if !q.light {
+        return Ok((full_page(ctx, &found, None)?, total));
+    }
     let items = found
         .iter()
         .map(|c| {
-            if q.light {
-                let mut s = summary(ctx, c, metadata);
-                if c.is_root() {
-                    // The catalog brain of the site root has the column, empty.
-                    s["review_state"] = Value::Null;
-                }
-                Ok(s)
-            } else {
-                full(
-                    ctx,
-                    c,
-                    None,
-                    &Opts {
-                        include_items: false,
-                        ..Default::default()
-                    },
-                )
+            let mut s = summary(ctx, c, metadata);
+            if c.is_root() {
+                // The catalog brain of the site root has the column, empty.
+                s["review_state"] = Value::Null;
             }
+            s
         })
-        .collect::<cairn_core::CoreResult<Vec<Value>>>()?;
+        .collect();
     Ok((items, total))
 }

@@ -14,6 +14,7 @@ mod image_limits;
 mod leaks;
 mod login;
 mod privileges;
+mod queries;
 mod search;
 mod security;
 mod sharing;
