@@ -1,11 +1,20 @@
-//! A read-through cache in front of any [`ContentStore`]: decoded objects by
-//! path and navigation trees, dropped on every write this process commits.
+//! A read-through cache in front of any [`ContentStore`]: decoded objects
+//! (by path and by UID) and navigation trees, kept per site.
 //!
-//! A generation counter closes the race between a reader that loaded old rows
-//! and a writer that committed meanwhile: results are only cached when no write
-//! happened during the load. Other nodes (scale-out) will bump the generation
-//! from the outbox; the embedded default has a single writer, this process.
+//! A write forgets what it touched and nothing else: the objects its batch
+//! inserts, updates or reorders (by UID, so a copy cached at an old path
+//! goes too), the paths it fills, and whole subtrees it deletes or renames
+//! (see [`touched`]). Navigation trees depend on every object below their
+//! root, so any write to a site drops that site's trees. [`fence`] keeps a
+//! reader that loaded before a write from caching what it loaded. Other
+//! nodes (scale-out) will feed the same invalidation from the outbox; the
+//! embedded default has a single writer, this process.
 
+mod fence;
+mod objects;
+mod touched;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -13,6 +22,9 @@ use cairn_model::{ContentPath, Uid};
 use moka::sync::Cache;
 use serde_json::Value;
 
+use self::fence::Fences;
+use self::objects::Objects;
+pub use self::touched::Touched;
 use crate::content::Content;
 use crate::error::CoreResult;
 use crate::ports::{ContentStore, OutboxEntry, ViewFilter, WriteBatch};
@@ -24,52 +36,86 @@ type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>, bool);
 /// The caching decorator.
 pub struct CachedStore<S> {
     inner: S,
+    /// Every committed write, all sites: what rendered responses and the
+    /// indexer compare (see [`ContentStore::generation`]).
     generation: AtomicU64,
-    objects: Cache<(String, String), Option<Content>>,
-    trees: Cache<TreeKey, std::sync::Arc<Vec<Content>>>,
+    fences: Fences,
+    /// `None` when configured with no room: every read reaches the store.
+    objects: Option<Objects>,
+    trees: Cache<TreeKey, Arc<Vec<Content>>>,
     stats: StoreStats,
 }
 
 impl<S: ContentStore> CachedStore<S> {
-    /// Wraps `inner`; `capacity` bounds the number of cached objects.
+    /// Wraps `inner`; `capacity` bounds the number of cached objects (0: none).
     pub fn new(inner: S, capacity: u64) -> Self {
         Self {
             inner,
             generation: AtomicU64::new(0),
-            objects: Cache::builder()
-                .max_capacity(capacity)
-                .time_to_idle(Duration::from_secs(600))
-                .build(),
+            fences: Fences::default(),
+            objects: (capacity > 0).then(|| Objects::new(capacity)),
             // Trees are big; a handful (one per role set and depth) is what a site uses.
             trees: Cache::builder()
                 .max_capacity(64)
                 .time_to_idle(Duration::from_secs(600))
+                .support_invalidation_closures()
                 .build(),
             stats: StoreStats::default(),
         }
     }
 
-    /// Forgets everything; called after each committed write.
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        self.objects.invalidate_all();
-        self.trees.invalidate_all();
+    /// Forgets what a write to `site` touched.
+    fn forget(&self, site: &str, touched: &Touched) {
+        if let Some(objects) = &self.objects {
+            objects.forget(site, touched);
+        }
+        let site = site.to_string();
+        if self.trees.invalidate_entries_if(move |k, _| k.0 == site).is_err() {
+            self.trees.invalidate_all();
+        }
     }
 
-    fn load<K, V>(&self, cache: &Cache<K, V>, key: K, f: impl FnOnce() -> CoreResult<V>) -> CoreResult<V>
-    where
-        K: std::hash::Hash + Eq + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
-    {
-        if let Some(v) = cache.get(&key) {
-            return Ok(v);
+    /// Objects at `paths` from the cache, then the rest in one query.
+    /// Absence is cached only when asked (`negative`): probes for free ids
+    /// would fill the cache with nothing.
+    fn objects_at(&self, site: &str, paths: &[ContentPath], negative: bool) -> CoreResult<Vec<Content>> {
+        let Some(objects) = &self.objects else {
+            self.stats.count(site);
+            return self.inner.by_paths(site, paths);
+        };
+        let mut out = Vec::with_capacity(paths.len());
+        let mut missing = Vec::new();
+        for p in paths {
+            match objects.by_path(site, p.as_str()) {
+                Some(Some(c)) => out.push(c),
+                Some(None) => {}
+                None => missing.push(p.clone()),
+            }
         }
-        let before = self.generation.load(Ordering::SeqCst);
-        let v = f()?;
-        if self.generation.load(Ordering::SeqCst) == before {
-            cache.insert(key, v.clone());
+        if missing.is_empty() {
+            return Ok(out);
         }
-        Ok(v)
+        let ticket = self.fences.ticket(site);
+        self.stats.count(site);
+        let loaded = self.inner.by_paths(site, &missing)?;
+        if let Some(ticket) = ticket {
+            let put = |undo: bool| {
+                for p in &missing {
+                    let found = loaded.iter().find(|c| c.path == *p);
+                    match (found, undo) {
+                        (None, _) if !negative => {}
+                        (found, false) => objects.put(site, p.as_str(), found),
+                        (found, true) => objects.unput(site, p.as_str(), found),
+                    }
+                }
+            };
+            put(false);
+            if !ticket.still_valid() {
+                put(true);
+            }
+        }
+        out.extend(loaded);
+        Ok(out)
     }
 }
 
@@ -79,41 +125,44 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     }
 
     fn by_path(&self, site: &str, path: &ContentPath) -> CoreResult<Option<Content>> {
-        let key = (site.to_string(), path.as_str().to_string());
-        self.load(&self.objects, key, || {
-            self.stats.count(site);
-            self.inner.by_path(site, path)
-        })
+        Ok(self.objects_at(site, std::slice::from_ref(path), true)?.pop())
     }
 
     fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>> {
-        let mut out = Vec::with_capacity(paths.len());
-        let mut missing = Vec::new();
-        for p in paths {
-            match self.objects.get(&(site.to_string(), p.as_str().to_string())) {
-                Some(Some(c)) => out.push(c),
-                Some(None) => {}
-                None => missing.push(p.clone()),
-            }
-        }
-        if !missing.is_empty() {
-            let before = self.generation.load(Ordering::SeqCst);
-            self.stats.count(site);
-            let loaded = self.inner.by_paths(site, &missing)?;
-            if self.generation.load(Ordering::SeqCst) == before {
-                for c in &loaded {
-                    self.objects
-                        .insert((site.to_string(), c.path.as_str().to_string()), Some(c.clone()));
-                }
-            }
-            out.extend(loaded);
-        }
-        Ok(out)
+        self.objects_at(site, paths, false)
     }
 
     fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
+        let Some(objects) = &self.objects else {
+            self.stats.count(site);
+            return self.inner.by_uids(site, uids);
+        };
+        let mut out = Vec::with_capacity(uids.len());
+        let mut missing = Vec::new();
+        for u in uids {
+            match objects.by_uid(site, u) {
+                Some(c) => out.push(c),
+                None => missing.push(u.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let ticket = self.fences.ticket(site);
         self.stats.count(site);
-        self.inner.by_uids(site, uids)
+        let loaded = self.inner.by_uids(site, &missing)?;
+        if let Some(ticket) = ticket {
+            for c in &loaded {
+                objects.put(site, c.path.as_str(), Some(c));
+            }
+            if !ticket.still_valid() {
+                for c in &loaded {
+                    objects.unput(site, c.path.as_str(), Some(c));
+                }
+            }
+        }
+        out.extend(loaded);
+        Ok(out)
     }
 
     fn children(
@@ -171,7 +220,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         depth: usize,
         types: &[String],
         filter: &ViewFilter,
-    ) -> CoreResult<std::sync::Arc<Vec<Content>>> {
+    ) -> CoreResult<Arc<Vec<Content>>> {
         let mut principals = filter.principals.clone();
         if let Some(p) = principals.as_mut() {
             p.sort();
@@ -185,10 +234,18 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
             principals,
             windowed,
         );
-        let tree = self.load(&self.trees, key, || {
-            self.stats.count(site);
-            self.inner.nav_tree(site, root, depth, types, filter)
-        })?;
+        if let Some(tree) = self.trees.get(&key) {
+            return Ok(tree);
+        }
+        let ticket = self.fences.ticket(site);
+        self.stats.count(site);
+        let tree = self.inner.nav_tree(site, root, depth, types, filter)?;
+        if let Some(ticket) = ticket {
+            self.trees.insert(key.clone(), tree.clone());
+            if !ticket.still_valid() {
+                self.trees.invalidate(&key);
+            }
+        }
         Ok(tree)
     }
 
@@ -240,11 +297,15 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     }
 
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
+        let touched = Touched::of(&batch);
+        let writing = self.fences.write(site);
         self.stats.count(site);
         let result = self.inner.write(site, batch);
-        // Invalidate even on failure: a failed batch rolled back, but being
-        // conservative costs one cache refill, being wrong costs stale pages.
-        self.invalidate();
+        // Forget even on failure: a failed batch rolled back, but being
+        // conservative costs a few cache refills, being wrong costs stale pages.
+        self.forget(site, &touched);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        drop(writing);
         result
     }
 
