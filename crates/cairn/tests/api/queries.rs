@@ -36,11 +36,11 @@ fn fill(app: &TestApp) {
             assert_eq!(app.post(&format!("/f/d{i}/@lock"), Auth::Admin, &json!({})).status, 200);
         }
     }
-    for i in 0..10 {
+    for (i, uid) in uids.iter().take(10).enumerate() {
         app.create("", json!({"@type": "Folder", "id": format!("s{i}"), "title": "S"}));
         app.create(
             &format!("/s{i}"),
-            json!({"@type": "Document", "id": "p", "title": "P", "relatedItems": [uids[i]]}),
+            json!({"@type": "Document", "id": "p", "title": "P", "relatedItems": [uid]}),
         );
     }
     app.create(
