@@ -302,6 +302,8 @@ struct Incoming {
 }
 
 fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response> {
+    // Store round trips from here on are this request's (`cairn_store_queries_total`).
+    let _scope = cairn_core::stats::RequestScope::enter();
     let Incoming {
         target,
         method,

@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text exposition of what operators watch here,
 //! per site: how far the full-text index lags behind the database, and how
-//! many image scales were computed or failed (each costs a full decode).
+//! many image scales were computed or failed (each costs a full decode), and
+//! how many store round trips requests and background work made.
 //! Nothing here counts content, since anyone reaching the port can read it.
 
 use std::fmt::Write;
@@ -27,6 +28,7 @@ pub async fn get(State(app): State<Arc<AppState>>) -> Response {
 fn render(app: &AppState) -> CoreResult<String> {
     let mut lag = String::new();
     let mut scales = String::new();
+    let mut queries = String::new();
     let mut sites: Vec<_> = app.sites.values().collect();
     sites.sort_by(|a, b| a.id.cmp(&b.id));
     for site in sites {
@@ -37,6 +39,15 @@ fn render(app: &AppState) -> CoreResult<String> {
             "cairn_image_scales_total{{site=\"{label}\",outcome=\"computed\"}} {computed}\n\
              cairn_image_scales_total{{site=\"{label}\",outcome=\"failed\"}} {failed}"
         );
+        if let Some(stats) = site.store.stats() {
+            let n = stats.counts(&site.id);
+            let _ = writeln!(
+                queries,
+                "cairn_store_queries_total{{site=\"{label}\",source=\"request\"}} {}\n\
+                 cairn_store_queries_total{{site=\"{label}\",source=\"background\"}} {}",
+                n.request, n.background
+            );
+        }
         if !app.full_text.contains_key(&site.id) {
             continue;
         }
@@ -47,6 +58,8 @@ fn render(app: &AppState) -> CoreResult<String> {
         "# HELP cairn_search_lag_changes Changes written to the database but not yet in the full-text index.\n\
          # TYPE cairn_search_lag_changes gauge\n{lag}\
          # HELP cairn_image_scales_total Image scales computed (each once) and computations that failed (remembered).\n\
-         # TYPE cairn_image_scales_total counter\n{scales}"
+         # TYPE cairn_image_scales_total counter\n{scales}\
+         # HELP cairn_store_queries_total Store round trips that reached the database (cache hits not counted), by cause.\n\
+         # TYPE cairn_store_queries_total counter\n{queries}"
     ))
 }

@@ -16,6 +16,7 @@ pub mod repo;
 pub mod search;
 pub mod security;
 pub mod site;
+pub mod stats;
 pub mod vocabularies;
 
 pub use content::Content;

@@ -192,6 +192,14 @@ pub trait ContentStore: Send + Sync {
         position: i64,
         filter: &ViewFilter,
     ) -> CoreResult<(Option<Content>, Option<Content>)>;
+    /// [`ContentStore::neighbours`] of many objects at once, by UID, in the
+    /// order of `items` (`(parent, position)` each): one round trip.
+    fn neighbour_uids(
+        &self,
+        site: &str,
+        items: &[(ContentPath, i64)],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<(Option<Uid>, Option<Uid>)>>;
     /// Visible objects strictly below `root`, at most `depth` levels down, of the
     /// given types (all types when empty), ordered by path then position.
     fn tree(
@@ -249,6 +257,10 @@ pub trait ContentStore: Send + Sync {
     /// can cache derived data (rendered responses) and detect staleness.
     fn generation(&self) -> u64 {
         0
+    }
+    /// Round trips that reached the database, when this store counts them.
+    fn stats(&self) -> Option<&crate::stats::StoreStats> {
+        None
     }
     /// Number of change events in a site's outbox (observability, tests).
     fn outbox_len(&self, site: &str) -> CoreResult<u64>;

@@ -217,3 +217,49 @@ fn a_taken_path_is_a_conflict_told_by_the_error_code() {
         other => panic!("expected a conflict, got {other:?}"),
     }
 }
+
+#[test]
+fn neighbours_of_many_objects_match_one_at_a_time_and_skip_what_the_reader_may_not_see() {
+    let (s, _d) = store();
+    s.write("x", insert(&obj("", 0, &["Anonymous"]))).unwrap();
+    for (path, pos, allowed) in [
+        ("/f", 0, &["Anonymous"][..]),
+        ("/f/a", 0, &["Anonymous"]),
+        ("/f/b", 1, &["Manager"]),
+        ("/f/c", 2, &["Anonymous"]),
+        ("/f/d", 3, &["Anonymous"]),
+        ("/g", 1, &["Anonymous"]),
+        ("/g/z", 0, &["Anonymous"]),
+    ] {
+        s.write("x", insert(&obj(path, pos, allowed))).unwrap();
+    }
+    let f = ContentPath::parse("/f").unwrap();
+    let g = ContentPath::parse("/g").unwrap();
+    let items = [
+        (f.clone(), 0),
+        (f.clone(), 2),
+        (f.clone(), 3),
+        (g.clone(), 0),
+        (f.clone(), 1),
+    ];
+    for filter in [
+        ViewFilter::unrestricted(),
+        ViewFilter {
+            principals: Some(vec!["Anonymous".into()]),
+            active_at: None,
+        },
+    ] {
+        let many = s.neighbour_uids("x", &items, &filter).unwrap();
+        assert_eq!(many.len(), items.len());
+        for ((parent, pos), (prev, next)) in items.iter().zip(&many) {
+            let (p, n) = s.neighbours("x", parent, *pos, &filter).unwrap();
+            assert_eq!(prev.as_ref(), p.as_ref().map(|c| &c.uid), "previous of {parent}@{pos}");
+            assert_eq!(next.as_ref(), n.as_ref().map(|c| &c.uid), "next of {parent}@{pos}");
+        }
+    }
+    assert!(
+        s.neighbour_uids("x", &[], &ViewFilter::unrestricted())
+            .unwrap()
+            .is_empty()
+    );
+}

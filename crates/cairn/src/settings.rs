@@ -133,7 +133,7 @@ pub struct Settings {
     pub sample_content: bool,
     /// Token lifetime in seconds.
     pub token_timeout: u64,
-    /// Decoded objects kept in memory (dropped on every write).
+    /// Decoded objects kept in memory (0: none); a write forgets those it touched.
     pub cache_objects: u64,
     /// Requests handled at once (the rest wait their turn); 0: twice the CPUs.
     #[serde(default)]

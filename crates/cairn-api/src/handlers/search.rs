@@ -17,7 +17,7 @@ use crate::batch::{Batch, batching};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::query::encode;
-use crate::serialize::full::{Opts, full};
+use crate::serialize::full::full_page;
 use crate::serialize::summary::summary;
 
 /// Full objects are heavy: at most this many per page.
@@ -202,30 +202,21 @@ fn results(ctx: &Ctx, q: &CatalogQuery, metadata: &[String]) -> ApiResult<(Vec<V
 }
 
 /// Found objects as `@search` lists them: summaries with the `metadata`
-/// columns when `light`, else full objects.
+/// columns when `light`, else full objects (their surroundings loaded for
+/// the whole page at once).
 pub(crate) fn items(ctx: &Ctx, found: &[Content], light: bool, metadata: &[String]) -> ApiResult<Vec<Value>> {
-    let items = found
+    if !light {
+        return Ok(full_page(ctx, found, None)?);
+    }
+    Ok(found
         .iter()
         .map(|c| {
-            if light {
-                let mut s = summary(ctx, c, metadata);
-                if c.is_root() {
-                    // The catalog brain of the site root has the column, empty.
-                    s["review_state"] = Value::Null;
-                }
-                Ok(s)
-            } else {
-                full(
-                    ctx,
-                    c,
-                    None,
-                    &Opts {
-                        include_items: false,
-                        ..Default::default()
-                    },
-                )
+            let mut s = summary(ctx, c, metadata);
+            if c.is_root() {
+                // The catalog brain of the site root has the column, empty.
+                s["review_state"] = Value::Null;
             }
+            s
         })
-        .collect::<cairn_core::CoreResult<Vec<Value>>>()?;
-    Ok(items)
+        .collect())
 }

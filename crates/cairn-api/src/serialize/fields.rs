@@ -3,8 +3,9 @@
 
 use cairn_core::Content;
 use cairn_core::images::{scale_hash, scales_for};
+use cairn_core::repo::Surroundings;
 use cairn_model::mime::image_extension;
-use cairn_model::{FieldDef, FieldKind, Uid};
+use cairn_model::{FieldDef, FieldKind};
 use serde_json::{Map, Value, json};
 
 use super::summary::summary;
@@ -61,7 +62,7 @@ fn image_value(ctx: &Ctx, url: &str, field: &str, v: &Value, full: bool) -> Valu
 }
 
 /// One field's value for a full serialization.
-pub fn value(ctx: &Ctx, c: &Content, url: &str, f: &FieldDef, related: &[Content]) -> Value {
+pub fn value(ctx: &Ctx, c: &Content, url: &str, f: &FieldDef, around: &Surroundings) -> Value {
     let Some(v) = c.fields.get(&f.name) else {
         return f.missing_value();
     };
@@ -75,10 +76,7 @@ pub fn value(ctx: &Ctx, c: &Content, url: &str, f: &FieldDef, related: &[Content
         }),
         FieldKind::Relation => {
             let uid = v.as_str().unwrap_or("");
-            related
-                .iter()
-                .find(|r| r.uid.as_str() == uid)
-                .map_or(Value::Null, |r| summary(ctx, r, &[]))
+            around.related(uid).map_or(Value::Null, |r| summary(ctx, r, &[]))
         }
         FieldKind::RelationList => {
             let uids: Vec<&str> = v
@@ -88,7 +86,7 @@ pub fn value(ctx: &Ctx, c: &Content, url: &str, f: &FieldDef, related: &[Content
             // Order as stored; unreadable or broken targets are left out.
             let items: Vec<Value> = uids
                 .iter()
-                .filter_map(|u| related.iter().find(|r| r.uid.as_str() == *u))
+                .filter_map(|u| around.related(u))
                 .map(|r| summary(ctx, r, &[]))
                 .collect();
             json!(items)
@@ -107,20 +105,4 @@ pub fn value(ctx: &Ctx, c: &Content, url: &str, f: &FieldDef, related: &[Content
         }
         _ => v.clone(),
     }
-}
-
-/// UIDs referenced by relation fields of `c`, to fetch in one query.
-pub fn relation_uids(c: &Content, fields: &[FieldDef]) -> Vec<Uid> {
-    let mut out = Vec::new();
-    for f in fields
-        .iter()
-        .filter(|f| matches!(f.kind, FieldKind::Relation | FieldKind::RelationList))
-    {
-        match c.fields.get(&f.name) {
-            Some(Value::String(s)) => out.extend(Uid::parse(s).ok()),
-            Some(Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str).filter_map(|s| Uid::parse(s).ok())),
-            _ => {}
-        }
-    }
-    out
 }

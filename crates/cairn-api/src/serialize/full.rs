@@ -1,11 +1,13 @@
 //! The full serialization of an object (content GET), with its items.
 
+use cairn_core::repo::Surroundings;
+use cairn_core::repo::lock::LockView;
 use cairn_core::{Content, CoreResult};
 use cairn_model::time::format_ts;
 use serde_json::{Map, Value, json};
 
 use super::components::components;
-use super::fields::{relation_uids, value};
+use super::fields::value;
 use super::summary::{summary, type_title};
 use crate::batch::{Batch, batching};
 use crate::ctx::Ctx;
@@ -20,28 +22,29 @@ pub struct Opts {
     pub batch: Batch,
 }
 
-fn lock(c: &Content, ctx: &Ctx) -> CoreResult<Value> {
-    if let Some(info) = lock_info(ctx, c)? {
-        return Ok(info);
+fn lock(ctx: &Ctx, c: &Content, around: &Surroundings) -> Value {
+    if let Some(seen) = around.lock(c) {
+        return lock_value(ctx, seen);
     }
     let lockable = ctx
         .site
         .registry
         .get(&c.portal_type)
         .is_some_and(|t| t.has_behavior("plone.locking"));
-    Ok(if lockable || c.is_root() {
+    if lockable || c.is_root() {
         json!({"locked": false, "stealable": true})
     } else {
         json!({})
-    })
+    }
 }
 
 /// The lock in force on `c` as plone.restapi shows it, with the holder only
 /// for those who may edit and the token only for the holder.
 pub fn lock_info(ctx: &Ctx, c: &Content) -> CoreResult<Option<Value>> {
-    let Some(seen) = cairn_core::repo::lock::seen_by(&ctx.site, c, &ctx.who)? else {
-        return Ok(None);
-    };
+    Ok(cairn_core::repo::lock::seen_by(&ctx.site, c, &ctx.who)?.map(|seen| lock_value(ctx, &seen)))
+}
+
+fn lock_value(ctx: &Ctx, seen: &LockView) -> Value {
     let l = &seen.lock;
     let mut v = json!({
         "created": cairn_model::time::format_ts(l.created),
@@ -59,10 +62,10 @@ pub fn lock_info(ctx: &Ctx, c: &Content) -> CoreResult<Option<Value>> {
     if seen.own {
         v["token"] = json!(l.token);
     }
-    Ok(Some(v))
+    v
 }
 
-fn neighbour(ctx: &Ctx, n: Option<Content>) -> Value {
+fn neighbour(ctx: &Ctx, n: Option<&Content>) -> Value {
     n.map_or_else(
         || json!({}),
         |n| {
@@ -73,7 +76,23 @@ fn neighbour(ctx: &Ctx, n: Option<Content>) -> Value {
 
 /// Serializes `c`; `parent` is passed when the caller already has it.
 pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> CoreResult<Value> {
-    let searcher = ctx.searcher();
+    let around = Surroundings::load(&ctx.site, &ctx.who, &ctx.filter, std::slice::from_ref(c), parent)?;
+    full_in(ctx, c, &around, opts)
+}
+
+/// Serializes a page of objects (no items of their own), their surroundings
+/// loaded for all of them at once; `parent` is their container when known.
+pub fn full_page(ctx: &Ctx, items: &[Content], parent: Option<&Content>) -> CoreResult<Vec<Value>> {
+    let around = Surroundings::load(&ctx.site, &ctx.who, &ctx.filter, items, parent)?;
+    let opts = Opts {
+        include_items: false,
+        ..Default::default()
+    };
+    items.iter().map(|c| full_in(ctx, c, &around, &opts)).collect()
+}
+
+fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreResult<Value> {
+    let store = &ctx.site.store;
     let site = &ctx.site.id;
     let url = ctx.url(&c.path);
     let ty = ctx.site.registry.get(&c.portal_type);
@@ -92,21 +111,17 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
         ),
     );
     if let Some(ty) = ty {
-        let related = match relation_uids(c, &ty.fields) {
-            uids if uids.is_empty() => Vec::new(),
-            uids => searcher.visible_by_uids(&uids)?,
-        };
         for f in &ty.fields {
             if f.name == "id" || f.name == "allow_discussion" {
                 continue;
             }
-            o.insert(f.name.clone(), value(ctx, c, &url, f, &related));
+            o.insert(f.name.clone(), value(ctx, c, &url, f, around));
         }
     }
     o.insert("id".into(), json!(if c.is_root() { site.as_str() } else { c.id() }));
     o.insert("is_folderish".into(), json!(c.is_folderish));
     o.insert("layout".into(), json!(c.layout));
-    o.insert("lock".into(), lock(c, ctx)?);
+    o.insert("lock".into(), lock(ctx, c, around));
     o.insert("review_state".into(), json!(c.review_state));
     o.insert("type_title".into(), json!(type_title(ctx, c)));
     o.insert("working_copy".into(), Value::Null);
@@ -114,31 +129,15 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
     if c.is_root() {
         o.insert("parent".into(), json!({}));
     } else {
-        let fetched;
-        let parent = match parent {
-            Some(p) => Some(p),
-            None => {
-                fetched = c
-                    .path
-                    .parent()
-                    .map(|p| cairn_core::repo::find(&ctx.site, &p))
-                    .transpose()?
-                    .flatten();
-                fetched.as_ref()
-            }
-        };
         o.insert("created".into(), json!(format_ts(c.created)));
         o.insert("modified".into(), json!(format_ts(c.modified)));
         o.insert("version".into(), json!("current"));
-        let (prev, next) = match parent {
-            Some(p) if p.bool_field("nextPreviousEnabled") => searcher.neighbours(&p.path, c.position)?,
-            _ => (None, None),
-        };
+        let (prev, next) = around.neighbours(c);
         o.insert("previous_item".into(), neighbour(ctx, prev));
         o.insert("next_item".into(), neighbour(ctx, next));
         // A published page may sit in a private folder: its reader learns
         // where the parent is (its URL is a prefix of the page's), not what.
-        let parent = match parent {
+        let parent = match around.parent(c) {
             Some(p) if ctx.filter.allows(p) => summary(ctx, p, &[]),
             Some(p) => json!({"@id": ctx.url(&p.path)}),
             None => json!({}),
@@ -147,21 +146,15 @@ pub fn full(ctx: &Ctx, c: &Content, parent: Option<&Content>, opts: &Opts) -> Co
     }
     if c.is_folderish && opts.include_items {
         let b = &opts.batch;
-        let (children, total) = searcher.children(&c.path, b.start, b.size)?;
-        let child_opts = Opts {
-            include_items: false,
-            ..Default::default()
+        let (children, total) = store.children(site, &c.path, &ctx.filter, b.start, b.size)?;
+        let items = if opts.fullobjects {
+            full_page(ctx, &children, Some(c))?
+        } else {
+            children
+                .iter()
+                .map(|child| summary(ctx, child, &opts.metadata_fields))
+                .collect()
         };
-        let items = children
-            .iter()
-            .map(|child| {
-                if opts.fullobjects {
-                    full(ctx, child, Some(c), &child_opts)
-                } else {
-                    Ok(summary(ctx, child, &opts.metadata_fields))
-                }
-            })
-            .collect::<CoreResult<Vec<_>>>()?;
         o.insert("items".into(), json!(items));
         o.insert("items_total".into(), json!(total));
         if let Some(batching) = batching(ctx, &url, b, total) {

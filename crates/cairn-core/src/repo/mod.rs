@@ -12,10 +12,12 @@ pub mod lock;
 mod order;
 mod read;
 pub mod sharing;
+pub mod surroundings;
 mod update;
 pub mod workflow;
 
 pub use create::create;
 pub use order::{Ordering, SortSpec};
 pub use read::{find, get, get_visible, unique_id};
+pub use surroundings::Surroundings;
 pub use update::{delete, update};

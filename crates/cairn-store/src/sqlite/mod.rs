@@ -178,6 +178,15 @@ impl ContentStore for SqliteStore {
         read::neighbours(&*self.conn()?, site, parent, position, filter)
     }
 
+    fn neighbour_uids(
+        &self,
+        site: &str,
+        items: &[(ContentPath, i64)],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<(Option<Uid>, Option<Uid>)>> {
+        read::neighbour_uids(&*self.conn()?, site, items, filter)
+    }
+
     fn tree(
         &self,
         site: &str,

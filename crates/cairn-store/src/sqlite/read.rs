@@ -196,6 +196,69 @@ pub fn neighbours(
     Ok((fetch(conn, &prev)?.pop(), fetch(conn, &next)?.pop()))
 }
 
+/// For each `(parent, position)`, the UIDs of the visible siblings just
+/// before and after it, in one statement: the pairs come in as a VALUES
+/// list and each side is a correlated `LIMIT 1` probe of the
+/// (site, parent, position) index.
+pub fn neighbour_uids(
+    conn: &Connection,
+    site: &str,
+    items: &[(ContentPath, i64)],
+    filter: &ViewFilter,
+) -> CoreResult<Vec<(Option<Uid>, Option<Uid>)>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    // SQLite and PostgreSQL both name the columns of a VALUES list columnN.
+    let item = |col: &str| Expr::col(("item", col.to_string()));
+    let side = |before: bool| {
+        let mut q = Query::select();
+        q.column((Obj::Table, Obj::Uid))
+            .from(Obj::Table)
+            .and_where(Expr::col((Obj::Table, Obj::Site)).eq(site))
+            .and_where(Expr::col((Obj::Table, Obj::ParentPath)).eq(item("column2")));
+        if before {
+            q.and_where(Expr::col((Obj::Table, Obj::Position)).lt(item("column3")))
+                .order_by((Obj::Table, Obj::Position), Order::Desc);
+        } else {
+            q.and_where(Expr::col((Obj::Table, Obj::Position)).gt(item("column3")))
+                .order_by((Obj::Table, Obj::Position), Order::Asc);
+        }
+        q.limit(1);
+        visible(&mut q, site, filter);
+        Expr::SubQuery(None, Box::new(q.into()))
+    };
+    let rows = items
+        .iter()
+        .enumerate()
+        .map(|(i, (parent, position))| (i as i64, parent.as_str().to_string(), *position));
+    let (sql, values) = Query::select()
+        .expr(item("column1"))
+        .expr(side(true))
+        .expr(side(false))
+        .from_values(rows, "item")
+        .build_rusqlite(SqliteQueryBuilder);
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+    let uid = |s: Option<String>| s.and_then(|s| Uid::parse(&s).ok());
+    let found = stmt
+        .query_map(&*values.as_params(), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .map_err(db)?;
+    let mut out = vec![(None, None); items.len()];
+    for row in found {
+        let (i, prev, next) = row.map_err(db)?;
+        if let Some(slot) = out.get_mut(i as usize) {
+            *slot = (uid(prev), uid(next));
+        }
+    }
+    Ok(out)
+}
+
 pub fn tree(
     conn: &Connection,
     site: &str,

@@ -1,6 +1,7 @@
 //! API tests: the real server over HTTP on port 0 with a fresh database.
 
 mod blob_gc;
+mod cache;
 mod collections;
 mod conformance;
 mod consistency;
@@ -14,6 +15,7 @@ mod image_limits;
 mod leaks;
 mod login;
 mod privileges;
+mod queries;
 mod search;
 mod security;
 mod sharing;

@@ -1,0 +1,349 @@
+//! A read-through cache in front of any [`ContentStore`]: decoded objects
+//! (by path and by UID) and navigation trees, kept per site.
+//!
+//! A write forgets what it touched and nothing else: the objects its batch
+//! inserts, updates or reorders (by UID, so a copy cached at an old path
+//! goes too), the paths it fills, and whole subtrees it deletes or renames
+//! (see [`touched`]). Navigation trees depend on every object below their
+//! root, so any write to a site drops that site's trees. [`fence`] keeps a
+//! reader that loaded before a write from caching what it loaded. Other
+//! nodes (scale-out) will feed the same invalidation from the outbox; the
+//! embedded default has a single writer, this process.
+
+mod fence;
+mod objects;
+mod touched;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use cairn_model::{ContentPath, Uid};
+use moka::sync::Cache;
+use serde_json::Value;
+
+use self::fence::Fences;
+use self::objects::Objects;
+pub use self::touched::Touched;
+use crate::content::Content;
+use crate::error::CoreResult;
+use crate::ports::{ContentStore, OutboxEntry, ViewFilter, WriteBatch};
+use crate::stats::StoreStats;
+
+/// Site, root, depth, types, principals, whether the publication window applies.
+type TreeKey = (String, String, usize, Vec<String>, Option<Vec<String>>, bool);
+
+/// The caching decorator.
+pub struct CachedStore<S> {
+    inner: S,
+    /// Every committed write, all sites: what rendered responses and the
+    /// indexer compare (see [`ContentStore::generation`]).
+    generation: AtomicU64,
+    fences: Fences,
+    /// `None` when configured with no room: every read reaches the store.
+    objects: Option<Objects>,
+    trees: Cache<TreeKey, Arc<Vec<Content>>>,
+    stats: StoreStats,
+}
+
+impl<S: ContentStore> CachedStore<S> {
+    /// Wraps `inner`; `capacity` bounds the number of cached objects (0: none).
+    pub fn new(inner: S, capacity: u64) -> Self {
+        Self {
+            inner,
+            generation: AtomicU64::new(0),
+            fences: Fences::default(),
+            objects: (capacity > 0).then(|| Objects::new(capacity)),
+            // Trees are big; a handful (one per role set and depth) is what a site uses.
+            trees: Cache::builder()
+                .max_capacity(64)
+                .time_to_idle(Duration::from_secs(600))
+                .support_invalidation_closures()
+                .build(),
+            stats: StoreStats::default(),
+        }
+    }
+
+    /// Forgets what a write to `site` touched.
+    fn forget(&self, site: &str, touched: &Touched) {
+        if let Some(objects) = &self.objects {
+            objects.forget(site, touched);
+        }
+        let site = site.to_string();
+        if self.trees.invalidate_entries_if(move |k, _| k.0 == site).is_err() {
+            self.trees.invalidate_all();
+        }
+    }
+
+    /// Objects at `paths` from the cache, then the rest in one query.
+    /// Absence is cached only when asked (`negative`): probes for free ids
+    /// would fill the cache with nothing.
+    fn objects_at(&self, site: &str, paths: &[ContentPath], negative: bool) -> CoreResult<Vec<Content>> {
+        let Some(objects) = &self.objects else {
+            self.stats.count(site);
+            return self.inner.by_paths(site, paths);
+        };
+        let mut out = Vec::with_capacity(paths.len());
+        let mut missing = Vec::new();
+        for p in paths {
+            match objects.by_path(site, p.as_str()) {
+                Some(Some(c)) => out.push(c),
+                Some(None) => {}
+                None => missing.push(p.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let ticket = self.fences.ticket(site);
+        self.stats.count(site);
+        let loaded = self.inner.by_paths(site, &missing)?;
+        if let Some(ticket) = ticket {
+            let put = |undo: bool| {
+                for p in &missing {
+                    let found = loaded.iter().find(|c| c.path == *p);
+                    match (found, undo) {
+                        (None, _) if !negative => {}
+                        (found, false) => objects.put(site, p.as_str(), found),
+                        (found, true) => objects.unput(site, p.as_str(), found),
+                    }
+                }
+            };
+            put(false);
+            if !ticket.still_valid() {
+                put(true);
+            }
+        }
+        out.extend(loaded);
+        Ok(out)
+    }
+}
+
+impl<S: ContentStore> ContentStore for CachedStore<S> {
+    fn migrate(&self) -> CoreResult<()> {
+        self.inner.migrate()
+    }
+
+    fn by_path(&self, site: &str, path: &ContentPath) -> CoreResult<Option<Content>> {
+        Ok(self.objects_at(site, std::slice::from_ref(path), true)?.pop())
+    }
+
+    fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>> {
+        self.objects_at(site, paths, false)
+    }
+
+    fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
+        let Some(objects) = &self.objects else {
+            self.stats.count(site);
+            return self.inner.by_uids(site, uids);
+        };
+        let mut out = Vec::with_capacity(uids.len());
+        let mut missing = Vec::new();
+        for u in uids {
+            match objects.by_uid(site, u) {
+                Some(c) => out.push(c),
+                None => missing.push(u.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let ticket = self.fences.ticket(site);
+        self.stats.count(site);
+        let loaded = self.inner.by_uids(site, &missing)?;
+        if let Some(ticket) = ticket {
+            for c in &loaded {
+                objects.put(site, c.path.as_str(), Some(c));
+            }
+            if !ticket.still_valid() {
+                for c in &loaded {
+                    objects.unput(site, c.path.as_str(), Some(c));
+                }
+            }
+        }
+        out.extend(loaded);
+        Ok(out)
+    }
+
+    fn children(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        filter: &ViewFilter,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<Content>, usize)> {
+        self.stats.count(site);
+        self.inner.children(site, parent, filter, start, limit)
+    }
+
+    fn neighbours(
+        &self,
+        site: &str,
+        parent: &ContentPath,
+        position: i64,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Option<Content>, Option<Content>)> {
+        self.stats.count(site);
+        self.inner.neighbours(site, parent, position, filter)
+    }
+
+    fn neighbour_uids(
+        &self,
+        site: &str,
+        items: &[(ContentPath, i64)],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<(Option<Uid>, Option<Uid>)>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.stats.count(site);
+        self.inner.neighbour_uids(site, items, filter)
+    }
+
+    fn tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<Vec<Content>> {
+        self.stats.count(site);
+        self.inner.tree(site, root, depth, types, filter)
+    }
+
+    fn nav_tree(
+        &self,
+        site: &str,
+        root: &ContentPath,
+        depth: usize,
+        types: &[String],
+        filter: &ViewFilter,
+    ) -> CoreResult<Arc<Vec<Content>>> {
+        let mut principals = filter.principals.clone();
+        if let Some(p) = principals.as_mut() {
+            p.sort();
+        }
+        let windowed = filter.active_at.is_some();
+        let key = (
+            site.to_string(),
+            root.as_str().to_string(),
+            depth,
+            types.to_vec(),
+            principals,
+            windowed,
+        );
+        if let Some(tree) = self.trees.get(&key) {
+            return Ok(tree);
+        }
+        let ticket = self.fences.ticket(site);
+        self.stats.count(site);
+        let tree = self.inner.nav_tree(site, root, depth, types, filter)?;
+        if let Some(ticket) = ticket {
+            self.trees.insert(key.clone(), tree.clone());
+            if !ticket.still_valid() {
+                self.trees.invalidate(&key);
+            }
+        }
+        Ok(tree)
+    }
+
+    fn search(
+        &self,
+        site: &str,
+        query: &crate::catalog::CatalogQuery,
+        filter: &ViewFilter,
+    ) -> CoreResult<(Vec<Content>, usize)> {
+        self.stats.count(site);
+        self.inner.search(site, query, filter)
+    }
+
+    fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<crate::ports::Redirect>> {
+        self.stats.count(site);
+        self.inner.redirects_from(site, paths)
+    }
+
+    fn redirects(
+        &self,
+        site: &str,
+        target: Option<&ContentPath>,
+        query: Option<&str>,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<crate::ports::Redirect>, usize)> {
+        self.stats.count(site);
+        self.inner.redirects(site, target, query, start, limit)
+    }
+
+    fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
+        self.stats.count(site);
+        self.inner.versions(site, uid)
+    }
+
+    fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
+        self.stats.count(site);
+        self.inner.keywords(site, filter)
+    }
+
+    fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {
+        self.stats.count(site);
+        self.inner.next_position(site, parent)
+    }
+
+    fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
+        self.stats.count(site);
+        self.inner.child_ids(site, parent)
+    }
+
+    fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
+        let touched = Touched::of(&batch);
+        let writing = self.fences.write(site);
+        self.stats.count(site);
+        let result = self.inner.write(site, batch);
+        // Forget even on failure: a failed batch rolled back, but being
+        // conservative costs a few cache refills, being wrong costs stale pages.
+        self.forget(site, &touched);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        drop(writing);
+        result
+    }
+
+    fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {
+        self.stats.count(site);
+        self.inner.setting(site, key)
+    }
+
+    fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
+        self.stats.count(site);
+        self.inner.put_setting(site, key, value)
+    }
+
+    fn outbox_len(&self, site: &str) -> CoreResult<u64> {
+        self.stats.count(site);
+        self.inner.outbox_len(site)
+    }
+
+    fn outbox_head(&self, site: &str) -> CoreResult<i64> {
+        self.stats.count(site);
+        self.inner.outbox_head(site)
+    }
+
+    fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
+        self.stats.count(site);
+        self.inner.outbox_after(site, after, limit)
+    }
+
+    fn referenced_blobs(&self) -> CoreResult<std::collections::HashSet<String>> {
+        self.inner.referenced_blobs()
+    }
+
+    fn stats(&self) -> Option<&StoreStats> {
+        Some(&self.stats)
+    }
+
+    fn generation(&self) -> u64 {
+        // Starts at 1 so that 0 can mean "this store cannot tell".
+        self.generation.load(Ordering::SeqCst) + 1
+    }
+}
