@@ -92,7 +92,6 @@ pub fn full_page(ctx: &Ctx, items: &[Content], parent: Option<&Content>) -> Core
 }
 
 fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreResult<Value> {
-    let store = &ctx.site.store;
     let site = &ctx.site.id;
     let url = ctx.url(&c.path);
     let ty = ctx.site.registry.get(&c.portal_type);
@@ -146,7 +145,7 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
     }
     if c.is_folderish && opts.include_items {
         let b = &opts.batch;
-        let (children, total) = store.children(site, &c.path, &ctx.filter, b.start, b.size)?;
+        let (children, total) = ctx.searcher().children(&c.path, b.start, b.size)?;
         let items = if opts.fullobjects {
             full_page(ctx, &children, Some(c))?
         } else {
