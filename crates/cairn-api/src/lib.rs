@@ -14,6 +14,7 @@ mod ctx;
 mod error;
 mod handlers;
 mod metrics;
+mod public_url;
 mod query;
 mod response_cache;
 mod route;
@@ -257,6 +258,7 @@ async fn dispatch(
         params,
         body: bytes,
         client,
+        peer: peer.ip(),
         who,
     };
     let task = tokio::task::spawn_blocking(move || handle(&worker, site, req));
@@ -297,6 +299,8 @@ struct Incoming {
     params: Params,
     body: axum::body::Bytes,
     client: std::net::IpAddr,
+    /// The TCP peer (a proxy, when there is one).
+    peer: std::net::IpAddr,
     /// Already authenticated (requests with a body), else `None`.
     who: Option<Principal>,
 }
@@ -311,6 +315,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         params,
         body,
         client,
+        peer,
         who,
     } = req;
     let (method, headers, body) = (&method, &headers, &body[..]);
@@ -318,7 +323,13 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         Some(who) => who,
         None => auth::authenticate(app, &site, method, headers, client)?,
     };
-    let base = target.vhm_base.clone().unwrap_or_else(|| site.public_url.clone());
+    let base = public_url::base(
+        &site,
+        target.vhm_base.as_deref(),
+        headers,
+        peer,
+        &app.limits.trusted_proxies,
+    );
     let mut ctx = Ctx::new(site, base, who, params);
     ctx.full_text = app.full_text.get(&ctx.site.id).map(|index| TextIndex {
         index: index.clone(),

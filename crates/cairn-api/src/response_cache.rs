@@ -79,9 +79,12 @@ impl ResponseCache {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.contains("auth_token="));
+        // `@id`s may be built from the Host: an answer for one host name is
+        // no answer for another (nor may a forged Host poison the cache).
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
         (!has_session).then(|| match post_body {
-            Some(body) => format!("POST {uri}\n{body}"),
-            None => uri.to_string(),
+            Some(body) => format!("POST {host} {uri}\n{body}"),
+            None => format!("{host} {uri}"),
         })
     }
 

@@ -82,6 +82,9 @@ pub struct Site {
     pub id: String,
     /// Base of every `@id`: the configured public URL of the site root.
     pub public_url: String,
+    /// No public URL was configured: each request's `@id`s are built from
+    /// the host it was sent to, as Zope does (`public_url` is the fallback).
+    pub follows_host: bool,
     pub registry: Arc<TypeRegistry>,
     pub workflows: Arc<Workflows>,
     pub settings: SiteSettings,

@@ -112,6 +112,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{public_host}/{}", s.id)),
+            follows_host: s.public_url.is_none(),
             registry: Arc::new(registry),
             workflows: workflows.clone(),
             settings: CoreSiteSettings {

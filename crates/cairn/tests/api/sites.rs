@@ -274,3 +274,43 @@ fn the_classic_sample_site_keeps_rich_text() {
     );
     assert!(page.get("blocks").is_none());
 }
+
+#[test]
+fn without_a_public_url_ids_follow_the_host_the_request_was_sent_to() {
+    let app = crate::helpers::spawn_app();
+    app.create("", json!({"@type": "Document", "id": "a", "title": "A"}));
+    app.create("", json!({"@type": "Document", "id": "b", "title": "B"}));
+    app.publish(&format!("{}/a", app.site));
+    let as_backend = |host: &str| app.send("GET", "/a", Auth::Anonymous, None, &[("Host", host)]).json();
+    // Twice each, so the second may come from the response cache: it must not mix hosts.
+    for _ in 0..2 {
+        assert_eq!(as_backend("backend:8080")["@id"], "http://backend:8080/plone/a");
+        assert_eq!(as_backend("www.example.org")["@id"], "http://www.example.org/plone/a");
+    }
+    // A host that is no host name is not used.
+    let forged = as_backend("evil.org/x\"");
+    assert!(!forged["@id"].as_str().unwrap().contains("evil"), "{forged}");
+    // Relations named by a URL of that host resolve.
+    let r = app.send(
+        "PATCH",
+        "/b",
+        Auth::Admin,
+        Some(
+            json!({"relatedItems": ["http://backend:8080/plone/a"]})
+                .to_string()
+                .as_bytes(),
+        ),
+        &[("Host", "backend:8080")],
+    );
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[test]
+fn a_configured_public_url_wins_over_the_host() {
+    let app = crate::helpers::spawn_app_with(|s| s.sites[0].public_url = Some("https://www.kanton.example".into()));
+    app.create("", json!({"@type": "Document", "id": "a", "title": "A"}));
+    let r = app
+        .send("GET", "/a", Auth::Admin, None, &[("Host", "backend:8080")])
+        .json();
+    assert_eq!(r["@id"], "https://www.kanton.example/a");
+}

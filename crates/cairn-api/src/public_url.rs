@@ -1,0 +1,59 @@
+//! The public URL `@id`s are built from. A VirtualHostMonster prefix wins,
+//! then a configured `public_url`; without one, the `Host` the request was
+//! sent to, as Zope does: Volto reaching cairn as `http://backend:8080`
+//! then gets links it can map back to its own URLs. The scheme is `https`
+//! only when a trusted proxy says so.
+
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, header};
+use cairn_core::Site;
+
+use crate::client_addr::TrustedProxies;
+
+/// The base URL of `site` for this request.
+pub fn base(site: &Site, vhm: Option<&str>, headers: &HeaderMap, peer: IpAddr, proxies: &TrustedProxies) -> String {
+    if let Some(vhm) = vhm {
+        return vhm.to_string();
+    }
+    if !site.follows_host {
+        return site.public_url.clone();
+    }
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| is_host(h))
+    else {
+        return site.public_url.clone();
+    };
+    let https = proxies.trusts(peer)
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    format!("{}://{host}/{}", if https { "https" } else { "http" }, site.id)
+}
+
+/// A host name, IPv4 or bracketed IPv6 address with an optional port, and
+/// nothing that could break out of a URL.
+fn is_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_host;
+
+    #[test]
+    fn only_plain_host_names_are_taken() {
+        for ok in ["example.org", "backend:8080", "127.0.0.1:18300", "[::1]:8080"] {
+            assert!(is_host(ok), "{ok}");
+        }
+        for bad in ["", "evil.org/x", "a b", "x\"><script>", "user@host", &"a".repeat(300)] {
+            assert!(!is_host(bad), "{bad}");
+        }
+    }
+}
