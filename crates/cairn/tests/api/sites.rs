@@ -314,3 +314,16 @@ fn a_configured_public_url_wins_over_the_host() {
         .json();
     assert_eq!(r["@id"], "https://www.kanton.example/a");
 }
+
+#[test]
+fn the_sample_news_keep_their_publication_dates_newest_first() {
+    let app = crate::helpers::spawn_app_with(|s| s.sample_content = true);
+    let r = app
+        .get(
+            "/@search?portal_type=News%20Item&sort_on=effective&sort_order=descending&b_size=2",
+            Auth::Anonymous,
+        )
+        .json();
+    let ids = crate::helpers::ids(&r);
+    assert_eq!(ids, ["steuerfuss-bleibt-unveraendert", "neue-kantonsschule-oberried"]);
+}
