@@ -175,14 +175,15 @@ pub trait ContentStore: Send + Sync {
     /// Several objects by path in one query (ancestors for breadcrumbs).
     fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>>;
     fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>>;
-    /// Visible children of `parent` by position, `start`/`limit` applied, plus the total.
+    /// Visible children of `parent` by position, `start`/`limit` applied,
+    /// plus the total; `light` loads only the summary fields (a listing's).
     fn children(
         &self,
         site: &str,
         parent: &ContentPath,
         filter: &ViewFilter,
-        start: usize,
-        limit: usize,
+        page: (usize, usize),
+        light: bool,
     ) -> CoreResult<(Vec<Content>, usize)>;
     /// The visible siblings just before and after `position` in `parent`.
     fn neighbours(

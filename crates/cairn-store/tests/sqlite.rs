@@ -154,9 +154,14 @@ fn listings_filter_on_view_permissions_and_count_only_visible_items() {
         active_at: None,
     };
     let root = ContentPath::root();
-    assert_eq!(s.children("x", &root, &anon, 0, 10).unwrap().1, 1);
-    assert_eq!(s.children("x", &root, &jane, 0, 10).unwrap().1, 2);
-    assert_eq!(s.children("x", &root, &ViewFilter::unrestricted(), 0, 10).unwrap().1, 2);
+    assert_eq!(s.children("x", &root, &anon, (0, 10), false).unwrap().1, 1);
+    assert_eq!(s.children("x", &root, &jane, (0, 10), false).unwrap().1, 2);
+    assert_eq!(
+        s.children("x", &root, &ViewFilter::unrestricted(), (0, 10), false)
+            .unwrap()
+            .1,
+        2
+    );
     let light = s.nav_tree("x", &root, 1, &[], &jane).unwrap();
     assert_eq!(light.len(), 2);
     assert!(
@@ -190,7 +195,9 @@ fn a_version_5_database_is_upgraded_with_public_filled_from_the_permissions() {
         principals: Some(vec!["Anonymous".into()]),
         active_at: None,
     };
-    let (seen, total) = s.children("x", &ContentPath::root(), &anonymous, 0, 10).unwrap();
+    let (seen, total) = s
+        .children("x", &ContentPath::root(), &anonymous, (0, 10), false)
+        .unwrap();
     assert_eq!((seen.len(), total), (1, 1));
     assert_eq!(seen[0].uid, open.uid);
 }

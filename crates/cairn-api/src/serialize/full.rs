@@ -145,7 +145,9 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
     }
     if c.is_folderish && opts.include_items {
         let b = &opts.batch;
-        let (children, total) = ctx.searcher().children(&c.path, b.start, b.size)?;
+        // Summaries come from the stored summary fields; only full objects
+        // decode the whole of each child.
+        let (children, total) = ctx.searcher().children(&c.path, b.start, b.size, !opts.fullobjects)?;
         let items = if opts.fullobjects {
             full_page(ctx, &children, Some(c))?
         } else {

@@ -170,11 +170,11 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         site: &str,
         parent: &ContentPath,
         filter: &ViewFilter,
-        start: usize,
-        limit: usize,
+        page: (usize, usize),
+        light: bool,
     ) -> CoreResult<(Vec<Content>, usize)> {
         self.stats.count(site);
-        self.inner.children(site, parent, filter, start, limit)
+        self.inner.children(site, parent, filter, page, light)
     }
 
     fn neighbours(

@@ -100,8 +100,8 @@ pub fn resort(site: &Site, container: &Content, s: &SortSpec, _who: &Principal) 
         &site.id,
         &container.path,
         &crate::ports::ViewFilter::unrestricted(),
-        0,
-        usize::MAX,
+        (0, usize::MAX),
+        false,
     )?;
     let key = |c: &Content| -> String {
         match s.on.as_str() {

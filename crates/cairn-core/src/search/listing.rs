@@ -10,11 +10,18 @@ use super::Searcher;
 use crate::{Content, CoreResult};
 
 impl Searcher<'_> {
-    /// Visible children of `parent` by position, one page, and their total.
-    pub fn children(&self, parent: &ContentPath, start: usize, limit: usize) -> CoreResult<(Vec<Content>, usize)> {
+    /// Visible children of `parent` by position, one page, and their total;
+    /// `light` loads only what a summary shows (no text, no blocks).
+    pub fn children(
+        &self,
+        parent: &ContentPath,
+        start: usize,
+        limit: usize,
+        light: bool,
+    ) -> CoreResult<(Vec<Content>, usize)> {
         self.site
             .store
-            .children(&self.site.id, parent, self.filter, start, limit)
+            .children(&self.site.id, parent, self.filter, (start, limit), light)
     }
 
     /// The visible siblings just before and after `position` in `parent`.

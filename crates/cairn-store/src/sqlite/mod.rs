@@ -162,10 +162,10 @@ impl ContentStore for SqliteStore {
         site: &str,
         parent: &ContentPath,
         filter: &ViewFilter,
-        start: usize,
-        limit: usize,
+        page: (usize, usize),
+        light: bool,
     ) -> CoreResult<(Vec<Content>, usize)> {
-        read::children(&*self.conn()?, site, parent, filter, start, limit)
+        read::children(&*self.conn()?, site, parent, filter, page, light)
     }
 
     fn neighbours(

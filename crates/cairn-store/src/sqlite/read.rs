@@ -158,10 +158,10 @@ pub fn children(
     site: &str,
     parent: &ContentPath,
     filter: &ViewFilter,
-    start: usize,
-    limit: usize,
+    (start, limit): (usize, usize),
+    light: bool,
 ) -> CoreResult<(Vec<Content>, usize)> {
-    let mut q = select(site);
+    let mut q = if light { select_light(site) } else { select(site) };
     q.and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()));
     visible(&mut q, site, filter);
     let total = count(conn, &q)? as i64;
