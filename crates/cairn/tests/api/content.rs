@@ -411,3 +411,30 @@ fn related_items_resolve_to_summaries_and_hide_what_the_reader_may_not_see() {
     );
     assert_eq!(r.status, 400, "a relation to a missing object is a validation error");
 }
+
+#[test]
+fn folder_items_from_stored_summaries_match_search_summaries() {
+    let app = crate::helpers::spawn_app();
+    app.create("", serde_json::json!({"@type": "Folder", "id": "f", "title": "F"}));
+    for i in 0..3 {
+        app.create(
+            "/f",
+            serde_json::json!({"@type": "Document", "id": format!("d{i}"), "title": format!("Seite {i}"),
+                "description": "Kurz", "subjects": ["Steuern"],
+                "text": {"data": "<p>lang</p>", "content-type": "text/html"}}),
+        );
+    }
+    let auth = crate::helpers::Auth::Admin;
+    let folder = app.get("/f?metadata_fields=_all", auth).json();
+    let search = app
+        .get(
+            "/@search?path.query=/plone/f&path.depth=1&sort_on=getObjPositionInParent&metadata_fields=_all",
+            auth,
+        )
+        .json();
+    assert_eq!(
+        folder["items"], search["items"],
+        "a listing shows what the catalog shows"
+    );
+    assert!(folder["items"][0].get("text").is_none(), "no text in a summary");
+}
