@@ -199,13 +199,5 @@ fn resolve_ref(ctx: &Ctx, r: &str) -> ApiResult<ContentPath> {
         let found = ctx.searcher().visible_by_uids(&[uid])?;
         return found.into_iter().next().map(|c| c.path).ok_or_else(bad);
     }
-    let rel = r.strip_prefix(&ctx.base).unwrap_or(r);
-    let rel = rel
-        .strip_prefix(&format!("/{}", ctx.site.id))
-        .filter(|x| x.is_empty() || x.starts_with('/'))
-        .unwrap_or(rel);
-    if rel.starts_with("http://") || rel.starts_with("https://") {
-        return Err(bad());
-    }
-    ContentPath::parse(rel).map_err(|_| bad())
+    cairn_core::repo::path_of_ref(&ctx.site, r, Some(&ctx.base)).ok_or_else(bad)
 }

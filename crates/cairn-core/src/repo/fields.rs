@@ -129,14 +129,9 @@ fn resolve_relations(site: &Site, refs: &[String]) -> CoreResult<Result<Vec<Stri
         parsed.push(if let Ok(uid) = Uid::parse(r) {
             Ref::Uid(uid)
         } else {
-            // An absolute URL names its path; which host it was built for
-            // (the configured one, or the one a frontend reached) is moot.
-            let path = r.strip_prefix(&site.public_url).unwrap_or_else(|| url_path(r));
-            let path = path.strip_prefix(&format!("/{}", site.id)).unwrap_or(path);
-            let path = path.strip_prefix("/++api++").unwrap_or(path);
-            match ContentPath::parse(path) {
-                Ok(p) => Ref::Path(p),
-                Err(_) => return Ok(Err(format!("The relation target '{r}' does not exist"))),
+            match super::path_of_ref(site, r, None) {
+                Some(p) => Ref::Path(p),
+                None => return Ok(Err(format!("The relation target '{r}' does not exist"))),
             }
         });
     }
@@ -176,14 +171,4 @@ fn resolve_relations(site: &Site, refs: &[String]) -> CoreResult<Result<Vec<Stri
         }
     }
     Ok(Ok(out))
-}
-
-/// The path of an absolute `http(s)://host/path` URL; anything else as is.
-fn url_path(r: &str) -> &str {
-    match r.split_once("://") {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {
-            rest.find('/').map_or("", |i| &rest[i..])
-        }
-        _ => r,
-    }
 }

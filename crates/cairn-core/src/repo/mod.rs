@@ -18,6 +18,6 @@ pub mod workflow;
 
 pub use create::create;
 pub use order::{Ordering, SortSpec};
-pub use read::{find, get, get_visible, unique_id};
+pub use read::{find, get, get_visible, path_of_ref, unique_id};
 pub use surroundings::Surroundings;
 pub use update::{delete, update};

@@ -55,3 +55,36 @@ pub fn unique_id(site: &Site, parent: &ContentPath, wanted: &ContentId) -> CoreR
     }
     Err(CoreError::BadRequest(format!("No free id left for '{wanted}'")))
 }
+
+/// The site path a reference names: an absolute URL (of `base`, the site's
+/// public URL, or any other host a client reached it by), `/<site>/...`,
+/// `/++api++/...` or a path below the site. `None` when it names no path.
+pub fn path_of_ref(site: &Site, r: &str, base: Option<&str>) -> Option<ContentPath> {
+    let rel = base
+        .and_then(|b| below(r, b))
+        .or_else(|| below(r, &site.public_url))
+        .unwrap_or_else(|| url_path(r));
+    let rel = below(rel, &format!("/{}", site.id)).unwrap_or(rel);
+    let rel = below(rel, "/++api++").unwrap_or(rel);
+    if rel.contains("://") {
+        return None;
+    }
+    ContentPath::parse(rel).ok()
+}
+
+/// `s` without `prefix`, when the prefix ends at a segment boundary
+/// (`/Plone2` is not below `/Plone`).
+fn below<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    s.strip_prefix(prefix)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The path of an absolute `http(s)://host/path` URL; anything else as is.
+fn url_path(r: &str) -> &str {
+    match r.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {
+            rest.find('/').map_or("", |i| &rest[i..])
+        }
+        _ => r,
+    }
+}
