@@ -34,13 +34,16 @@ pub fn base(site: &Site, vhm: Option<&str>, headers: &HeaderMap, peer: IpAddr, p
     format!("{}://{host}/{}", if https { "https" } else { "http" }, site.id)
 }
 
-/// A host name, IPv4 or bracketed IPv6 address with an optional port, and
-/// nothing that could break out of a URL.
+/// A host name, IPv4 or bracketed IPv6 address with an optional port, as
+/// the `http` crate parses a URL's authority; no user info, nothing that
+/// could break out of a URL.
 fn is_host(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 255
-        && h.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+    h.len() <= 255
+        && h.parse::<axum::http::uri::Authority>().is_ok_and(|a| {
+            // A port, if any, must be a number a socket can have.
+            let port_ok = !h.rsplit(']').next().unwrap_or(h).contains(':') || a.port_u16().is_some();
+            !a.host().is_empty() && !h.contains('@') && port_ok
+        })
 }
 
 #[cfg(test)]
@@ -52,7 +55,17 @@ mod tests {
         for ok in ["example.org", "backend:8080", "127.0.0.1:18300", "[::1]:8080"] {
             assert!(is_host(ok), "{ok}");
         }
-        for bad in ["", "evil.org/x", "a b", "x\"><script>", "user@host", &"a".repeat(300)] {
+        for bad in [
+            "",
+            "evil.org/x",
+            "a b",
+            "x\"><script>",
+            "user@host",
+            "[::1",
+            ":",
+            "x:99999999",
+            &"a".repeat(300),
+        ] {
             assert!(!is_host(bad), "{bad}");
         }
     }
