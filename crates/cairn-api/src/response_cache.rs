@@ -9,6 +9,10 @@
 //! Only bodies whose length is known and within the per-entry limit are
 //! read into memory; larger ones (downloads of big files) pass through as
 //! the stream they are.
+//!
+//! Every answer that could be kept says in `X-Cairn-Cache` how it was made:
+//! `hit` (served from here), `miss` (rendered, and kept if it could be) or
+//! `bypass` (rendered because the request said `Cache-Control: no-cache`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +20,33 @@ use std::time::Duration;
 use axum::body::{Body, Bytes, HttpBody, to_bytes};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+/// The name of the header that tells how an answer was made.
+pub const HEADER: &str = "x-cairn-cache";
+pub const HIT: &str = "hit";
+pub const MISS: &str = "miss";
+pub const BYPASS: &str = "bypass";
+
+/// Labels `resp` with how it was made.
+pub fn mark(mut resp: Response, how: &'static str) -> Response {
+    resp.headers_mut()
+        .insert(HEADER, axum::http::HeaderValue::from_static(how));
+    resp
+}
+
+/// Whether the request asks not to be answered from a kept response
+/// (`Cache-Control: no-cache` or `max-age=0`, or the older `Pragma: no-cache`).
+pub fn wants_fresh(headers: &HeaderMap) -> bool {
+    let directive = |name: header::HeaderName, wanted: &[&str]| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|d| wanted.iter().any(|w| d.trim().eq_ignore_ascii_case(w)))
+    };
+    directive(header::CACHE_CONTROL, &["no-cache", "max-age=0"]) || directive(header::PRAGMA, &["no-cache"])
+}
 
 /// Largest body kept; bigger answers (big navigation trees) are rare per URL.
 const MAX_ENTRY: usize = 2 * 1024 * 1024;

@@ -125,3 +125,32 @@ fn publishing_a_page_shows_it_to_anonymous_at_once() {
     app.publish(&format!("{}/d", app.site));
     assert_eq!(read(&app, "/d", Auth::Anonymous).0, 200);
 }
+
+/// The rendered-response cache says how each anonymous answer was made, and
+/// `Cache-Control: no-cache` gets a fresh rendering that replaces the kept one.
+#[test]
+fn anonymous_answers_tell_whether_they_were_kept_and_no_cache_renders_afresh() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Document", "id": "a", "title": "A"}));
+    app.publish(&format!("{}/a", app.site));
+    let url = format!("{}/a", app.site);
+    let how = |headers: &[(&str, &str)]| {
+        let r = app.send("GET", &url, Auth::Anonymous, None, headers);
+        assert_eq!(r.status, 200);
+        r.header("x-cairn-cache").map(str::to_string)
+    };
+    assert_eq!(how(&[]).as_deref(), Some("miss"));
+    assert_eq!(how(&[]).as_deref(), Some("hit"));
+    let before = app.metric(SERIES);
+    assert_eq!(how(&[("Cache-Control", "no-cache")]).as_deref(), Some("bypass"));
+    assert_eq!(how(&[("pragma", "no-cache")]).as_deref(), Some("bypass"));
+    assert_eq!(
+        how(&[("Cache-Control", "max-age=0, private")]).as_deref(),
+        Some("bypass")
+    );
+    assert_eq!(app.metric(SERIES), before, "the object cache still answers");
+    assert_eq!(how(&[]).as_deref(), Some("hit"));
+    // Answers that depend on who asks are never kept, so carry no label.
+    let admin = app.get(&url, Auth::Admin);
+    assert_eq!(admin.header("x-cairn-cache"), None);
+}
