@@ -39,9 +39,17 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
     let mut handled = 0;
     let mut position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
     index.freshness().reached(position);
+    // Where the index was last committed: a commit syncs a new segment, so
+    // a long backlog (a bulk load) is taken in with one per COMMIT_EVERY.
+    let (mut committed, mut uncommitted) = (position, 0);
     loop {
         let changes = store.outbox_after(site, position, BATCH)?;
-        let Some(last) = changes.last() else { return Ok(handled) };
+        let Some(last) = changes.last() else {
+            if committed != position {
+                commit(store, site, index, position)?;
+            }
+            return Ok(handled);
+        };
         let mut uids: Vec<Uid> = changes.iter().map(|c| c.uid.clone()).collect();
         uids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         uids.dedup();
@@ -59,12 +67,25 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
                 None => index.delete(uid.as_str())?,
             }
         }
-        index.commit()?;
         position = last.seq;
-        store.put_setting(site, POSITION_KEY, &json!(position))?;
-        index.freshness().reached(position);
         handled += changes.len();
+        uncommitted += changes.len();
+        if changes.len() < BATCH || uncommitted >= COMMIT_EVERY {
+            commit(store, site, index, position)?;
+            (committed, uncommitted) = (position, 0);
+        }
     }
+}
+
+/// Changes taken in between index commits during a long catch-up.
+const COMMIT_EVERY: usize = 10_000;
+
+/// Commits the index, then saves `position` as reached.
+fn commit(store: &dyn ContentStore, site: &str, index: &SearchIndex, position: i64) -> Result<(), IndexerError> {
+    index.commit()?;
+    store.put_setting(site, POSITION_KEY, &json!(position))?;
+    index.freshness().reached(position);
+    Ok(())
 }
 
 /// Rebuilds the index from the database (`cairn reindex`): the position is

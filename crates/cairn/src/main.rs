@@ -7,12 +7,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-/// A serving request allocates and frees many small JSON values across
-/// threads; glibc's allocator spent about 40% of a folder listing's CPU
-/// (perf, uncached anonymous listing of 13 summaries), mimalloc far less.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "cairn", version, about = "A fast, plone.restapi-compatible content backend")]
 struct Cli {

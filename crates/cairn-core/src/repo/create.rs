@@ -5,11 +5,12 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use super::fields;
-use super::read::{get_visible, unique_id};
+use super::read::{Taken, get_visible, unique_id_in};
+use crate::blobs::Pending;
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
 use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
-use crate::security::{Principal, allowed_to_view, can_add, chain, effective, effective_on_chain};
+use crate::security::{LocalRoles, Principal, allowed_to_view, can_add, chain, effective, effective_on_chain};
 use crate::site::Site;
 
 /// Creates an object of `body["@type"]` in the container at `parent_path`.
@@ -20,108 +21,18 @@ pub fn create(
     who: &Principal,
 ) -> CoreResult<Content> {
     let parent = get_visible(site, parent_path, who)?;
-    let type_name = body
-        .get("@type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CoreError::BadRequest("Property '@type' is required".into()))?;
-    let ty = site.registry.get(type_name).ok_or_else(|| {
-        CoreError::Forbidden(format!(
-            "Invalid '@type' parameter. No content type with the name '{type_name}' found"
-        ))
-    })?;
-    if who.is_anonymous() {
-        return Err(CoreError::Unauthorized(
-            "You are not allowed to add content here".into(),
-        ));
-    }
-    if !can_add(site, who, &parent, type_name)? {
-        return Err(CoreError::Forbidden(format!("Cannot create {type_name}")));
-    }
-    let parent_ty = site.registry.get(&parent.portal_type);
-    let allowed_here = parent.is_folderish
-        && match parent_ty {
-            Some(pt) if pt.def.filter_content_types => pt.def.allowed_types.iter().any(|t| t == type_name),
-            _ => ty.def.global_allow,
-        };
-    if !allowed_here {
-        return Err(CoreError::Forbidden(format!("Disallowed subobject type: {type_name}")));
-    }
-    if !parent_path.may_have_children() {
-        return Err(CoreError::BadRequest(cairn_model::IdError::TooDeep.to_string()));
-    }
-    let uid = match body.get("UID").and_then(Value::as_str) {
-        Some(raw) if !who.has_role("Manager") => {
-            let _ = raw;
-            return Err(CoreError::Forbidden(
-                "Setting UID of an object requires Manage Portal permission".into(),
-            ));
-        }
-        Some(raw) => {
-            let uid = Uid::parse(raw).map_err(|e| CoreError::BadRequest(e.to_string()))?;
-            if !site.store.by_uids(&site.id, std::slice::from_ref(&uid))?.is_empty() {
-                return Err(CoreError::BadRequest(format!("The UID {uid} is already in use")));
-            }
-            uid
-        }
-        None => Uid::new(),
-    };
-
-    let mut values = Map::new();
     // Dropped on every early return below: uploads of a failed create go.
     let mut uploads = site.uploads.begin();
-    fields::apply(site, ty, body, &mut values, true, &mut uploads)?;
-
-    let creator = who.id.clone().unwrap_or_default();
-    if !values.contains_key("creators") || values["creators"].as_array().is_some_and(|a| a.is_empty()) {
-        values.insert("creators".into(), json!([creator]));
-    }
-    // The creator owns what they create; an administrator may create on
-    // someone's behalf by naming them first among the creators.
-    let owner = match values["creators"].get(0).and_then(Value::as_str) {
-        Some(first) if who.is_admin() => first.to_string(),
-        _ => creator.clone(),
-    };
-    crate::security::set_owner(&mut values, &owner);
-    let layout = match body.get("layout").and_then(Value::as_str) {
-        Some(l) => Some(l.to_string()),
-        None => Some(ty.def.default_view.clone()),
-    };
-    let state = site.workflow_for(type_name).map(|wf| wf.initial_state.clone());
+    let draft = Draft::new(site, &parent, body, who, &mut uploads)?;
+    let parent_local = effective_on_chain(&chain(site, &parent)?);
     let explicit = body.get("id").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
     let mut attempt = 0;
     loop {
-        let id = choose_id(site, parent_path, body, &values, type_name)?;
-        let now = Timestamp::now();
-        let path = parent_path.child(&id);
+        let id = choose_id(site, parent_path, body, &draft.values, &draft.type_name, Taken::InStore)?;
         let position = site.store.next_position(&site.id, parent_path)?;
-        let mut content = Content {
-            uid: uid.clone(),
-            path: path.clone(),
-            parent: Some(parent.uid.clone()),
-            position,
-            portal_type: type_name.to_string(),
-            review_state: state.clone(),
-            is_folderish: ty.def.folderish,
-            created: now,
-            modified: now,
-            version: 1,
-            layout: layout.clone(),
-            fields: values.clone(),
-            allowed: Vec::new(),
-        };
-        let local = effective(&effective_on_chain(&chain(site, &parent)?), &content);
-        content.allowed = allowed_to_view(site, &content, &parent.allowed, &local);
-        let mut batch = WriteBatch {
-            ops: vec![WriteOp::Insert(Box::new(content.clone()))],
-            events: vec![ChangeEvent {
-                kind: "added",
-                uid: uid.clone(),
-                path,
-            }],
-        };
-        batch
-            .ops
-            .extend(super::history::snapshot(site, &content, who, "Initial version")?);
+        let content = draft.place(site, &parent, &parent_local, &id, position);
+        let mut batch = WriteBatch::default();
+        draft.write_ops(site, &content, who, &mut batch)?;
         match site.store.write(&site.id, batch) {
             Ok(()) => {
                 uploads.commit();
@@ -140,20 +51,169 @@ pub fn create(
     }
 }
 
+/// A new object checked against its container and with its values
+/// validated, before it has an id: what a single create and the bulk loader
+/// share.
+pub(super) struct Draft {
+    pub type_name: String,
+    uid: Uid,
+    /// Whether the client chose the UID (then earlier versions may exist).
+    uid_given: bool,
+    pub values: Map<String, Value>,
+    layout: Option<String>,
+    pub state: Option<String>,
+    folderish: bool,
+}
+
+impl Draft {
+    /// Checks that `who` may add `body["@type"]` to `parent` and validates
+    /// the values; uploads go through `uploads`.
+    pub fn new(
+        site: &Site,
+        parent: &Content,
+        body: &Map<String, Value>,
+        who: &Principal,
+        uploads: &mut Pending<'_>,
+    ) -> CoreResult<Self> {
+        let type_name = body
+            .get("@type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| CoreError::BadRequest("Property '@type' is required".into()))?;
+        let ty = site.registry.get(type_name).ok_or_else(|| {
+            CoreError::Forbidden(format!(
+                "Invalid '@type' parameter. No content type with the name '{type_name}' found"
+            ))
+        })?;
+        if who.is_anonymous() {
+            return Err(CoreError::Unauthorized(
+                "You are not allowed to add content here".into(),
+            ));
+        }
+        if !can_add(site, who, parent, type_name)? {
+            return Err(CoreError::Forbidden(format!("Cannot create {type_name}")));
+        }
+        let parent_ty = site.registry.get(&parent.portal_type);
+        let allowed_here = parent.is_folderish
+            && match parent_ty {
+                Some(pt) if pt.def.filter_content_types => pt.def.allowed_types.iter().any(|t| t == type_name),
+                _ => ty.def.global_allow,
+            };
+        if !allowed_here {
+            return Err(CoreError::Forbidden(format!("Disallowed subobject type: {type_name}")));
+        }
+        if !parent.path.may_have_children() {
+            return Err(CoreError::BadRequest(cairn_model::IdError::TooDeep.to_string()));
+        }
+        let (uid, uid_given) = match body.get("UID").and_then(Value::as_str) {
+            Some(_) if !who.has_role("Manager") => {
+                return Err(CoreError::Forbidden(
+                    "Setting UID of an object requires Manage Portal permission".into(),
+                ));
+            }
+            Some(raw) => {
+                let uid = Uid::parse(raw).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+                if !site.store.by_uids(&site.id, std::slice::from_ref(&uid))?.is_empty() {
+                    return Err(CoreError::BadRequest(format!("The UID {uid} is already in use")));
+                }
+                (uid, true)
+            }
+            None => (Uid::new(), false),
+        };
+
+        let mut values = Map::new();
+        fields::apply(site, ty, body, &mut values, true, uploads)?;
+        let creator = who.id.clone().unwrap_or_default();
+        if !values.contains_key("creators") || values["creators"].as_array().is_some_and(|a| a.is_empty()) {
+            values.insert("creators".into(), json!([creator]));
+        }
+        // The creator owns what they create; an administrator may create on
+        // someone's behalf by naming them first among the creators.
+        let owner = match values["creators"].get(0).and_then(Value::as_str) {
+            Some(first) if who.is_admin() => first.to_string(),
+            _ => creator.clone(),
+        };
+        crate::security::set_owner(&mut values, &owner);
+        let layout = match body.get("layout").and_then(Value::as_str) {
+            Some(l) => Some(l.to_string()),
+            None => Some(ty.def.default_view.clone()),
+        };
+        Ok(Self {
+            type_name: type_name.to_string(),
+            uid,
+            uid_given,
+            values,
+            layout,
+            state: site.workflow_for(type_name).map(|wf| wf.initial_state.clone()),
+            folderish: ty.def.folderish,
+        })
+    }
+
+    /// The object at `parent/id`, with who may view it computed from the
+    /// container's view permissions and local roles.
+    pub fn place(
+        &self,
+        site: &Site,
+        parent: &Content,
+        parent_local: &LocalRoles,
+        id: &ContentId,
+        position: i64,
+    ) -> Content {
+        let now = Timestamp::now();
+        let mut content = Content {
+            uid: self.uid.clone(),
+            path: parent.path.child(id),
+            parent: Some(parent.uid.clone()),
+            position,
+            portal_type: self.type_name.clone(),
+            review_state: self.state.clone(),
+            is_folderish: self.folderish,
+            created: now,
+            modified: now,
+            version: 1,
+            layout: self.layout.clone(),
+            fields: self.values.clone(),
+            allowed: Vec::new(),
+        };
+        let local = effective(parent_local, &content);
+        content.allowed = allowed_to_view(site, &content, &parent.allowed, &local);
+        content
+    }
+
+    /// The insert, the initial version and the "added" event of `content`.
+    pub fn write_ops(&self, site: &Site, content: &Content, who: &Principal, batch: &mut WriteBatch) -> CoreResult<()> {
+        batch.ops.push(WriteOp::Insert(Box::new(content.clone())));
+        batch.events.push(ChangeEvent {
+            kind: "added",
+            uid: content.uid.clone(),
+            path: content.path.clone(),
+        });
+        // A new UID has no versions yet; only a client-chosen one (of an
+        // object deleted earlier) may, so only then is the store asked.
+        let version = if self.uid_given {
+            super::history::snapshot(site, content, who, "Initial version")?
+        } else {
+            super::history::snapshot_at(site, content, who, "Initial version", 0)
+        };
+        batch.ops.extend(version);
+        Ok(())
+    }
+}
+
 /// Fresh ids tried when concurrent writers keep taking the chosen one.
 const MAX_ID_ATTEMPTS: usize = 16;
 
 /// The explicit id (must be free), else one made from the title or file name.
-fn choose_id(
+pub(super) fn choose_id(
     site: &Site,
     parent: &ContentPath,
     body: &Map<String, Value>,
     values: &Map<String, Value>,
     type_name: &str,
+    taken: Taken<'_>,
 ) -> CoreResult<ContentId> {
     if let Some(raw) = body.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
         let id = ContentId::parse(raw).map_err(|e| CoreError::BadRequest(e.to_string()))?;
-        if site.store.by_path(&site.id, &parent.child(&id))?.is_some() {
+        if taken.holds(site, parent, &id)? {
             return Err(CoreError::BadRequest(format!(
                 "The id \"{id}\" is invalid - it is already in use."
             )));
@@ -172,5 +232,5 @@ fn choose_id(
         .or_else(|| from_file.and_then(ContentId::from_title))
         .or_else(|| ContentId::from_title(type_name))
         .ok_or_else(|| CoreError::BadRequest("Could not choose an id for the new object".into()))?;
-    unique_id(site, parent, &base)
+    unique_id_in(site, parent, &base, taken)
 }

@@ -42,14 +42,22 @@ pub fn snapshot(site: &Site, c: &Content, who: &Principal, comment: &str) -> Cor
         .versions(&site.id, &c.uid)?
         .last()
         .map_or(0, |v| v.version + 1);
-    Ok(Some(WriteOp::AddVersion(Box::new(VersionRecord {
-        uid: c.uid.clone(),
-        version: next,
-        actor: who.id.clone().unwrap_or_default(),
-        time: format_ts(Timestamp::now()),
-        comment: comment.to_string(),
-        fields: schema_fields(c),
-    }))))
+    Ok(snapshot_at(site, c, who, comment, next))
+}
+
+/// [`snapshot`] when the caller knows the version number (0 for an object
+/// that was never stored).
+pub fn snapshot_at(site: &Site, c: &Content, who: &Principal, comment: &str, version: i64) -> Option<WriteOp> {
+    versioned(site, c).then(|| {
+        WriteOp::AddVersion(Box::new(VersionRecord {
+            uid: c.uid.clone(),
+            version,
+            actor: who.id.clone().unwrap_or_default(),
+            time: format_ts(Timestamp::now()),
+            comment: comment.to_string(),
+            fields: schema_fields(c),
+        }))
+    })
 }
 
 /// Seeing old versions is its own permission: they may hold text that was

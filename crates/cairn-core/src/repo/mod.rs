@@ -4,6 +4,7 @@
 //! outbox events) and hands it to the store, which commits it atomically.
 
 pub mod aliases;
+pub mod bulk;
 pub mod copymove;
 mod create;
 mod fields;

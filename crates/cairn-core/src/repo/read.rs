@@ -1,5 +1,7 @@
 //! Reading single objects with the view check applied.
 
+use std::collections::HashSet;
+
 use cairn_model::{ContentId, ContentPath};
 
 use crate::content::Content;
@@ -34,6 +36,36 @@ pub fn get_visible(site: &Site, path: &ContentPath, who: &Principal) -> CoreResu
 /// A free id in `parent` based on `wanted`: `wanted`, then `wanted-1`, `wanted-2`...
 /// Candidates are probed by path in batches, so big folders cost no full scan.
 pub fn unique_id(site: &Site, parent: &ContentPath, wanted: &ContentId) -> CoreResult<ContentId> {
+    unique_id_in(site, parent, wanted, Taken::InStore)
+}
+
+/// Which ids a new object may not take.
+#[derive(Clone, Copy)]
+pub(super) enum Taken<'a> {
+    /// Those of the objects in the store.
+    InStore,
+    /// Exactly these: a bulk load reads a container's ids once and adds
+    /// those it gives out.
+    Known(&'a HashSet<ContentId>),
+}
+
+impl Taken<'_> {
+    /// Whether `id` is taken in `parent`.
+    pub(super) fn holds(self, site: &Site, parent: &ContentPath, id: &ContentId) -> CoreResult<bool> {
+        Ok(match self {
+            Taken::InStore => site.store.by_path(&site.id, &parent.child(id))?.is_some(),
+            Taken::Known(ids) => ids.contains(id),
+        })
+    }
+}
+
+/// [`unique_id`] with the taken ids from `taken`.
+pub(super) fn unique_id_in(
+    site: &Site,
+    parent: &ContentPath,
+    wanted: &ContentId,
+    taken: Taken<'_>,
+) -> CoreResult<ContentId> {
     const BATCH: usize = 32;
     for round in 0..1000 {
         let candidates: Vec<ContentId> = (round * BATCH..(round + 1) * BATCH)
@@ -42,14 +74,20 @@ pub fn unique_id(site: &Site, parent: &ContentPath, wanted: &ContentId) -> CoreR
                 n => ContentId::parse(&format!("{wanted}-{n}")).ok(),
             })
             .collect();
-        let paths: Vec<ContentPath> = candidates.iter().map(|c| parent.child(c)).collect();
-        let taken: std::collections::HashSet<ContentPath> = site
-            .store
-            .by_paths(&site.id, &paths)?
-            .into_iter()
-            .map(|c| c.path)
-            .collect();
-        if let Some(free) = candidates.into_iter().find(|c| !taken.contains(&parent.child(c))) {
+        let free = match taken {
+            Taken::Known(ids) => candidates.into_iter().find(|c| !ids.contains(c)),
+            Taken::InStore => {
+                let paths: Vec<ContentPath> = candidates.iter().map(|c| parent.child(c)).collect();
+                let stored: HashSet<ContentPath> = site
+                    .store
+                    .by_paths(&site.id, &paths)?
+                    .into_iter()
+                    .map(|c| c.path)
+                    .collect();
+                candidates.into_iter().find(|c| !stored.contains(&parent.child(c)))
+            }
+        };
+        if let Some(free) = free {
             return Ok(free);
         }
     }

@@ -117,27 +117,12 @@ pub fn transition(site: &Site, path: &ContentPath, req: &Transition<'_>, who: &P
             "You are not allowed to change the state of this object".into(),
         ));
     }
-    let target = |obj: &Content, local: &LocalRoles| -> Option<String> {
-        let wf = site.workflow_for(&obj.portal_type)?;
-        let t = wf.transition(transition)?;
-        let state = obj.review_state.as_deref()?;
-        let access = Access::with_local(site, who, local);
-        (t.from.iter().any(|f| f == state) && may_fire(&access, obj, t)).then(|| t.to.clone())
-    };
+    let target = |obj: &Content, local: &LocalRoles| target_state(site, obj, transition, who, local);
     let Some(to) = target(&c, &effective_on_chain(&chain(site, &c)?)) else {
-        return Err(CoreError::BadRequest(format!(
-            "Invalid transition '{transition}' for this object"
-        )));
+        return Err(invalid(transition));
     };
     let now = Timestamp::now();
-    let entry = json!({
-        "action": transition,
-        "actor": who.id.clone().unwrap_or_default(),
-        "comments": comment,
-        "review_state": to,
-        "time": format_ts(now),
-        "title": state_title(site, &c, &to),
-    });
+    let entry = history_entry(site, &c, transition, &to, comment, who, now);
     let batch = reindex_subtree(site, &c, "state_changed", |obj, local, is_root| {
         if !(is_root || include_children) {
             return Ok(false);
@@ -155,6 +140,57 @@ pub fn transition(site: &Site, path: &ContentPath, req: &Transition<'_>, who: &P
     })?;
     site.store.write(&site.id, batch)?;
     Ok(entry)
+}
+
+fn invalid(transition: &str) -> CoreError {
+    CoreError::BadRequest(format!("Invalid transition '{transition}' for this object"))
+}
+
+/// The state `transition` leads `obj` to, if `who` (with `local` roles
+/// there) may fire it from the state it is in.
+fn target_state(site: &Site, obj: &Content, transition: &str, who: &Principal, local: &LocalRoles) -> Option<String> {
+    let wf = site.workflow_for(&obj.portal_type)?;
+    let t = wf.transition(transition)?;
+    let state = obj.review_state.as_deref()?;
+    let access = Access::with_local(site, who, local);
+    (t.from.iter().any(|f| f == state) && may_fire(&access, obj, t)).then(|| t.to.clone())
+}
+
+fn history_entry(
+    site: &Site,
+    c: &Content,
+    transition: &str,
+    to: &str,
+    comment: &str,
+    who: &Principal,
+    now: Timestamp,
+) -> Value {
+    json!({
+        "action": transition,
+        "actor": who.id.clone().unwrap_or_default(),
+        "comments": comment,
+        "review_state": to,
+        "time": format_ts(now),
+        "title": state_title(site, c, to),
+    })
+}
+
+/// Fires `transition` on an object that is not stored yet and has no
+/// children (the bulk loader's objects), with the same guards as
+/// [`transition`]; `local` are the roles in effect on it. The caller
+/// recomputes who may view it.
+pub(super) fn fire_on_new(
+    site: &Site,
+    c: &mut Content,
+    transition: &str,
+    who: &Principal,
+    local: &LocalRoles,
+) -> CoreResult<()> {
+    let to = target_state(site, c, transition, who, local).ok_or_else(|| invalid(transition))?;
+    let now = Timestamp::now();
+    let entry = history_entry(site, c, transition, &to, "", who, now);
+    apply_state(site, c, &to, &entry, now);
+    Ok(())
 }
 
 /// Moves `c` to state `to`: history entry, first-publication date, modified.

@@ -5,6 +5,7 @@
 //! shape; the SQL text never leaves this crate.
 
 mod blob_refs;
+mod checkpoint;
 mod principals;
 mod read;
 mod redirects;
@@ -33,6 +34,7 @@ pub struct SqliteStore {
     write_lock: std::sync::Arc<std::sync::Mutex<()>>,
     /// Bumped by every change to users, groups or memberships.
     principals_changed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    checkpointer: checkpoint::Checkpointer,
 }
 
 /// A database failure, classified by SQLite's error code.
@@ -63,10 +65,12 @@ impl SqliteStore {
         // mmap: every pooled connection reads the one OS page cache in place,
         // instead of copying pages into its own cache (random UID probes from
         // several requests at once would otherwise each pay a read).
+        // wal_autocheckpoint: the commit-time checkpoint is only a backstop
+        // (256 MiB of log) for the checkpoint thread.
         let manager = SqliteConnectionManager::file(file).with_init(|c| {
             c.execute_batch(
                 "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
-                 PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=17179869184;",
+                 PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=65536; PRAGMA mmap_size=17179869184;",
             )
         });
         let pool = Pool::builder()
@@ -78,6 +82,7 @@ impl SqliteStore {
             pool,
             write_lock: Default::default(),
             principals_changed: Default::default(),
+            checkpointer: checkpoint::Checkpointer::start(file).map_err(db)?,
         })
     }
 
@@ -254,7 +259,9 @@ impl ContentStore for SqliteStore {
             .write_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        write::write(&mut *self.conn()?, site, batch)
+        let written = write::write(&mut *self.conn()?, site, batch);
+        self.checkpointer.nudge();
+        written
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {

@@ -1,6 +1,7 @@
 //! API tests: the real server over HTTP on port 0 with a fresh database.
 
 mod blob_gc;
+mod bulk;
 mod cache;
 mod collections;
 mod conformance;
