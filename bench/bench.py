@@ -87,8 +87,9 @@ def log(msg):
 # --------------------------------------------------------------------------- HTTP
 
 
-def http(method, url, auth=None, payload=None, timeout=120):
-    headers = {"Accept": "application/json"}
+def http(method, url, auth=None, payload=None, timeout=120, extra=None, answer_headers=None):
+    """(status, body); the answer's headers go into the dict answer_headers when given."""
+    headers = {"Accept": "application/json", **(extra or {})}
     if auth:
         headers["Authorization"] = auth
     data = None
@@ -98,6 +99,8 @@ def http(method, url, auth=None, payload=None, timeout=120):
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
+            if answer_headers is not None:
+                answer_headers.update({k.lower(): v for k, v in r.headers.items()})
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
@@ -109,9 +112,17 @@ def short(body, n=300):
     return body[:n].decode("utf-8", "replace").replace("\n", " ")
 
 
+# cairn's rendered-response cache answers repeated anonymous reads; a CDN in front
+# does the same, so the headline figures ask cairn for a fresh rendering each time.
+NO_CACHE = {"Cache-Control": "no-cache"}
+CACHE_HEADER = "x-cairn-cache"
+
+
 class Target:
-    def __init__(self, name, base, user, password, pid=None, has_trivial=False, catalog=None):
+    def __init__(self, name, base, user, password, pid=None, has_trivial=False, catalog=None, extra=None):
         self.name = name
+        # Headers sent with every request of this target (cairn: Cache-Control: no-cache).
+        self.extra = extra or {}
         self.base = base.rstrip("/")
         u = urlsplit(self.base)
         if u.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -129,6 +140,7 @@ class Target:
         # Catalog shapes: (big folder or None for the discovered one, subtree, common word, rare word).
         self.big_folder, self.subtree, self.common, self.rare = catalog or (None, "", "Kanton", "Einbürgerung")
         self.bodies = {}
+        self.rss_max = None
 
     def auth_for(self, kind):
         return {"anon": None, "admin": self.auth, "editor": self.editor_auth}[kind]
@@ -364,10 +376,12 @@ def rss_mb(pid):
 RUN_NO = [0]
 
 
-def run_wrk(url, conc, duration, threads, auth=None, body_file=None, count_status=False):
+def run_wrk(url, conc, duration, threads, auth=None, body_file=None, count_status=False, extra=None):
     RUN_NO[0] += 1
     cmd = ["wrk", f"-t{max(1, min(threads, conc))}", f"-c{conc}", f"-d{duration}s", "--timeout", "30s",
            "-s", str(LUA), "-H", "Accept: application/json"]
+    for k, v in (extra or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
     if auth:
         cmd += ["-H", f"Authorization: {auth}"]
     if body_file:
@@ -387,24 +401,29 @@ def run_wrk(url, conc, duration, threads, auth=None, body_file=None, count_statu
     return json.loads(m.group(1))
 
 
-def measure(t, shape, url, conc, args):
+def measure(t, shape, url, conc, args, cached=False):
+    """One wrk run; `cached` leaves out the target's no-cache header (cairn's cached figures)."""
     desc, kind = SHAPES[shape]
     auth = t.auth_for(kind)
     is_write = shape == "create"
     body = t.bodies.get(shape) if shape in POST_SHAPES else None
+    extra = {} if cached else t.extra
     if args.warmup > 0 and not is_write:
-        run_wrk(url, conc, args.warmup, args.threads, auth, body)
+        run_wrk(url, conc, args.warmup, args.threads, auth, body, extra=extra)
     tick = os.sysconf("SC_CLK_TCK")
     c0 = cpu_ticks(t.pid) if t.pid else None
-    w = run_wrk(url, conc, args.duration, args.threads, auth, body, is_write)
+    w = run_wrk(url, conc, args.duration, args.threads, auth, body, is_write, extra=extra)
     c1 = cpu_ticks(t.pid) if t.pid else None
+    rss = rss_mb(t.pid) if t.pid else None
+    t.rss_max = max(t.rss_max or 0, rss or 0) or None
     n = max(w["requests"], 1)
     if is_write:
         non2xx = sum(v for k, v in w["statuses"].items() if not 200 <= int(k) < 300)
     else:
         non2xx = w["err_status"]  # wrk counts statuses >= 400; the pre-flight check ruled out 3xx
     return {
-        "server": t.name, "shape": shape, "conc": conc, "url": url, "auth": kind,
+        "server": t.name + (" cached" if cached else ""), "shape": shape, "conc": conc, "url": url,
+        "auth": kind, "rss_mb": rss,
         "rps": round(w["requests"] / (w["duration_us"] / 1e6), 1),
         "p50_ms": w["p50_ms"], "p95_ms": w["p95_ms"], "p99_ms": w["p99_ms"],
         "mean_ms": w["mean_ms"], "max_ms": w["max_ms"], "requests": w["requests"],
@@ -425,12 +444,17 @@ def preflight(t, shape, url, body_text):
         st, body = http("POST", url, t.auth, payload)
         return {"status": st, "bytes": len(payload), "ok": st == 201,
                 "note": None if st == 201 else f"POST answered {st}: {short(body, 200)}"}
+    answer = {}
     if shape == "listing":
-        st, body = http("POST", url, None, listing_body().encode())
+        st, body = http("POST", url, None, listing_body().encode(), extra=t.extra, answer_headers=answer)
     else:
-        st, body = http("GET", url, t.auth_for(kind))
+        st, body = http("GET", url, t.auth_for(kind), extra=t.extra, answer_headers=answer)
     note = None
     ok = 200 <= st < 300
+    # Proof that the uncached figures are uncached: cairn says how it made the answer.
+    if ok and t.extra and kind == "anon" and shape != "trivial" and answer.get(CACHE_HEADER) != "bypass":
+        ok, note = False, (f"asked with no-cache, answered with {CACHE_HEADER}: "
+                           f"{answer.get(CACHE_HEADER, '(none: an older cairn?)')}")
     if ok and shape != "trivial":
         try:
             json.loads(body)
@@ -439,6 +463,18 @@ def preflight(t, shape, url, body_text):
     elif not ok:
         note = f"answered {st}: {short(body, 200)}"
     return {"status": st, "bytes": len(body), "ok": ok, "note": note}
+
+
+def cached_check(t, shape, url):
+    """Whether a repeated request of an anonymous shape is answered from cairn's cache."""
+    if t.name != "cairn" or SHAPES[shape][1] != "anon" or shape in ("create", "trivial"):
+        return False
+    payload = listing_body().encode() if shape == "listing" else None
+    method = "POST" if shape == "listing" else "GET"
+    answer = {}
+    for _ in range(2):
+        http(method, url, None, payload, answer_headers=answer)
+    return answer.get(CACHE_HEADER) == "hit"
 
 
 # --------------------------------------------------------------------------- report
@@ -479,7 +515,13 @@ def render(meta, targets, results, skipped, concs):
     for t in targets:
         tm = meta["targets"][t.name]
         out.append(f"- **{t.name}** {t.base}: document `{t.doc}`, folder `{t.folder}` "
-                   f"({t.folder_items} items), server pid {t.pid or '?'}, RSS after {tm['rss_mb_after'] or '?'} MB")
+                   f"({t.folder_items} items), server pid {t.pid or '?'}, RSS after {tm['rss_mb_after'] or '?'} MB, "
+                   f"highest after a run {tm.get('rss_mb_max') or '?'} MB")
+    if any(t.extra for t in targets):
+        out.append("- cairn's figures in the main table are **uncached**: every request says "
+                   "`Cache-Control: no-cache`, so cairn renders each answer afresh (its `X-Cairn-Cache: bypass` "
+                   "header was checked), as for the requests a CDN lets through. Its rendered-response "
+                   "cache is in the second table.")
     g = meta.get("git") or {}
     out.append(f"- cairn source: commit {g.get('commit') or '(none)'}{' + local changes' if g.get('dirty') else ''}")
     pop = meta.get("populate")
@@ -521,6 +563,17 @@ def render(meta, targets, results, skipped, concs):
                            f"{ra['socket_errors'] + ra['timeouts']} | {fmt_ms(ra['server_cpu_ms_per_req'])} | "
                            f"{ra['resp_bytes']} |")
     out.append("")
+    cached_rows = [(shape, c) for shape in DISPLAY_ORDER for c in concs if ("cairn cached", shape, c) in idx]
+    if cached_rows:
+        out.append("cairn's rendered-response cache (anonymous repeats, what cairn answers without a CDN in front):")
+        out.append("")
+        out.append("| shape | c | uncached req/s | cached req/s | × | cached p50/p95/p99 ms | cached CPU ms/req |")
+        out.append("|---|---|---|---|---|---|---|")
+        for shape, c in cached_rows:
+            u, k = idx.get(("cairn", shape, c)), idx[("cairn cached", shape, c)]
+            out.append(f"| {shape} | {c} | {fmt_n(u and u['rps'])} | {fmt_n(k['rps'])} | "
+                       f"{fmt_ratio(k['rps'], u and u['rps'])} | {lat(k)} | {fmt_ms(k['server_cpu_ms_per_req'])} |")
+        out.append("")
     notes = []
     for c in concs:
         d, tr = idx.get(("cairn", "doc", c)), idx.get(("cairn", "trivial", c))
@@ -583,6 +636,8 @@ def main():
     ap.add_argument("--only", default="", help="comma list of shapes (default: all)")
     ap.add_argument("--results", default=str(HERE / "results"))
     ap.add_argument("--populate-json", default=None, help="populate.py summary to include in the report")
+    ap.add_argument("--no-cached", dest="cached", action="store_false",
+                    help="skip the runs of anonymous shapes answered from cairn's response cache")
     ap.add_argument("--wf-tree", type=int, default=1000,
                     help="descendants of the folder published with include_children (0: skip)")
     args = ap.parse_args()
@@ -608,7 +663,7 @@ def main():
             common, _, rare = getattr(args, f"{who}_words").partition(",")
             return getattr(args, f"{who}_big_folder"), getattr(args, f"{who}_subtree").rstrip("/"), common, rare
         targets = [Target("cairn", args.cairn, args.cairn_user, args.cairn_password, args.cairn_pid, True,
-                          catalog("cairn"))]
+                          catalog("cairn"), NO_CACHE)]
         if args.plone:
             targets.append(Target("Plone", args.plone, args.plone_user, args.plone_password, args.plone_pid,
                                   catalog=catalog("plone")))
@@ -656,11 +711,13 @@ def main():
                     url = t.url(shape)
                     if url is None or not t.check[shape]["ok"]:
                         continue
-                    r = measure(t, shape, url, c, args)
-                    results.append(r)
-                    log(f"{t.name:5} {shape:11} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f}  "
-                        f"p95 {r['p95_ms']:.2f}  p99 {r['p99_ms']:.2f} ms  non-2xx {r['non2xx']}  "
-                        f"sock-err {r['socket_errors']}  cpu/req {r['server_cpu_ms_per_req']}")
+                    runs = [False] + ([True] if args.cached and cached_check(t, shape, url) else [])
+                    for cached in runs:
+                        r = measure(t, shape, url, c, args, cached)
+                        results.append(r)
+                        log(f"{r['server']:12} {shape:11} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f}  "
+                            f"p95 {r['p95_ms']:.2f}  p99 {r['p99_ms']:.2f} ms  non-2xx {r['non2xx']}  "
+                            f"sock-err {r['socket_errors']}  cpu/req {r['server_cpu_ms_per_req']}  rss {r['rss_mb']}")
         wf_tree = {}
         if args.wf_tree > 0 and (not only or "wf_tree" in only):
             for t in targets:
@@ -678,6 +735,7 @@ def main():
         "loadavg_after": open("/proc/loadavg").read().split()[:3], "git": git_info(),
         "targets": {t.name: {"base": t.base, "document": t.doc, "folder": t.folder,
                              "folder_items": t.folder_items, "pid": t.pid, "rss_mb_after": rss_mb(t.pid),
+                             "rss_mb_max": t.rss_max,
                              "checks": t.check} for t in targets},
     }
     if args.populate_json and os.path.exists(args.populate_json):
@@ -708,7 +766,7 @@ def main():
     log(f"results written to {results_dir}/latest.md and latest.json")
 
     bad = [s for s in skipped if s["server"] == "cairn"]
-    bad += [r for r in results if r["server"] == "cairn" and (r["non2xx"] or r["socket_errors"] or r["timeouts"])]
+    bad += [r for r in results if r["server"].startswith("cairn") and (r["non2xx"] or r["socket_errors"] or r["timeouts"])]
     if bad:
         log(f"ATTENTION: {len(bad)} cairn shape runs were skipped or had errors (see the report)")
         return 3
