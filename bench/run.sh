@@ -19,6 +19,8 @@ usage: bench/run.sh [options]
   --warmup S           warm-up seconds before each read run (default 2; 0 = none)
   --conc LIST          wrk connection counts, comma separated (default 1,8)
   --threads N          wrk threads (default 1, as in the anchor figures)
+  --no-cached          skip the runs answered from cairn's response cache (the headline
+                       figures are uncached either way)
   --only LIST          only these shapes: doc,doc_editor,folder_anon,folder_editor,folder_full,
                        page_expand,nav3,create,trivial,wf_tree
   --wf-tree N          descendants of the folder published with include_children (default 1000; 0 = skip)
@@ -43,7 +45,7 @@ EOF
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
-PLONE=""; PLONE_AUTH="admin:admin"; DURATION=10; WARMUP=2; CONC="1,8"; THREADS=1; ONLY=""; WF_TREE=1000
+PLONE=""; PLONE_AUTH="admin:admin"; DURATION=10; WARMUP=2; CONC="1,8"; THREADS=1; ONLY=""; WF_TREE=1000; NO_CACHED=0
 POP_CONC=4; ALLOW_POP_ERR=0; BUILD=1; BIN=""; KEEP=0; START_TIMEOUT=60; LARGE=0
 need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
     --conc=*) CONC=${1#*=}; shift ;;
     --threads) need_arg "$@"; THREADS=$2; shift 2 ;;
     --only) need_arg "$@"; ONLY=$2; shift 2 ;;
+    --no-cached) NO_CACHED=1; shift ;;
     --wf-tree) need_arg "$@"; WF_TREE=$2; shift 2 ;;
     --populate-conc) need_arg "$@"; POP_CONC=$2; shift 2 ;;
     --allow-populate-errors) ALLOW_POP_ERR=1; shift ;;
@@ -215,6 +218,7 @@ args=(--cairn "$BASE" --cairn-pid "$CPID" --duration "$DURATION" --warmup "$WARM
       --threads "$THREADS" --results "$RESULTS" --populate-json "$RESULTS/populate.json")
 [ -n "$PLONE" ] && args+=(--plone "$PLONE" --plone-user "${PLONE_AUTH%%:*}")
 [ -n "$ONLY" ] && args+=(--only "$ONLY")
+[ "$NO_CACHED" = 1 ] && args+=(--no-cached)
 [ "$LARGE" -gt 0 ] && args+=(--cairn-big-folder /de/gross --cairn-subtree /de/s3
   --cairn-words Kanton,Zebrastreifenbewilligung)
 args+=(--wf-tree "$WF_TREE")

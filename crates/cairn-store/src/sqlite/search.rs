@@ -7,7 +7,7 @@ use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
 use cairn_model::ContentPath;
 use rusqlite::Connection;
-use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr, SqliteQueryBuilder};
 use sea_query_rusqlite::RusqliteBinder;
 
 use super::db;
@@ -84,13 +84,11 @@ pub fn search(
             sel.and_where(Expr::col(col).is_in(values.iter().map(String::as_str)));
         }
     }
-    if let Some(ranked) = &q.ranked {
-        // One JSON parameter, not thousands of bound values.
-        let list = serde_json::to_string(ranked).unwrap_or_else(|_| "[]".into());
-        sel.and_where(Expr::cust_with_values(
-            "uid IN (SELECT value FROM json_each(?))",
-            [list],
-        ));
+    // Ranked without another order: the hits are checked in `by_relevance`,
+    // and only there (the page's rows need no second check of them all).
+    let by_rank = q.ranked.as_ref().filter(|_| q.sort.is_empty());
+    if let Some(ranked) = q.ranked.as_ref().filter(|_| by_rank.is_none()) {
+        sel.and_where(among(ranked));
     }
     if !q.ids.is_empty() {
         let mut any = Cond::any();
@@ -166,7 +164,7 @@ pub fn search(
         sel.and_where(Expr::col(Obj::ExcludeFromNav).eq(b));
     }
     visible(&mut sel, site, filter);
-    if let Some(ranked) = q.ranked.as_ref().filter(|_| q.sort.is_empty()) {
+    if let Some(ranked) = by_rank {
         return by_relevance(conn, sel, q, ranked);
     }
     // The matches (capped by `max_results`); unknown for an uncounted walk.
@@ -200,6 +198,12 @@ pub fn search(
     Ok((fetch(conn, &rows)?, total.unwrap_or(0)))
 }
 
+/// Rows whose UID is in `uids`: one JSON parameter, not thousands of bound values.
+fn among(uids: &[String]) -> SimpleExpr {
+    let list = serde_json::to_string(uids).unwrap_or_else(|_| "[]".into());
+    Expr::cust_with_values("uid IN (SELECT value FROM json_each(?))", [list])
+}
+
 /// One page in the order of the full-text ranking: the UIDs that pass every
 /// filter are read (at most as many as were ranked), then only the page's rows.
 fn by_relevance(
@@ -209,7 +213,7 @@ fn by_relevance(
     ranked: &[String],
 ) -> CoreResult<(Vec<Content>, usize)> {
     let mut uids = sel.clone();
-    uids.clear_selects().column(Obj::Uid);
+    uids.clear_selects().column(Obj::Uid).and_where(among(ranked));
     let (sql, values) = uids.build_rusqlite(SqliteQueryBuilder);
     let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
     let matching = stmt
