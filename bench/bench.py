@@ -16,6 +16,9 @@ Shapes (every request sends Accept: application/json; reads are anonymous unless
   subtree      GET <subtree>/@search for published News Items sorted by effective (newest first)
   text_common  GET /@search?SearchableText=<common word>&b_size=25
   text_rare    GET /@search?SearchableText=<rare word>&b_size=25
+  text_cold    GET /@search?SearchableText=<common word> OR <a new made-up word>&b_size=25: the
+               common-word search with a query no cache has seen (the made-up word differs per
+               request and matches nothing), so the ranking is computed every time
   listing      POST <subtree>/@querystring-search: News Items below it by effective, b_size 25
                (what a Volto listing block sends)
   create       POST a new Document (~4 KB rich text, id chosen by the server from a unique
@@ -62,11 +65,14 @@ SHAPES = {  # name: (description, who asks: anon | admin | editor)
     "subtree": ("GET @search below the subtree: published News Items by effective, b_size 25", "anon"),
     "text_common": ("GET @search SearchableText=<common word>, b_size 25", "anon"),
     "text_rare": ("GET @search SearchableText=<rare word>, b_size 25", "anon"),
+    "text_cold": ("GET @search SearchableText=<common word> OR <new word per request>, b_size 25", "anon"),
     "listing": ("POST @querystring-search: News Items below the subtree by effective, b_size 25", "anon"),
     "create": ("POST create Document ~4 KB (admin)", "admin"),
     "trivial": ("GET /healthz (cairn only)", "anon"),
 }
-CATALOG = ["children", "subtree", "text_common", "text_rare", "listing"]
+CATALOG = ["children", "subtree", "text_common", "text_cold", "text_rare", "listing"]
+# GET shapes whose URL holds __N__, replaced by a new token on every request.
+TEMPLATE_SHAPES = ("text_cold",)
 DISPLAY_ORDER = ["doc", "doc_editor", "folder_anon", "folder_editor", "folder_full", "page_expand", "nav3",
                  *CATALOG, "create", "trivial"]
 RUN_ORDER = ["doc", "doc_editor", "folder_anon", "folder_editor", "folder_full", "page_expand", "nav3", *CATALOG,
@@ -174,6 +180,9 @@ class Target:
         if shape in ("text_common", "text_rare"):
             word = self.common if shape == "text_common" else self.rare
             return self.base + "/@search?SearchableText=" + urllib.parse.quote(word) + "&b_size=25"
+        if shape == "text_cold":
+            return (self.base + "/@search?SearchableText=" + urllib.parse.quote(self.common + " OR ")
+                    + "__N__&b_size=25")
         if shape == "listing":
             return self.base + self.subtree + "/@querystring-search"
         if shape == "create":
@@ -378,6 +387,11 @@ RUN_NO = [0]
 
 def run_wrk(url, conc, duration, threads, auth=None, body_file=None, count_status=False, extra=None):
     RUN_NO[0] += 1
+    template = ""
+    if "__N__" in url:
+        parts = urlsplit(url)
+        template = parts.path + "?" + parts.query
+        url = url.replace("__N__", "start")
     cmd = ["wrk", f"-t{max(1, min(threads, conc))}", f"-c{conc}", f"-d{duration}s", "--timeout", "30s",
            "-s", str(LUA), "-H", "Accept: application/json"]
     for k, v in (extra or {}).items():
@@ -387,7 +401,7 @@ def run_wrk(url, conc, duration, threads, auth=None, body_file=None, count_statu
     if body_file:
         cmd += ["-H", "Content-Type: application/json"]
     cmd.append(url)
-    env = dict(os.environ, BENCH_BODY_FILE=str(body_file or ""),
+    env = dict(os.environ, BENCH_BODY_FILE=str(body_file or ""), BENCH_PATH_TEMPLATE=template,
                BENCH_RUN_TAG=f"{int(time.time())}-{os.getpid()}-{RUN_NO[0]}",
                BENCH_STATUS_COUNTS="1" if count_status else "0")
     try:
@@ -445,6 +459,7 @@ def preflight(t, shape, url, body_text):
         return {"status": st, "bytes": len(payload), "ok": st == 201,
                 "note": None if st == 201 else f"POST answered {st}: {short(body, 200)}"}
     answer = {}
+    url = url.replace("__N__", f"check{int(time.time())}")
     if shape == "listing":
         st, body = http("POST", url, None, listing_body().encode(), extra=t.extra, answer_headers=answer)
     else:
@@ -467,7 +482,7 @@ def preflight(t, shape, url, body_text):
 
 def cached_check(t, shape, url):
     """Whether a repeated request of an anonymous shape is answered from cairn's cache."""
-    if t.name != "cairn" or SHAPES[shape][1] != "anon" or shape in ("create", "trivial"):
+    if t.name != "cairn" or SHAPES[shape][1] != "anon" or shape in ("create", "trivial", *TEMPLATE_SHAPES):
         return False
     payload = listing_body().encode() if shape == "listing" else None
     method = "POST" if shape == "listing" else "GET"

@@ -22,7 +22,8 @@ usage: bench/run.sh [options]
   --no-cached          skip the runs answered from cairn's response cache (the headline
                        figures are uncached either way)
   --only LIST          only these shapes: doc,doc_editor,folder_anon,folder_editor,folder_full,
-                       page_expand,nav3,create,trivial,wf_tree
+                       page_expand,nav3,children,subtree,text_common,text_cold,text_rare,
+                       listing,create,trivial,wf_tree
   --wf-tree N          descendants of the folder published with include_children (default 1000; 0 = skip)
   --populate-conc N    concurrent workers while populating cairn (default 4)
   --allow-populate-errors

@@ -5,6 +5,9 @@
 --                        content with each "__TITLE__" replaced by a unique title
 --                        (run tag + thread number + counter), so the server chooses
 --                        a fresh id from the title each time.
+--   BENCH_PATH_TEMPLATE  if set (and no body file), every request GETs this path with
+--                        each "__N__" replaced by a unique token (run tag + thread
+--                        number + counter): a query no cache has seen before.
 --   BENCH_RUN_TAG        makes titles unique across wrk runs (bench.py sets it).
 --   BENCH_STATUS_COUNTS  "1": count responses per HTTP status with a response()
 --                        hook. This costs wrk a little per response, so bench.py only
@@ -43,6 +46,15 @@ if body_tpl then
     local title = "Benchmark " .. run_tag .. " " .. tostring(tid or 1) .. " " .. tostring(counter)
     local body = body_tpl:gsub("__TITLE__", title)
     return wrk.format("POST", nil, nil, body)
+  end
+end
+
+local path_tpl = os.getenv("BENCH_PATH_TEMPLATE")
+if not body_tpl and path_tpl and path_tpl ~= "" then
+  request = function()
+    counter = counter + 1
+    local token = "q" .. run_tag:gsub("%W", "") .. "t" .. tostring(tid or 1) .. "n" .. tostring(counter)
+    return wrk.format(nil, (path_tpl:gsub("__N__", token)))
   end
 end
 
