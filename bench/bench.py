@@ -146,7 +146,7 @@ class Target:
         # Catalog shapes: (big folder or None for the discovered one, subtree, common word, rare word).
         self.big_folder, self.subtree, self.common, self.rare = catalog or (None, "", "Kanton", "Einbürgerung")
         self.bodies = {}
-        self.rss_max = None
+        self.rss_max = self.anon_max = None
 
     def auth_for(self, kind):
         return {"anon": None, "admin": self.auth, "editor": self.editor_auth}[kind]
@@ -370,10 +370,12 @@ def cpu_ticks(pid):
         return None
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """Resident memory in MB; field RssAnon is the process's own memory, without the
+    file pages it maps (cairn maps its database, which the page cache holds anyway)."""
     try:
         for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS"):
+            if line.startswith(field + ":"):
                 return round(int(line.split()[1]) / 1024, 1)
     except Exception:
         return None
@@ -429,7 +431,9 @@ def measure(t, shape, url, conc, args, cached=False):
     w = run_wrk(url, conc, args.duration, args.threads, auth, body, is_write, extra=extra)
     c1 = cpu_ticks(t.pid) if t.pid else None
     rss = rss_mb(t.pid) if t.pid else None
+    anon = rss_mb(t.pid, "RssAnon") if t.pid else None
     t.rss_max = max(t.rss_max or 0, rss or 0) or None
+    t.anon_max = max(t.anon_max or 0, anon or 0) or None
     n = max(w["requests"], 1)
     if is_write:
         non2xx = sum(v for k, v in w["statuses"].items() if not 200 <= int(k) < 300)
@@ -437,7 +441,7 @@ def measure(t, shape, url, conc, args, cached=False):
         non2xx = w["err_status"]  # wrk counts statuses >= 400; the pre-flight check ruled out 3xx
     return {
         "server": t.name + (" cached" if cached else ""), "shape": shape, "conc": conc, "url": url,
-        "auth": kind, "rss_mb": rss,
+        "auth": kind, "rss_mb": rss, "rss_anon_mb": anon,
         "rps": round(w["requests"] / (w["duration_us"] / 1e6), 1),
         "p50_ms": w["p50_ms"], "p95_ms": w["p95_ms"], "p99_ms": w["p99_ms"],
         "mean_ms": w["mean_ms"], "max_ms": w["max_ms"], "requests": w["requests"],
@@ -531,7 +535,8 @@ def render(meta, targets, results, skipped, concs):
         tm = meta["targets"][t.name]
         out.append(f"- **{t.name}** {t.base}: document `{t.doc}`, folder `{t.folder}` "
                    f"({t.folder_items} items), server pid {t.pid or '?'}, RSS after {tm['rss_mb_after'] or '?'} MB, "
-                   f"highest after a run {tm.get('rss_mb_max') or '?'} MB")
+                   f"highest after a run {tm.get('rss_mb_max') or '?'} MB, of it the process's own "
+                   f"(RssAnon, without mapped file pages) {tm.get('rss_anon_mb_max') or '?'} MB")
     if any(t.extra for t in targets):
         out.append("- cairn's figures in the main table are **uncached**: every request says "
                    "`Cache-Control: no-cache`, so cairn renders each answer afresh (its `X-Cairn-Cache: bypass` "
@@ -750,7 +755,7 @@ def main():
         "loadavg_after": open("/proc/loadavg").read().split()[:3], "git": git_info(),
         "targets": {t.name: {"base": t.base, "document": t.doc, "folder": t.folder,
                              "folder_items": t.folder_items, "pid": t.pid, "rss_mb_after": rss_mb(t.pid),
-                             "rss_mb_max": t.rss_max,
+                             "rss_mb_max": t.rss_max, "rss_anon_mb_max": t.anon_max,
                              "checks": t.check} for t in targets},
     }
     if args.populate_json and os.path.exists(args.populate_json):
