@@ -104,15 +104,16 @@ impl<'s> Loader<'s> {
             fire_on_new(site, &mut content, transition, who, &local)?;
             content.allowed = allowed_to_view(site, &content, &container.content.allowed, &local);
         }
-        draft.write_ops(site, &content, who, &mut self.batch)?;
+        let path = content.path.clone();
+        draft.write_ops(site, content, who, &mut self.batch)?;
         container.next_position += 1;
         container.taken.insert(id);
         self.uploads.push(uploads);
-        self.unwritten.insert(content.path.clone());
+        self.unwritten.insert(path.clone());
         if self.unwritten.len() >= self.batch_size {
             self.flush()?;
         }
-        Ok(content.path)
+        Ok(path)
     }
 
     /// The container at `path`, as the store holds it.

@@ -32,7 +32,7 @@ pub fn create(
         let position = site.store.next_position(&site.id, parent_path)?;
         let content = draft.place(site, &parent, &parent_local, &id, position);
         let mut batch = WriteBatch::default();
-        draft.write_ops(site, &content, who, &mut batch)?;
+        draft.write_ops(site, content.clone(), who, &mut batch)?;
         match site.store.write(&site.id, batch) {
             Ok(()) => {
                 uploads.commit();
@@ -180,20 +180,20 @@ impl Draft {
     }
 
     /// The insert, the initial version and the "added" event of `content`.
-    pub fn write_ops(&self, site: &Site, content: &Content, who: &Principal, batch: &mut WriteBatch) -> CoreResult<()> {
-        batch.ops.push(WriteOp::Insert(Box::new(content.clone())));
+    pub fn write_ops(&self, site: &Site, content: Content, who: &Principal, batch: &mut WriteBatch) -> CoreResult<()> {
+        // A new UID has no versions yet; only a client-chosen one (of an
+        // object deleted earlier) may, so only then is the store asked.
+        let version = if self.uid_given {
+            super::history::snapshot(site, &content, who, "Initial version")?
+        } else {
+            super::history::snapshot_at(site, &content, who, "Initial version", 0)
+        };
         batch.events.push(ChangeEvent {
             kind: "added",
             uid: content.uid.clone(),
             path: content.path.clone(),
         });
-        // A new UID has no versions yet; only a client-chosen one (of an
-        // object deleted earlier) may, so only then is the store asked.
-        let version = if self.uid_given {
-            super::history::snapshot(site, content, who, "Initial version")?
-        } else {
-            super::history::snapshot_at(site, content, who, "Initial version", 0)
-        };
+        batch.ops.push(WriteOp::Insert(Box::new(content)));
         batch.ops.extend(version);
         Ok(())
     }

@@ -12,7 +12,7 @@ use super::schema::Versions;
 use super::write::exec;
 
 pub fn add(tx: &Connection, site: &str, v: &VersionRecord) -> CoreResult<()> {
-    let data = serde_json::Value::Object(v.fields.clone()).to_string();
+    let data = serde_json::to_string(&v.fields).unwrap_or_else(|_| "{}".into());
     let (sql, values) = Query::insert()
         .into_table(Versions::Table)
         .columns([

@@ -43,15 +43,16 @@ fn sortable_title(title: &str) -> String {
 /// Large values a summary never shows; everything else goes into `meta`.
 const NOT_META: [&str; 5] = ["text", "blocks", "blocks_layout", "_workflow_history", "query"];
 
-/// The brain-like subset of the fields, so listings and trees skip big values.
+/// The brain-like subset of the fields, so listings and trees skip big values
+/// (serialized from the fields in place, not from a copy of them).
 fn meta(c: &Content) -> String {
-    let m: serde_json::Map<String, Value> = c
-        .fields
-        .iter()
-        .filter(|(k, _)| !NOT_META.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Value::Object(m).to_string()
+    struct Meta<'a>(&'a serde_json::Map<String, Value>);
+    impl serde::Serialize for Meta<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().filter(|(k, _)| !NOT_META.contains(&k.as_str())))
+        }
+    }
+    serde_json::to_string(&Meta(&c.fields)).unwrap_or_else(|_| "{}".into())
 }
 
 /// The catalog columns of a row, derived from the object.
@@ -79,7 +80,10 @@ fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
         (Obj::Layout, c.layout.clone().into()),
         (Obj::Version, c.version.into()),
         (Obj::ParentUid, c.parent.as_ref().map(|u| u.as_str().to_string()).into()),
-        (Obj::Fields, s(&Value::Object(c.fields.clone()).to_string())),
+        (
+            Obj::Fields,
+            serde_json::to_string(&c.fields).unwrap_or_else(|_| "{}".into()).into(),
+        ),
         (Obj::Meta, s(&meta(c))),
         (
             Obj::Allowed,
