@@ -62,17 +62,7 @@ impl SqliteStore {
         rusqlite::Connection::open(file)
             .and_then(|c| c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)))
             .map_err(db)?;
-        // mmap: every pooled connection reads the one OS page cache in place,
-        // instead of copying pages into its own cache (random UID probes from
-        // several requests at once would otherwise each pay a read).
-        // wal_autocheckpoint: the commit-time checkpoint is only a backstop
-        // (256 MiB of log) for the checkpoint thread.
-        let manager = SqliteConnectionManager::file(file).with_init(|c| {
-            c.execute_batch(
-                "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
-                 PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=65536; PRAGMA mmap_size=17179869184;",
-            )
-        });
+        let manager = SqliteConnectionManager::file(file).with_init(configure);
         let pool = Pool::builder()
             .max_size(16)
             .min_idle(Some(2))
@@ -89,6 +79,25 @@ impl SqliteStore {
     pub(crate) fn conn(&self) -> CoreResult<PooledConnection<SqliteConnectionManager>> {
         self.pool.get().map_err(db)
     }
+}
+
+/// Settings of every pooled connection.
+fn configure(c: &mut rusqlite::Connection) -> rusqlite::Result<()> {
+    // Plans that do not depend on the values bound: without this, a
+    // statement whose LIMIT or OFFSET is a parameter is planned again on
+    // every execution (perf: 13% of an uncached page GET, 8% of a listing),
+    // as is one comparing a parameter with sampled statistics.
+    c.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    // mmap: every pooled connection reads the one OS page cache in place,
+    // instead of copying pages into its own cache (random UID probes from
+    // several requests at once would otherwise each pay a read).
+    // wal_autocheckpoint: the commit-time checkpoint is only a backstop
+    // (256 MiB of log) for the checkpoint thread.
+    c.execute_batch(
+        "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
+         PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=65536; \
+         PRAGMA mmap_size=17179869184;",
+    )
 }
 
 /// Brings an older database to [`SCHEMA_VERSION`] in one transaction, for
@@ -305,6 +314,24 @@ mod tests {
             ffi::SQLITE_CONSTRAINT_UNIQUE => StorageKind::Duplicate,
             _ => StorageKind::Other,
         })
+    }
+
+    #[test]
+    fn a_statement_with_a_bound_limit_is_planned_once() {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        super::configure(&mut c).unwrap();
+        c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3);")
+            .unwrap();
+        let mut stmt = c.prepare("SELECT x FROM t ORDER BY x LIMIT ? OFFSET ?").unwrap();
+        for (limit, offset) in [(1, 0), (2, 1), (3, 2)] {
+            let rows: Vec<i64> = stmt
+                .query_map([limit, offset], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(rows.len(), (3 - offset).min(limit) as usize);
+        }
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 
     #[test]

@@ -164,14 +164,27 @@ pub fn children(
     let mut q = if light { select_light(site) } else { select(site) };
     q.and_where(Expr::col(Obj::ParentPath).eq(parent.as_str()));
     visible(&mut q, site, filter);
-    let total = count(conn, &q)? as i64;
-    if limit == 0 || start >= total as usize {
-        return Ok((Vec::new(), total as usize));
+    if limit == 0 {
+        return Ok((Vec::new(), count(conn, &q)?));
     }
-    q.order_by(Obj::Position, Order::Asc)
+    let mut page = q.clone();
+    page.order_by(Obj::Position, Order::Asc)
         .offset(start as u64)
         .limit(limit.min(i64::MAX as usize) as u64);
-    Ok((fetch(conn, &q)?, total as usize))
+    let rows = fetch(conn, &page)?;
+    let total = match page_total(start, limit, rows.len()) {
+        Some(total) => total,
+        None => count(conn, &q)?,
+    };
+    Ok((rows, total))
+}
+
+/// The total a page of `found` rows (asked from `start`, at most `limit`)
+/// tells by itself: a page that is not full is the last one, so only a full
+/// page, or an empty one past the start, needs a count. Most folders, and
+/// every folderish page without children, then cost one query, not two.
+pub(crate) fn page_total(start: usize, limit: usize, found: usize) -> Option<usize> {
+    (found < limit && (found > 0 || start == 0)).then_some(start + found)
 }
 
 pub fn neighbours(
@@ -315,4 +328,18 @@ pub fn next_position(conn: &Connection, site: &str, parent: &ContentPath) -> Cor
         .and_then(|mut s| s.query_row(&*values.as_params(), |r| r.get(0)))
         .map_err(db)?;
     Ok(max.map_or(0, |m| m + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_total;
+
+    #[test]
+    fn only_a_full_page_or_an_empty_one_past_the_start_needs_a_count() {
+        assert_eq!(page_total(0, 25, 0), Some(0), "nothing there");
+        assert_eq!(page_total(0, 25, 7), Some(7), "one short page");
+        assert_eq!(page_total(50, 25, 3), Some(53), "the last page");
+        assert_eq!(page_total(0, 25, 25), None, "there may be more");
+        assert_eq!(page_total(100, 25, 0), None, "past the end: how far is unknown");
+    }
 }

@@ -11,7 +11,7 @@ use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr
 use sea_query_rusqlite::RusqliteBinder;
 
 use super::db;
-use super::read::{count, fetch, select, select_light, visible};
+use super::read::{count, fetch, page_total, select, select_light, visible};
 use super::schema::{Obj, Subjects};
 
 /// The path part of a query; `None` when it is the whole site.
@@ -167,8 +167,10 @@ pub fn search(
     if let Some(ranked) = by_rank {
         return by_relevance(conn, sel, q, ranked);
     }
-    // The matches (capped by `max_results`); unknown for an uncounted walk.
-    let total = if q.uncounted {
+    // The matches (capped by `max_results`); unknown for an uncounted walk,
+    // and counted after the page when the page may tell it (`page_total`).
+    let page_first = !q.uncounted && q.max_results.is_none() && q.limit > 0;
+    let total = if q.uncounted || page_first {
         None
     } else {
         let matching = count(conn, &sel)?;
@@ -195,7 +197,16 @@ pub fn search(
     let mut rows = if q.light { select_light(site) } else { select(site) };
     rows.and_where(Expr::cust("rowid").in_subquery(page));
     order(&mut rows);
-    Ok((fetch(conn, &rows)?, total.unwrap_or(0)))
+    let found = fetch(conn, &rows)?;
+    let total = match total {
+        Some(total) => total,
+        None if page_first => match page_total(q.start, q.limit, found.len()) {
+            Some(total) => total,
+            None => count(conn, &sel)?,
+        },
+        None => 0,
+    };
+    Ok((found, total))
 }
 
 /// Rows whose UID is in `uids`: one JSON parameter, not thousands of bound values.
