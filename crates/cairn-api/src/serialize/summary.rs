@@ -105,11 +105,10 @@ fn primary_blob<'a>(ctx: &Ctx, c: &'a Content) -> Option<&'a Value> {
 
 /// The value of one metadata column, `None` for unknown names.
 pub fn column(ctx: &Ctx, c: &Content, name: &str) -> Option<Value> {
-    let creators = c.strings("creators");
     Some(match name {
         "UID" => json!(c.uid),
-        "Creator" => json!(creators.first()),
-        "listCreators" => json!(creators),
+        "Creator" => json!(c.strings("creators").first()),
+        "listCreators" => json!(c.strings("creators")),
         "Title" | "title" => json!(c.title()),
         "Description" | "description" => json!(c.description()),
         "Subject" | "subjects" => json!(c.strings("subjects")),
