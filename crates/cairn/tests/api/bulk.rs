@@ -173,3 +173,34 @@ fn what_a_single_create_refuses_the_loader_refuses_and_keeps_the_rest() {
     assert!(loader.add(&path("/x"), &page("Hers"), None).is_err());
     assert_eq!(loader.finish().unwrap(), 0);
 }
+
+/// A file of `bytes` as an upload in a create body.
+fn upload(bytes: &[u8], name: &str) -> Value {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    json!({"data": data, "encoding": "base64", "filename": name, "content-type": "text/plain"})
+}
+
+#[test]
+fn uploads_are_kept_with_their_batch_and_a_refused_object_leaves_none_behind() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "x", "title": "X"}));
+    let before = app.blob_files();
+    let site = app.site();
+    let mut loader = Loader::new(&site, admin(), 100);
+    let file = body(json!({"@type": "File", "title": "Merkblatt", "file": upload(b"Merkblatt Steuern", "m.txt")}));
+    let loaded = loader.add(&path("/x"), &file, None).unwrap();
+    // Valid upload, invalid dates: refused after its blob was stored.
+    let refused = body(json!({
+        "@type": "File", "title": "Bad", "file": upload(b"never referenced", "b.txt"),
+        "effective": "2030-01-01T00:00:00+00:00", "expires": "2020-01-01T00:00:00+00:00",
+    }));
+    assert!(loader.add(&path("/x"), &refused, None).is_err());
+    assert_eq!(loader.finish().unwrap(), 1);
+
+    let download = app.get(&format!("{}{loaded}/@@download/file", app.site), Auth::Admin);
+    assert_eq!(download.status, 200);
+    assert_eq!(download.body, b"Merkblatt Steuern");
+    let added: Vec<String> = app.blob_files().difference(&before).cloned().collect();
+    assert_eq!(added.len(), 1, "only the loaded file's blob is new: {added:?}");
+}
