@@ -39,13 +39,13 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
     let mut handled = 0;
     let mut position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
     index.freshness().reached(position);
-    // Where the index was last committed: a commit syncs a new segment, so
-    // a long backlog (a bulk load) is taken in with one per COMMIT_EVERY.
-    let (mut committed, mut uncommitted) = (position, 0);
+    // Changes taken in since the last commit: a commit syncs a new segment,
+    // so a long backlog (a bulk load) is taken in with one per COMMIT_EVERY.
+    let mut uncommitted = 0;
     loop {
         let changes = store.outbox_after(site, position, BATCH)?;
         let Some(last) = changes.last() else {
-            if committed != position {
+            if uncommitted > 0 {
                 commit(store, site, index, position)?;
             }
             return Ok(handled);
@@ -72,7 +72,7 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
         uncommitted += changes.len();
         if changes.len() < BATCH || uncommitted >= COMMIT_EVERY {
             commit(store, site, index, position)?;
-            (committed, uncommitted) = (position, 0);
+            uncommitted = 0;
         }
     }
 }

@@ -95,11 +95,10 @@ impl<S: ContentStore> CachedStore<S> {
         if missing.is_empty() {
             return Ok(out);
         }
-        let ticket = self.fences.ticket(site);
-        self.stats.count(site);
-        let loaded = self.inner.by_paths(site, &missing)?;
-        if let Some(ticket) = ticket {
-            let put = |undo: bool| {
+        let loaded = self.load_missing(
+            site,
+            || self.inner.by_paths(site, &missing),
+            |loaded, undo| {
                 for p in &missing {
                     let found = loaded.iter().find(|c| c.path == *p);
                     match (found, undo) {
@@ -108,14 +107,31 @@ impl<S: ContentStore> CachedStore<S> {
                         (found, true) => objects.unput(site, p.as_str(), found),
                     }
                 }
-            };
-            put(false);
-            if !ticket.still_valid() {
-                put(true);
-            }
-        }
+            },
+        )?;
         out.extend(loaded);
         Ok(out)
+    }
+
+    /// Loads what the object cache lacks and lets `keep` put it there
+    /// (`keep(loaded, true)` takes it back): kept only when no write
+    /// overlapped the load, so a reader never caches what a writer replaced.
+    fn load_missing(
+        &self,
+        site: &str,
+        load: impl FnOnce() -> CoreResult<Vec<Content>>,
+        keep: impl Fn(&[Content], bool),
+    ) -> CoreResult<Vec<Content>> {
+        let ticket = self.fences.ticket(site);
+        self.stats.count(site);
+        let loaded = load()?;
+        if let Some(ticket) = ticket {
+            keep(&loaded, false);
+            if !ticket.still_valid() {
+                keep(&loaded, true);
+            }
+        }
+        Ok(loaded)
     }
 }
 
@@ -148,19 +164,18 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         if missing.is_empty() {
             return Ok(out);
         }
-        let ticket = self.fences.ticket(site);
-        self.stats.count(site);
-        let loaded = self.inner.by_uids(site, &missing)?;
-        if let Some(ticket) = ticket {
-            for c in &loaded {
-                objects.put(site, c.path.as_str(), Some(c));
-            }
-            if !ticket.still_valid() {
-                for c in &loaded {
-                    objects.unput(site, c.path.as_str(), Some(c));
+        let loaded = self.load_missing(
+            site,
+            || self.inner.by_uids(site, &missing),
+            |loaded, undo| {
+                for c in loaded {
+                    match undo {
+                        false => objects.put(site, c.path.as_str(), Some(c)),
+                        true => objects.unput(site, c.path.as_str(), Some(c)),
+                    }
                 }
-            }
-        }
+            },
+        )?;
         out.extend(loaded);
         Ok(out)
     }

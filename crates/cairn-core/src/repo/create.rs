@@ -61,7 +61,7 @@ pub(super) struct Draft {
     uid_given: bool,
     pub values: Map<String, Value>,
     layout: Option<String>,
-    pub state: Option<String>,
+    state: Option<String>,
     folderish: bool,
 }
 

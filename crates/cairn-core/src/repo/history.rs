@@ -47,7 +47,7 @@ pub fn snapshot(site: &Site, c: &Content, who: &Principal, comment: &str) -> Cor
 
 /// [`snapshot`] when the caller knows the version number (0 for an object
 /// that was never stored).
-pub fn snapshot_at(site: &Site, c: &Content, who: &Principal, comment: &str, version: i64) -> Option<WriteOp> {
+pub(super) fn snapshot_at(site: &Site, c: &Content, who: &Principal, comment: &str, version: i64) -> Option<WriteOp> {
     versioned(site, c).then(|| {
         WriteOp::AddVersion(Box::new(VersionRecord {
             uid: c.uid.clone(),
