@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery, RegexQuery, TermQuery,
 };
@@ -32,6 +33,12 @@ const TITLE_BOOST: f32 = 3.0;
 const ANSWER_CACHE_HITS: u64 = 200_000;
 /// Memory the single indexing thread may buffer before it flushes a segment.
 const WRITER_BUDGET: usize = 50_000_000;
+/// Segments below this many documents are merged in geometric layers like the
+/// larger ones. tantivy's default (10,000) puts every smaller segment in one
+/// layer, so under steady writes (a commit every few dozen documents) each
+/// document was rewritten by a merge again and again until that layer filled:
+/// merging took more CPU than indexing itself.
+const MIN_MERGE_LAYER: u32 = 1_000;
 const FOLD: &str = "cairn_fold";
 const WORDS: &str = "cairn_words";
 
@@ -127,7 +134,10 @@ impl SearchIndex {
             .build();
         index.tokenizers().register(WORDS, words);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(1, WRITER_BUDGET)?;
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_BUDGET)?;
+        let mut merges = LogMergePolicy::default();
+        merges.set_min_layer_size(MIN_MERGE_LAYER);
+        writer.set_merge_policy(Box::new(merges));
         let default_lang = language_slot(default_language).unwrap_or(0);
         Ok(Self {
             index,
