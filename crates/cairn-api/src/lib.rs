@@ -43,7 +43,7 @@ pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
 use crate::handlers::{
-    aliases, content, files, history, login, principals, querystring, search, services, sharing, vocabularies,
+    aliases, content, files, history, jobs, login, principals, querystring, search, services, sharing, vocabularies,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -102,6 +102,8 @@ pub struct AppState {
     /// Each site's full-text index (none: SearchableText answers 501).
     pub full_text: HashMap<String, Arc<dyn FullText>>,
     pub limits: Limits,
+    /// What this process's job workers did (none: they run elsewhere).
+    pub job_metrics: Option<Arc<cairn_core::jobs::JobMetrics>>,
     /// Verified Basic credentials, with the principals generation they were verified at.
     auth_cache: moka::sync::Cache<u64, (u64, Principal)>,
     hasher: RandomState,
@@ -116,6 +118,7 @@ impl AppState {
         Self {
             sites: sites.into_iter().map(|s| (s.id.clone(), s)).collect(),
             full_text: HashMap::new(),
+            job_metrics: None,
             // Verified Basic credentials for a minute: argon2 is slow on purpose,
             // scripts send the header on every request.
             auth_cache: moka::sync::Cache::builder()
@@ -133,6 +136,11 @@ impl AppState {
     /// Answers SearchableText from these indexes, one per site id.
     pub fn with_full_text(mut self, indexes: HashMap<String, Arc<dyn FullText>>) -> Self {
         self.full_text = indexes;
+        self
+    }
+
+    pub fn with_job_metrics(mut self, metrics: Arc<cairn_core::jobs::JobMetrics>) -> Self {
+        self.job_metrics = Some(metrics);
         self
     }
 }
@@ -381,6 +389,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, body),
+        (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
         (View::Service { name, args }, m) if name == "history" => history::handle(&ctx, path, &m, args, body),
         (View::Service { name, .. }, Method::POST) if name == "copy" => {
             services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Copy)

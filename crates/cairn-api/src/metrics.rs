@@ -1,7 +1,9 @@
 //! `GET /metrics`: Prometheus text exposition of what operators watch here,
 //! per site: how far the full-text index lags behind the database, and how
 //! many image scales were computed or failed (each costs a full decode), and
-//! how many store round trips requests and background work made.
+//! how many store round trips requests and background work made, how many
+//! background jobs wait or failed per queue and state, and what this
+//! process's job workers did (attempts by outcome, latency, run time).
 //! Nothing here counts content, since anyone reaching the port can read it.
 
 use std::fmt::Write;
@@ -29,6 +31,8 @@ fn render(app: &AppState) -> CoreResult<String> {
     let mut lag = String::new();
     let mut scales = String::new();
     let mut queries = String::new();
+    let mut jobs = String::new();
+    let now = cairn_core::jobs::now_ms();
     let mut sites: Vec<_> = app.sites.values().collect();
     sites.sort_by(|a, b| a.id.cmp(&b.id));
     for site in sites {
@@ -48,11 +52,35 @@ fn render(app: &AppState) -> CoreResult<String> {
                 n.request, n.background
             );
         }
+        for c in site.jobs.counts(&site.id, now)? {
+            let _ = writeln!(
+                jobs,
+                "cairn_jobs{{site=\"{label}\",queue=\"{}\",state=\"{}\"}} {}",
+                c.priority.name(),
+                c.state.name(),
+                c.count
+            );
+        }
         if !app.full_text.contains_key(&site.id) {
             continue;
         }
         let lag_now = cairn_core::search::lag(site)?;
         let _ = writeln!(lag, "cairn_search_lag_changes{{site=\"{label}\"}} {lag_now}");
+    }
+    let mut attempts = String::new();
+    for (kind, m) in app.job_metrics.as_ref().map(|m| m.snapshot()).unwrap_or_default() {
+        let kind = kind.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(
+            attempts,
+            "cairn_job_attempts_total{{type=\"{kind}\",outcome=\"done\"}} {}\n\
+             cairn_job_attempts_total{{type=\"{kind}\",outcome=\"retried\"}} {}\n\
+             cairn_job_attempts_total{{type=\"{kind}\",outcome=\"dead\"}} {}\n\
+             cairn_job_latency_seconds_sum{{type=\"{kind}\"}} {}\n\
+             cairn_job_latency_seconds_count{{type=\"{kind}\"}} {}\n\
+             cairn_job_run_seconds_sum{{type=\"{kind}\"}} {}\n\
+             cairn_job_run_seconds_count{{type=\"{kind}\"}} {}",
+            m.done, m.retried, m.dead, m.latency_seconds, m.attempts, m.run_seconds, m.attempts
+        );
     }
     Ok(format!(
         "# HELP cairn_search_lag_changes Changes written to the database but not yet in the full-text index.\n\
@@ -60,6 +88,14 @@ fn render(app: &AppState) -> CoreResult<String> {
          # HELP cairn_image_scales_total Image scales computed (each once) and computations that failed (remembered).\n\
          # TYPE cairn_image_scales_total counter\n{scales}\
          # HELP cairn_store_queries_total Store round trips that reached the database (cache hits not counted), by cause.\n\
-         # TYPE cairn_store_queries_total counter\n{queries}"
+         # TYPE cairn_store_queries_total counter\n{queries}\
+         # HELP cairn_jobs Background jobs by queue and state (queued includes those waiting for their time).\n\
+         # TYPE cairn_jobs gauge\n{jobs}\
+         # HELP cairn_job_attempts_total Job attempts run by this process, by type and outcome.\n\
+         # TYPE cairn_job_attempts_total counter\n\
+         # HELP cairn_job_latency_seconds From when a job was due to when a worker of this process started it.\n\
+         # TYPE cairn_job_latency_seconds summary\n\
+         # HELP cairn_job_run_seconds How long job attempts of this process ran.\n\
+         # TYPE cairn_job_run_seconds summary\n{attempts}"
     ))
 }

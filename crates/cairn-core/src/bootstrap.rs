@@ -55,6 +55,7 @@ pub fn ensure_root(store: &dyn ContentStore, site: &str, title: &str, language: 
                 uid,
                 path: ContentPath::root(),
             }],
+            ..Default::default()
         },
     )?;
     Ok(Created::New)

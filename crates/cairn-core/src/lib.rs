@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod content;
 pub mod error;
 pub mod images;
+pub mod jobs;
 pub mod ports;
 pub mod principals;
 pub mod repo;

@@ -60,11 +60,13 @@ pub struct OutboxEntry {
     pub path: ContentPath,
 }
 
-/// One atomic write: every operation and event commits together or not at all.
+/// One atomic write: every operation, event and job commits together or not at all.
 #[derive(Debug, Default)]
 pub struct WriteBatch {
     pub ops: Vec<WriteOp>,
     pub events: Vec<ChangeEvent>,
+    /// Jobs the change causes: enqueued only if it commits.
+    pub jobs: Vec<crate::jobs::NewJob>,
 }
 
 impl WriteBatch {
@@ -72,6 +74,7 @@ impl WriteBatch {
     pub fn merge(&mut self, other: WriteBatch) {
         self.ops.extend(other.ops);
         self.events.extend(other.events);
+        self.jobs.extend(other.jobs);
     }
 }
 
@@ -306,7 +309,8 @@ pub struct Hit {
 
 /// Settings key under which a full-text indexer saves the outbox position
 /// its index has reached (committed): where it resumes, and how far it lags.
-pub const FULL_TEXT_POSITION_KEY: &str = "search.outbox_position";
+/// It is one consumer of the outbox among others (see [`crate::jobs::consumer_key`]).
+pub const FULL_TEXT_POSITION_KEY: &str = "outbox.position.search";
 
 /// A site's full-text index: ranks objects for a SearchableText query. It
 /// follows the change outbox on its own schedule; the freshness hooks let a

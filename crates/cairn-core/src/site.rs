@@ -89,6 +89,8 @@ pub struct Site {
     pub workflows: Arc<Workflows>,
     pub settings: SiteSettings,
     pub store: Arc<dyn ContentStore>,
+    /// The durable job queue (in the same database as `store`).
+    pub jobs: Arc<dyn crate::jobs::JobStore>,
     pub principals: Arc<dyn PrincipalStore>,
     pub blobs: Arc<dyn BlobStore>,
     /// Blobs stored by writes that have not committed yet; one for every

@@ -207,6 +207,7 @@ fn sql_and_the_reference_evaluator_select_the_same_objects() {
                     uid: c.uid.clone(),
                     path: c.path.clone(),
                 }],
+                ..Default::default()
             };
             store.write("s", batch).unwrap();
         }

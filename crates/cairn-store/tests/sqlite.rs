@@ -45,6 +45,7 @@ fn insert(c: &Content) -> WriteBatch {
             uid: c.uid.clone(),
             path: c.path.clone(),
         }],
+        ..Default::default()
     }
 }
 
@@ -115,6 +116,7 @@ fn a_stale_update_is_a_conflict() {
             expected,
         }],
         events: vec![],
+        ..Default::default()
     };
     s.write("x", upd(1)).unwrap();
     assert!(matches!(s.write("x", upd(1)), Err(CoreError::Conflict(_))));
@@ -129,6 +131,7 @@ fn deleting_a_subtree_spares_siblings_with_similar_names() {
     let batch = WriteBatch {
         ops: vec![WriteOp::DeleteSubtree(ContentPath::parse("/a").unwrap())],
         events: vec![],
+        ..Default::default()
     };
     s.write("x", batch).unwrap();
     let left: Vec<String> = ["/a", "/a/b", "/a/b/c", "/ab", "/a-b"]

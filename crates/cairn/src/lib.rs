@@ -13,6 +13,7 @@ use anyhow::Context;
 use cairn_api::AppState;
 use cairn_core::bootstrap::{self, Created};
 use cairn_core::cache::CachedStore;
+use cairn_core::jobs::JobStore;
 use cairn_core::ports::{BlobStore, ContentStore, FullText, PrincipalStore};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
 use cairn_model::{TypeRegistry, Workflows, builtin};
@@ -35,18 +36,66 @@ pub struct Report {
     pub sample_objects: usize,
 }
 
-/// A built server: the HTTP state, what first start created, and the
-/// full-text indexers (stopped when this is dropped).
+/// A built server: the HTTP state, what first start created, the
+/// full-text indexers and the job machinery (stopped when this is dropped).
 pub struct Built {
     pub state: Arc<AppState>,
     pub report: Report,
     pub indexing: indexing::Indexing,
+    pub jobs: Jobs,
+}
+
+/// The job workers and the clock that feeds them; stopped on drop.
+pub struct Jobs {
+    // Dropped first: the clock stops enqueuing before the workers stop.
+    _clock: cairn_jobs::Clock,
+    _workers: Option<cairn_jobs::Workers>,
+    pub metrics: Arc<cairn_core::jobs::JobMetrics>,
+}
+
+/// Starts the built-in job types' workers (`workers` threads, none for 0)
+/// and the clock (schedules, outbox consumers) over the opened sites.
+pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyhow::Result<Jobs> {
+    let builtin = cairn_jobs::builtin::builtin(opened.store.clone(), opened.jobs.clone(), settings.jobs.keep());
+    let bell = Arc::new(cairn_jobs::Bell::default());
+    let metrics = Arc::new(cairn_core::jobs::JobMetrics::default());
+    let sites = opened.sites.iter().map(|s| s.id.clone()).collect();
+    let clock = cairn_jobs::Clock::start(
+        opened.store.clone(),
+        opened.jobs.clone(),
+        sites,
+        builtin.consumers,
+        &builtin.schedules,
+        bell.clone(),
+    )
+    .context("while starting the job clock")?;
+    let workers = (workers > 0)
+        .then(|| {
+            cairn_jobs::Workers::start(
+                opened.jobs.clone(),
+                builtin.registry,
+                settings.jobs.runner(workers),
+                bell,
+                metrics.clone(),
+            )
+        })
+        .transpose()
+        .context("while starting the job workers")?;
+    Ok(Jobs {
+        _clock: clock,
+        _workers: workers,
+        metrics,
+    })
 }
 
 /// Opens storage and the search indexes, creates missing sites, starts the
 /// indexers and returns the HTTP state.
 pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
-    let Opened { store, sites, report } = open_sites(settings, public_host)?;
+    let opened = open_sites(settings, public_host)?;
+    let jobs = start_jobs(settings, &opened, settings.jobs.workers)?;
+    let Opened {
+        store, sites, report, ..
+    } = opened;
     let mut indexes = Vec::new();
     for s in &settings.sites {
         let dir = search_dir(settings, &s.id);
@@ -67,18 +116,23 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         .iter()
         .map(|(site, index)| (site.clone(), index.clone() as Arc<dyn FullText>))
         .collect();
-    let state = AppState::new(sites, limits).with_full_text(full_text);
+    let state = AppState::new(sites, limits)
+        .with_full_text(full_text)
+        .with_job_metrics(jobs.metrics.clone());
     let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
     Ok(Built {
         state: Arc::new(state),
         report,
         indexing,
+        jobs,
     })
 }
 
 /// Storage and sites, opened.
 pub struct Opened {
     pub store: Arc<dyn ContentStore>,
+    /// The job queue, in the same database.
+    pub jobs: Arc<dyn JobStore>,
     pub sites: Vec<Arc<Site>>,
     pub report: Report,
 }
@@ -90,6 +144,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
     std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
     let sqlite = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
     let principals: Arc<dyn PrincipalStore> = Arc::new(sqlite.clone());
+    let jobs: Arc<dyn JobStore> = Arc::new(sqlite.clone());
     let store: Arc<dyn ContentStore> = Arc::new(CachedStore::new(sqlite, settings.cache_objects));
     store.migrate().context("while creating the database schema")?;
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
@@ -136,6 +191,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 ..Default::default()
             },
             store: store.clone(),
+            jobs: jobs.clone(),
             principals: principals.clone(),
             blobs: blobs.clone(),
             uploads: uploads.clone(),
@@ -149,7 +205,12 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
         }
         sites.push(site);
     }
-    Ok(Opened { store, sites, report })
+    Ok(Opened {
+        store,
+        jobs,
+        sites,
+        report,
+    })
 }
 
 /// Where a site's full-text index lives under the data folder.

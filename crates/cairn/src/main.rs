@@ -37,6 +37,17 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Run background jobs (purges, scheduled publication, upkeep) as a
+    /// separate process on the same data folder, beside or instead of the
+    /// workers inside `cairn serve` (`jobs.workers = 0` there).
+    Worker {
+        /// Folder for the database and blobs.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Worker threads (default: `jobs.worker_process_workers`).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
     /// Manage the blob folder.
     Blobs {
         #[command(subcommand)]
@@ -100,6 +111,22 @@ fn main() -> anyhow::Result<()> {
             println!("Indexed {total} objects.");
             Ok(())
         }
+        Command::Worker { data, workers } => {
+            settings.data = data.unwrap_or(settings.data);
+            // A worker never fills a site: the server does that on first start.
+            settings.sample_content = false;
+            let workers = workers.unwrap_or(settings.jobs.worker_process_workers).max(1);
+            let opened = cairn::open_sites(&settings, &settings.listen)?;
+            let jobs = cairn::start_jobs(&settings, &opened, workers)?;
+            println!("cairn worker: {workers} workers on {}", settings.data.display());
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(shutdown_signal());
+            // Stops taking jobs; each worker ends the job it runs first.
+            drop(jobs);
+            Ok(())
+        }
         Command::Blobs {
             command: BlobsCommand::Gc { data, grace_minutes },
         } => {
@@ -138,15 +165,7 @@ async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
             println!("Log in as 'admin' with the password from CAIRN_ADMIN_PASSWORD / cairn.toml.")
         }
     }
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let shutdown = async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! { _ = shutdown => {}, _ = term.recv() => {} }
-    };
+    let shutdown = shutdown_signal();
     if let (Some(site), hours @ 1..) = (built.state.sites.values().next(), settings.blob_sweep_hours) {
         let every = std::time::Duration::from_secs(hours * 3600);
         tokio::spawn(cairn::blob_sweep::every(
@@ -159,4 +178,18 @@ async fn serve(settings: cairn::Settings) -> anyhow::Result<()> {
     // Stopping the indexers joins threads: not on the async workers.
     tokio::task::spawn_blocking(move || drop(built)).await?;
     served.context("while serving")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let interrupt = async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = interrupt => {}, _ = term.recv() => {} }
+    };
+    interrupt.await
 }

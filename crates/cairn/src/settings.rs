@@ -119,6 +119,46 @@ impl LimitSettings {
     }
 }
 
+/// The background job queue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobSettings {
+    /// Worker threads in `cairn serve` (0: none; run `cairn worker` instead).
+    pub workers: usize,
+    /// Worker threads in `cairn worker`.
+    pub worker_process_workers: usize,
+    /// Days finished jobs (done, dead, cancelled) stay visible in `@jobs`.
+    pub keep_days: u64,
+    /// Seconds before the second attempt of a failed job; doubled for each further one.
+    pub backoff_secs: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            worker_process_workers: 2,
+            keep_days: 7,
+            backoff_secs: 2,
+        }
+    }
+}
+
+impl JobSettings {
+    /// The runner's configuration with `workers` threads.
+    pub fn runner(&self, workers: usize) -> cairn_jobs::Config {
+        cairn_jobs::Config {
+            workers,
+            backoff: std::time::Duration::from_secs(self.backoff_secs.max(1)),
+            ..cairn_jobs::Config::default()
+        }
+    }
+
+    pub fn keep(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.keep_days * 86_400)
+    }
+}
+
 /// Everything `cairn serve` needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -141,6 +181,7 @@ pub struct Settings {
     /// Hours between sweeps of unreferenced blobs in `serve` (the first runs
     /// a minute after start); 0: never (run `cairn blobs gc` instead).
     pub blob_sweep_hours: u64,
+    pub jobs: JobSettings,
     pub limits: LimitSettings,
     pub sites: Vec<SiteSettings>,
 }
@@ -157,6 +198,7 @@ impl Default for Settings {
             cache_objects: 20_000,
             workers: 0,
             blob_sweep_hours: 24,
+            jobs: JobSettings::default(),
             limits: LimitSettings::default(),
             sites: vec![SiteSettings {
                 id: "Plone".into(),

@@ -4,6 +4,7 @@ pub mod aliases;
 pub mod content;
 pub mod files;
 pub mod history;
+pub mod jobs;
 pub mod login;
 pub mod principals;
 pub mod querystring;

@@ -91,6 +91,7 @@ mod tests {
                 uid: b.clone(),
                 path: path("/b"),
             }],
+            ..Default::default()
         };
         let t = Touched::of(&batch);
         assert_eq!(t.subtrees, ["/a", "/b", "/c"]);

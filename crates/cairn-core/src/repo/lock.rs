@@ -100,6 +100,7 @@ fn save(site: &Site, current: &Content, lock: Option<Value>) -> CoreResult<Conte
             uid: next.uid.clone(),
             path: next.path.clone(),
         }],
+        ..Default::default()
     };
     site.store.write(&site.id, batch)?;
     Ok(next)

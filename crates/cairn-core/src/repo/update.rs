@@ -152,6 +152,7 @@ pub fn delete(site: &Site, path: &ContentPath, who: &Principal, lock_token: Opti
             uid: current.uid,
             path: current.path,
         }],
+        ..Default::default()
     };
     site.store.write(&site.id, batch)
 }

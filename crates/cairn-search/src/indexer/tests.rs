@@ -41,6 +41,7 @@ fn commit(s: &SqliteStore, op: WriteOp, kind: &'static str, c: &Content) {
     let batch = WriteBatch {
         ops: vec![op],
         events: event(kind, c),
+        ..Default::default()
     };
     s.write("x", batch).unwrap();
 }
@@ -112,6 +113,7 @@ fn a_rebuild_indexes_everything_and_reports_progress() {
         WriteBatch {
             ops,
             events: event("added", &pages[0]),
+            ..Default::default()
         },
     )
     .unwrap();

@@ -6,6 +6,7 @@
 
 mod blob_refs;
 mod checkpoint;
+mod jobs;
 mod principals;
 mod read;
 mod redirects;
@@ -22,7 +23,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 
 /// Version of the table layout; a database of another version is refused,
 /// except for the steps [`upgrade`] knows.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// The embedded store: a pool of connections to one SQLite file. Clones share
 /// the pool and the writer queue.
@@ -107,19 +108,30 @@ fn configure(c: &mut rusqlite::Connection) -> rusqlite::Result<()> {
 /// Brings an older database to [`SCHEMA_VERSION`] in one transaction, for
 /// the versions it knows; others are left for `migrate` to refuse.
 fn upgrade(conn: &rusqlite::Connection, from: i64) -> CoreResult<()> {
-    if from != 5 {
-        return Ok(());
+    if from == 5 {
+        // 5 -> 6: the `public` column, filled from the view-permission table.
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE content ADD COLUMN public boolean NOT NULL DEFAULT FALSE;
+             UPDATE content SET public = EXISTS (SELECT 1 FROM content_allowed a
+                 WHERE a.site = content.site AND a.uid = content.uid AND a.principal = 'Anonymous');
+             PRAGMA user_version = 6;
+             COMMIT;",
+        )
+        .map_err(db)?;
     }
-    // 5 -> 6: the `public` column, filled from the view-permission table.
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         ALTER TABLE content ADD COLUMN public boolean NOT NULL DEFAULT FALSE;
-         UPDATE content SET public = EXISTS (SELECT 1 FROM content_allowed a
-             WHERE a.site = content.site AND a.uid = content.uid AND a.principal = 'Anonymous');
-         PRAGMA user_version = 6;
-         COMMIT;",
-    )
-    .map_err(db)
+    if from == 5 || from == 6 {
+        // 6 -> 7: the job tables (created by `migrate`); the full-text
+        // indexer's position is kept like every outbox consumer's.
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             UPDATE settings SET key = 'outbox.position.search' WHERE key = 'search.outbox_position';
+             PRAGMA user_version = 7;
+             COMMIT;",
+        )
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 use cairn_core::Content;
@@ -152,6 +164,7 @@ impl ContentStore for SqliteStore {
         for stmt in schema::ddl() {
             conn.execute_batch(&stmt).map_err(db)?;
         }
+        conn.execute_batch(jobs::DDL).map_err(db)?;
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(db)?;
         // Statistics for the query planner, refreshed when tables grew a lot

@@ -284,6 +284,9 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
     for e in &batch.events {
         append_event(&tx, site, e, &at)?;
     }
+    if !batch.jobs.is_empty() {
+        super::jobs::insert(&tx, site, &batch.jobs, cairn_core::jobs::now_ms(), None)?;
+    }
     tx.commit().map_err(db)
 }
 

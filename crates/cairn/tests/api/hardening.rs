@@ -311,6 +311,7 @@ fn editing_the_creators_never_makes_an_editor_the_owner() {
             cairn_core::ports::WriteBatch {
                 ops: vec![op],
                 events: vec![],
+                ..Default::default()
             },
         )
         .unwrap();

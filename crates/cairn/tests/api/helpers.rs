@@ -18,6 +18,7 @@ pub struct TestApp {
     state: std::sync::Arc<cairn_api::AppState>,
     /// Stopped before the runtime and the data folder go.
     _indexing: cairn::indexing::Indexing,
+    _jobs: cairn::Jobs,
     _rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
@@ -93,6 +94,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         agent,
         state,
         _indexing: built.indexing,
+        _jobs: built.jobs,
         _rt: rt,
         _dir: dir,
     }

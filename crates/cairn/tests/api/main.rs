@@ -13,6 +13,7 @@ mod fulltext;
 mod hardening;
 mod helpers;
 mod image_limits;
+mod jobs;
 mod leaks;
 mod login;
 mod privileges;

@@ -1,0 +1,155 @@
+//! Background jobs through the API: the `@jobs` dashboard is for Site
+//! Administrators and Managers only, retry and cancel act on the queue, and
+//! scheduled publication changes what anonymous visitors get at the moment
+//! an item's `effective` date arrives.
+
+use std::time::{Duration, Instant};
+
+use cairn_core::jobs::{NewJob, now_ms};
+use serde_json::{Value, json};
+
+use crate::helpers::{Auth, TestApp, ids, spawn_app};
+
+/// Polls `@jobs` until `done(list)` holds, failing after ten seconds.
+fn wait_jobs(app: &TestApp, query: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = app.get(&format!("/@jobs{query}"), Auth::Admin);
+        assert_eq!(r.status, 200);
+        let v = r.json();
+        if done(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "jobs never got there: {v}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn only_administrators_see_the_jobs() {
+    let app = spawn_app();
+    app.add_user("member", "member-pw-1", &["Member"]);
+    app.add_user("editor", "editor-pw-1", &["Editor", "Reviewer"]);
+    app.add_user("siteadmin", "siteadmin-pw-1", &["Site Administrator"]);
+    app.site()
+        .jobs
+        .enqueue("plone", &[NewJob::new("test.nobody-runs-this", json!({"secret": "x"}))])
+        .unwrap();
+    let id = app.get("/@jobs", Auth::Admin).json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for who in [
+        Auth::Anonymous,
+        Auth::Basic("member", "member-pw-1"),
+        Auth::Basic("editor", "editor-pw-1"),
+    ] {
+        for (method, url) in [
+            ("GET", "/@jobs".to_string()),
+            ("GET", format!("/@jobs/{id}")),
+            ("POST", format!("/@jobs/{id}/cancel")),
+        ] {
+            let r = app.send(method, &url, who, None, &[]);
+            assert_eq!(r.status, 401, "{method} {url}");
+            let body = String::from_utf8_lossy(&r.body);
+            assert!(!body.contains("secret") && !body.contains("nobody-runs"), "{body}");
+        }
+    }
+    let r = app.get("/@jobs", Auth::Basic("siteadmin", "siteadmin-pw-1"));
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    let queues: Vec<&str> = v["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(queues, ["important", "normal", "low"]);
+    assert_eq!(v["queues"][1]["queued"], 1);
+    let schedules: Vec<&str> = v["schedules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        schedules.contains(&"outbox-prune") && schedules.contains(&"jobs-prune"),
+        "{v}"
+    );
+    assert!(v["schedules"][0]["next_run"].is_string());
+    // The dashboard is the site's, not a folder's.
+    app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
+    assert_eq!(app.get("/f/@jobs", Auth::Admin).status, 404);
+}
+
+#[test]
+fn a_queued_job_can_be_cancelled_and_retried() {
+    let app = spawn_app();
+    app.site()
+        .jobs
+        .enqueue("plone", &[NewJob::new("test.nobody-runs-this", json!({"n": 1}))])
+        .unwrap();
+    let job = &app.get("/@jobs?state=queued", Auth::Admin).json()["items"][0];
+    let url = job["@id"].as_str().unwrap().to_string();
+    assert_eq!(job["args"], json!({"n": 1}));
+    let r = app.post(&format!("{url}/retry"), Auth::Admin, &json!({}));
+    assert_eq!(r.status, 400, "a queued job is not retried");
+    assert!(r.json()["message"].as_str().unwrap().contains("queued"));
+    let r = app.post(&format!("{url}/cancel"), Auth::Admin, &json!({}));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["state"], "cancelled");
+    assert!(r.json()["finished"].is_string());
+    assert_eq!(app.get("/@jobs?state=cancelled", Auth::Admin).json()["items_total"], 1);
+    let r = app.post(&format!("{url}/retry"), Auth::Admin, &json!({}));
+    assert_eq!(r.json()["state"], "queued");
+    assert_eq!(r.json()["attempts"], 0);
+    assert_eq!(app.get("/@jobs/999999", Auth::Admin).status, 404);
+    assert_eq!(app.get("/@jobs?state=sleeping", Auth::Admin).status, 400);
+    assert_eq!(app.get("/@jobs?queue=urgent", Auth::Admin).status, 400);
+}
+
+#[test]
+fn a_page_appears_to_visitors_when_its_effective_date_arrives() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "news", "title": "News"}));
+    app.publish(&format!("{}/news", app.site));
+    let effective = cairn_core::jobs::iso(now_ms() + 1500);
+    app.create(
+        "/news",
+        json!({"@type": "Document", "id": "soon", "title": "Soon", "effective": effective}),
+    );
+    app.publish(&format!("{}/news/soon", app.site));
+    let listing = || app.get("/news", Auth::Anonymous);
+    let before = listing();
+    assert!(ids(&before.json()).is_empty());
+    // The visitor's listing is now kept by the response cache.
+    assert_eq!(listing().header("x-cairn-cache"), Some("hit"));
+    // The publication date became a job on the important queue.
+    let v = wait_jobs(&app, "?type=publication", |v| v["items_total"] == 1);
+    assert_eq!(v["items"][0]["queue"], "important");
+    assert_eq!(v["items"][0]["run_at"], effective);
+    assert_eq!(v["queues"][0]["scheduled"], 1, "{v}");
+    wait_jobs(&app, "?type=publication&state=done", |v| v["items_total"] == 1);
+    // The job recorded a change: the kept listing is stale, the page is listed.
+    let after = listing();
+    assert_eq!(after.header("x-cairn-cache"), Some("miss"));
+    assert_eq!(ids(&after.json()), ["soon"]);
+}
+
+#[test]
+fn metrics_report_the_queues_and_what_the_workers_did() {
+    let app = spawn_app();
+    let effective = cairn_core::jobs::iso(now_ms() + 1000);
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "d", "title": "D", "effective": effective}),
+    );
+    wait_jobs(&app, "?type=publication&state=done", |v| v["items_total"] == 1);
+    assert_eq!(
+        app.metric("cairn_jobs{site=\"plone\",queue=\"important\",state=\"done\"}"),
+        1
+    );
+    assert_eq!(
+        app.metric("cairn_job_attempts_total{type=\"publication\",outcome=\"done\"}"),
+        1
+    );
+}
