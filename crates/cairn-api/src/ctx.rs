@@ -19,6 +19,8 @@ pub struct Ctx {
     pub params: Params,
     /// The site's full-text index, when it has one.
     pub full_text: Option<TextIndex>,
+    /// What the response shows, for its cache tags (see `caching`).
+    pub deps: std::sync::Mutex<cairn_core::caching::Deps>,
 }
 
 impl Ctx {
@@ -31,7 +33,24 @@ impl Ctx {
             filter,
             params,
             full_text: None,
+            deps: Default::default(),
         }
+    }
+
+    /// The response shows `c`: a change to it makes the response stale.
+    pub fn shows(&self, c: &cairn_core::Content) {
+        self.deps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .object(c, cairn_core::jobs::now_ms());
+    }
+
+    /// The response depends on a broad tag (`caching::NAV`, `caching::SEARCH`).
+    pub fn depends_on(&self, tag: &str) {
+        self.deps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .tag(tag);
     }
 
     /// Absolute public URL of a path below the site.

@@ -9,6 +9,7 @@ mod auth;
 mod batch;
 mod blob;
 mod body;
+pub mod caching;
 mod client_addr;
 mod ctx;
 mod error;
@@ -102,6 +103,8 @@ pub struct AppState {
     /// Each site's full-text index (none: SearchableText answers 501).
     pub full_text: HashMap<String, Arc<dyn FullText>>,
     pub limits: Limits,
+    /// How shared caches may keep anonymous answers.
+    pub caching: caching::Policy,
     /// What this process's job workers did (none: they run elsewhere).
     pub job_metrics: Option<Arc<cairn_core::jobs::JobMetrics>>,
     /// Verified Basic credentials, with the principals generation they were verified at.
@@ -119,6 +122,7 @@ impl AppState {
             sites: sites.into_iter().map(|s| (s.id.clone(), s)).collect(),
             full_text: HashMap::new(),
             job_metrics: None,
+            caching: caching::Policy::default(),
             // Verified Basic credentials for a minute: argon2 is slow on purpose,
             // scripts send the header on every request.
             auth_cache: moka::sync::Cache::builder()
@@ -136,6 +140,11 @@ impl AppState {
     /// Answers SearchableText from these indexes, one per site id.
     pub fn with_full_text(mut self, indexes: HashMap<String, Arc<dyn FullText>>) -> Self {
         self.full_text = indexes;
+        self
+    }
+
+    pub fn with_caching(mut self, policy: caching::Policy) -> Self {
+        self.caching = policy;
         self
     }
 
@@ -263,9 +272,11 @@ async fn dispatch(
         .filter(|_| !fresh)
         .and_then(|k| app.responses.get(k, generation))
     {
-        return response_cache::mark(hit, response_cache::HIT);
+        return caching::conditional(response_cache::mark(hit, response_cache::HIT), &headers);
     }
     let params = Params::parse(uri.query());
+    let wanted = headers.get(axum::http::header::IF_NONE_MATCH).cloned();
+    let read_method = method.clone();
     let worker = app.clone();
     let req = Incoming {
         target,
@@ -278,26 +289,50 @@ async fn dispatch(
         who,
     };
     let task = tokio::task::spawn_blocking(move || handle(&worker, site, req));
-    match task.await {
-        Ok(Ok(r)) => match cache_key {
-            Some(key) => {
-                let stored = app.responses.store(key, generation, r).await;
-                response_cache::mark(
-                    stored,
-                    if fresh {
-                        response_cache::BYPASS
-                    } else {
-                        response_cache::MISS
-                    },
-                )
-            }
-            None => r,
-        },
-        Ok(Err(e)) => e.into_response(),
+    let answer = match task.await {
+        Ok(Ok(r)) => Ok(caching::finish(r, &read_method, &app.caching).await),
+        Ok(Err(e)) => Err(caching::not_stored(e.into_response(), &read_method)),
         Err(e) => {
             tracing::error!(error = %e, "handler panicked");
-            ApiError::internal().into_response()
+            Err(ApiError::internal().into_response())
         }
+    };
+    let mut conditions = HeaderMap::new();
+    if let Some(v) = wanted {
+        conditions.insert(axum::http::header::IF_NONE_MATCH, v);
+    }
+    let r = match answer {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let r = match cache_key {
+        Some(key) => {
+            let stored = app.responses.store(key, generation, r).await;
+            response_cache::mark(
+                stored,
+                if fresh {
+                    response_cache::BYPASS
+                } else {
+                    response_cache::MISS
+                },
+            )
+        }
+        None => r,
+    };
+    caching::conditional(r, &conditions)
+}
+
+/// How a shared cache may keep the answer of a view.
+fn caching_kind(view: &View) -> caching::Kind {
+    match view {
+        View::Content => caching::Kind::Content,
+        View::Images(_) | View::Download { .. } => caching::Kind::File,
+        View::Service { name, .. } => match name.as_str() {
+            "navigation" | "breadcrumbs" | "contextnavigation" | "navroot" | "search" | "querystring-search" => {
+                caching::Kind::Listing
+            }
+            _ => caching::Kind::Private,
+        },
     }
 }
 
@@ -428,6 +463,17 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         return Ok(aliases::redirect(&ctx, &to, &rest, target.api, method));
     }
     // A missing object is reported with its public URL, as Plone does.
+    let result = result.map(|mut resp| {
+        let mut deps = std::mem::take(&mut *ctx.deps.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        deps.served_at(path);
+        let kind = caching_kind(&target.view);
+        resp.extensions_mut().insert(caching::Info {
+            anonymous: ctx.who.is_anonymous(),
+            kind,
+            deps,
+        });
+        resp
+    });
     result.map_err(|mut e| {
         if e.status() == StatusCode::NOT_FOUND && e.message == "Resource not found" {
             e = not_found();

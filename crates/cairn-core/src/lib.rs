@@ -6,6 +6,7 @@ pub mod auth;
 pub mod blobs;
 pub mod bootstrap;
 pub mod cache;
+pub mod caching;
 pub mod catalog;
 pub mod content;
 pub mod error;

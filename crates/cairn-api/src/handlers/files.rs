@@ -40,6 +40,7 @@ pub fn download(
     request: &HeaderMap,
 ) -> ApiResult<Response> {
     let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
+    ctx.shows(&c);
     let field = args
         .first()
         .map(String::as_str)
@@ -89,6 +90,7 @@ pub fn images(ctx: &Ctx, path: &ContentPath, args: &[String], request: &HeaderMa
         return Err(ApiError::bad_request("An image field name is required"));
     };
     let c = repo::get_visible(&ctx.site, path, &ctx.who)?;
+    ctx.shows(&c);
     let not_found = || ApiError::not_found(&format!("{}/@@images/{}", ctx.url(path), args.join("/")));
     // Stable ids: `<field>-<width>-<hash>.<ext>`; the field name may contain '-'.
     let (field, scale, immutable) = if let Some(v) = blob_field(&c, first) {

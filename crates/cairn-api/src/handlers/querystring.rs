@@ -39,6 +39,7 @@ fn number(v: Option<&Value>) -> ApiResult<Option<usize>> {
 
 /// POST (or GET) `<context>/@querystring-search`.
 pub fn search(ctx: &Ctx, context: &ContentPath, body: &[u8], max_batch: usize) -> ApiResult<Response> {
+    ctx.depends_on(cairn_core::caching::SEARCH);
     let body: Map<String, Value> = match ctx.params.get("query") {
         // The GET form carries the whole body as JSON in `query`.
         // plone.restapi unquotes it once more, so clients (and its own docs) send it

@@ -157,6 +157,7 @@ fn provides(q: &mut CatalogQuery, iface: &str) -> ApiResult<()> {
 
 /// GET `<context>/@search`.
 pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Response> {
+    ctx.depends_on(cairn_core::caching::SEARCH);
     repo::get_visible(&ctx.site, context, &ctx.who)?;
     let mut q = query(ctx, context, max_batch)?;
     if let Some(text) = ctx.params.get("SearchableText") {

@@ -66,6 +66,7 @@ pub(super) fn nav_title(c: &Content) -> &str {
 
 /// `@breadcrumbs`: the visible ancestors below the root, then the object.
 pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
+    ctx.depends_on(cairn_core::caching::NAV);
     let chain = ctx.searcher().ancestors(&c.path)?;
     let items: Vec<Value> = chain
         .iter()

@@ -92,6 +92,7 @@ pub fn full_page(ctx: &Ctx, items: &[Content], parent: Option<&Content>) -> Core
 }
 
 fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreResult<Value> {
+    ctx.shows(c);
     let site = &ctx.site.id;
     let url = ctx.url(&c.path);
     let ty = ctx.site.registry.get(&c.portal_type);

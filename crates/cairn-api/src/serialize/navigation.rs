@@ -66,6 +66,7 @@ fn by_parent<'a>(nodes: &'a [Content], current: &Content) -> HashMap<&'a str, Ve
 
 /// Builds the navigation of `c` and hands it to `f` (the tree borrows the cached rows).
 fn with_navigation<R>(ctx: &Ctx, c: &Content, depth: usize, f: impl FnOnce(&Navigation<'_>) -> R) -> CoreResult<R> {
+    ctx.depends_on(cairn_core::caching::NAV);
     let depth = depth.clamp(1, 10);
     let nodes = ctx.searcher().nav_tree(&ContentPath::root(), depth)?;
     let by_parent = by_parent(&nodes, c);
@@ -152,6 +153,7 @@ fn context_nodes<'a>(
 /// `expand.contextnavigation.*` options (`name`, `topLevel`, `bottomLevel`,
 /// `includeTop`, `currentFolderOnly`, `root_path`).
 pub fn contextnavigation(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
+    ctx.depends_on(cairn_core::caching::NAV);
     let opt = |k: &str| ctx.params.get(&format!("expand.contextnavigation.{k}"));
     let flag = |k: &str| opt(k).is_some_and(|v| matches!(v, "1" | "true" | "True" | "on" | "yes"));
     let number = |k: &str, default: usize| opt(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(default);

@@ -159,6 +159,7 @@ pub fn column(ctx: &Ctx, c: &Content, name: &str) -> Option<Value> {
 
 /// The summary of `c` with the default keys plus the requested columns.
 pub fn summary(ctx: &Ctx, c: &Content, metadata_fields: &[String]) -> Value {
+    ctx.shows(c);
     let mut o = Map::new();
     o.insert("@id".into(), json!(ctx.url(&c.path)));
     o.insert("@type".into(), json!(c.portal_type));

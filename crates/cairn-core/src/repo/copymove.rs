@@ -193,11 +193,16 @@ fn subtree_ops(
         let local = effective(&parent_local, &next);
         next.allowed = allowed_to_view(site, &next, &parent_allowed, &local);
         computed.insert(path.clone(), (local, next.allowed.clone(), next.uid.clone()));
-        let kind = if mode == Mode::Copy { "added" } else { "moved" };
+        // A move's event names the old place (what went stale there); the
+        // new one is found through the UID.
+        let (kind, at) = match mode {
+            Mode::Copy => ("added", path.clone()),
+            Mode::Move => ("moved", obj.path.clone()),
+        };
         batch.events.push(ChangeEvent {
             kind,
             uid: next.uid.clone(),
-            path: path.clone(),
+            path: at,
         });
         batch.ops.push(match mode {
             Mode::Copy => WriteOp::Insert(Box::new(next)),

@@ -96,8 +96,18 @@ pub fn update(
             expected: current.version,
         },
     );
+    // Navigation shows titles, hides excluded items and follows the order.
+    let in_nav = ["title", "exclude_from_nav"]
+        .iter()
+        .any(|f| next.fields.get(*f) != current.fields.get(*f))
+        || body.contains_key("ordering")
+        || body.contains_key("sort");
     batch.events.push(ChangeEvent {
-        kind: "modified",
+        kind: if in_nav {
+            crate::caching::MODIFIED_IN_NAV
+        } else {
+            "modified"
+        },
         uid: next.uid.clone(),
         path: next.path.clone(),
     });

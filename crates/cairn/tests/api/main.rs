@@ -3,6 +3,7 @@
 mod blob_gc;
 mod bulk;
 mod cache;
+mod caching;
 mod collections;
 mod conformance;
 mod consistency;

@@ -1,0 +1,183 @@
+//! What an HTTP cache in front of cairn (a CDN, Varnish) needs from the
+//! core: the cache tags a response depends on ([`Deps`], filled while it is
+//! rendered) and, for a change from the outbox, exactly the tags and URLs it
+//! made stale ([`stale`]). The two share one vocabulary:
+//!
+//! - an object's UID: its own data (its page, its summary in a listing, its
+//!   files and scales);
+//! - `p-<hash>` of a path: every response whose URL lies at or below that
+//!   path, so moving or deleting a folder reaches its whole subtree;
+//! - [`NAV`]: navigation and breadcrumbs (titles, order, visibility);
+//! - [`SEARCH`]: search and listing-block answers, stale after any change.
+
+use std::collections::BTreeSet;
+
+use cairn_model::ContentPath;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::content::Content;
+use crate::error::CoreResult;
+use crate::ports::{ContentStore, OutboxEntry};
+
+/// Navigation and breadcrumbs.
+pub const NAV: &str = "nav";
+/// Answers of `@search` and `@querystring-search`.
+pub const SEARCH: &str = "search";
+
+/// Change kinds after which navigation may show something else.
+const NAV_KINDS: [&str; 8] = [
+    "added",
+    "removed",
+    "moved",
+    "state_changed",
+    "sharing_changed",
+    "window",
+    MODIFIED_IN_NAV,
+    "reordered",
+];
+
+/// The change kind of an edit that touched what navigation shows (title,
+/// exclusion from navigation, the order of a folder's items).
+pub const MODIFIED_IN_NAV: &str = "modified_in_nav";
+
+/// The tag of every response at or below `path`.
+pub fn path_tag(path: &ContentPath) -> String {
+    let digest = Sha256::digest(path.as_str().as_bytes());
+    format!("p-{}", hex::encode(&digest[..8]))
+}
+
+/// What one response depends on, collected while it is rendered.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Deps {
+    tags: BTreeSet<String>,
+    /// The earliest future moment (Unix ms) at which an object in the
+    /// response leaves or enters its publication window.
+    edge: Option<i64>,
+}
+
+impl Deps {
+    /// The response shows `c` (its page, summary or file).
+    pub fn object(&mut self, c: &Content, now_ms: i64) {
+        self.tags.insert(c.uid.as_str().to_owned());
+        for name in ["effective", "expires"] {
+            if let Some(at) = c.fields.get(name).and_then(date_ms).filter(|at| *at > now_ms) {
+                self.edge = Some(self.edge.map_or(at, |e| e.min(at)));
+            }
+        }
+    }
+
+    pub fn tag(&mut self, tag: &str) {
+        self.tags.insert(tag.to_owned());
+    }
+
+    /// The response is served at `path`: it goes stale when `path` or one of
+    /// its ancestors moves or is deleted.
+    pub fn served_at(&mut self, path: &ContentPath) {
+        if path.is_root() {
+            return;
+        }
+        for p in path.ancestors().iter().skip(1).chain([path]) {
+            self.tags.insert(path_tag(p));
+        }
+    }
+
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.tags.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+
+    /// When the response stops being right by the clock alone.
+    pub fn edge(&self) -> Option<i64> {
+        self.edge
+    }
+}
+
+/// A stored date (`effective`, `expires`) in Unix milliseconds.
+pub fn date_ms(v: &Value) -> Option<i64> {
+    let s = v.as_str()?;
+    s.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+        .or_else(|| {
+            // A date without an offset is UTC, as cairn stores them.
+            s.parse::<jiff::civil::DateTime>()
+                .ok()
+                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                .map(|z| z.timestamp().as_millisecond())
+        })
+}
+
+/// What a set of changes made stale in HTTP caches.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Stale {
+    pub tags: BTreeSet<String>,
+    /// Site-relative paths whose URLs to purge as well (for caches that
+    /// purge by URL only): the changed objects' old and new places.
+    pub paths: BTreeSet<String>,
+}
+
+impl Stale {
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty() && self.paths.is_empty()
+    }
+}
+
+/// The tags and URLs `changes` made stale. `current` has the changed
+/// objects as they are now (a removed one is missing).
+pub fn stale(store: &dyn ContentStore, site: &str, changes: &[OutboxEntry], current: &[Content]) -> CoreResult<Stale> {
+    let mut out = Stale::default();
+    let mut parents = BTreeSet::new();
+    for e in changes {
+        out.tags.insert(e.uid.as_str().to_owned());
+        out.tags.insert(SEARCH.to_owned());
+        out.paths.insert(e.path.as_str().to_owned());
+        if NAV_KINDS.contains(&e.kind.as_str()) {
+            out.tags.insert(NAV.to_owned());
+        }
+        if matches!(e.kind.as_str(), "moved" | "removed") {
+            // Every response below the old place.
+            out.tags.insert(path_tag(&e.path));
+        }
+        // The listing that shows (or showed) it.
+        parents.extend(e.path.parent());
+        if let Some(now) = current.iter().find(|c| c.uid == e.uid) {
+            out.paths.insert(now.path.as_str().to_owned());
+            parents.extend(now.path.parent());
+        }
+    }
+    let parents: Vec<ContentPath> = parents.into_iter().collect();
+    for p in store.by_paths(site, &parents)? {
+        out.tags.insert(p.uid.as_str().to_owned());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_below_a_folder_carries_the_tags_of_its_places() {
+        let mut d = Deps::default();
+        d.served_at(&ContentPath::parse("/a/b/c").unwrap());
+        let tags: Vec<&str> = d.tags().collect();
+        assert_eq!(tags.len(), 3);
+        assert!(tags.contains(&path_tag(&ContentPath::parse("/a").unwrap()).as_str()));
+        assert!(tags.contains(&path_tag(&ContentPath::parse("/a/b/c").unwrap()).as_str()));
+        let mut root = Deps::default();
+        root.served_at(&ContentPath::root());
+        assert!(root.is_empty());
+    }
+
+    #[test]
+    fn dates_read_with_or_without_an_offset() {
+        let v = |s: &str| Value::String(s.into());
+        assert_eq!(date_ms(&v("1970-01-01T00:00:01+00:00")), Some(1000));
+        assert_eq!(date_ms(&v("1970-01-01T00:00:02")), Some(2000));
+        assert_eq!(date_ms(&v("soon")), None);
+    }
+}
