@@ -26,6 +26,8 @@ pub struct Policy {
     /// Headers that carry the cache tags: `Cache-Tag` (comma separated,
     /// Cloudflare), `xkey` (space separated, Varnish).
     pub tag_headers: Vec<String>,
+    /// Caches are configured to purge (`@invalidate` has something to do).
+    pub purges: bool,
 }
 
 impl Default for Policy {
@@ -35,6 +37,7 @@ impl Default for Policy {
             listing_s_maxage: 3_600,
             file_s_maxage: 86_400,
             tag_headers: vec!["Cache-Tag".into(), "xkey".into()],
+            purges: false,
         }
     }
 }

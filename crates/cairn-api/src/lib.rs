@@ -425,6 +425,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, body),
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
+        (View::Service { name, .. }, Method::POST) if name == "invalidate" => {
+            services::invalidate(&ctx, path, body, app.caching.purges)
+        }
         (View::Service { name, args }, m) if name == "history" => history::handle(&ctx, path, &m, args, body),
         (View::Service { name, .. }, Method::POST) if name == "copy" => {
             services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Copy)

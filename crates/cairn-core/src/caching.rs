@@ -111,6 +111,91 @@ pub fn date_ms(v: &Value) -> Option<i64> {
         })
 }
 
+/// The job type that purges HTTP caches.
+pub const PURGE_JOB: &str = "cdn.purge";
+
+/// What a purge job drops.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PurgeArgs {
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+    /// Site-relative paths; the job makes the public URLs.
+    #[serde(default)]
+    pub paths: BTreeSet<String>,
+    /// Everything the site's caches hold.
+    #[serde(default)]
+    pub all: bool,
+}
+
+impl PurgeArgs {
+    pub fn merge(&mut self, other: PurgeArgs) {
+        self.tags.extend(other.tags);
+        self.paths.extend(other.paths);
+        self.all |= other.all;
+    }
+}
+
+/// How much `@invalidate` purges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The object's own answers and URL.
+    Item,
+    /// Every answer at or below the object.
+    Subtree,
+    /// Everything of the site.
+    Site,
+}
+
+/// `@invalidate`: queues a purge of `scope` around `path` (Site
+/// Administrators and Managers); it runs as soon as a worker is free.
+pub fn invalidate(site: &crate::Site, who: &crate::Principal, path: &ContentPath, scope: Scope) -> CoreResult<()> {
+    if !who.is_admin() {
+        return Err(crate::CoreError::Unauthorized(
+            "You are not allowed to purge the caches".into(),
+        ));
+    }
+    let c = site.store.by_path(&site.id, path)?.ok_or(crate::CoreError::NotFound)?;
+    let mut args = PurgeArgs::default();
+    match scope {
+        Scope::Item => {
+            args.tags.insert(c.uid.as_str().to_owned());
+            args.paths.insert(path.as_str().to_owned());
+        }
+        Scope::Subtree if path.is_root() => args.all = true,
+        Scope::Subtree => {
+            args.tags.insert(c.uid.as_str().to_owned());
+            args.tags.insert(path_tag(path));
+            args.paths.insert(path.as_str().to_owned());
+        }
+        Scope::Site => args.all = true,
+    }
+    let job = crate::jobs::NewJob::new(PURGE_JOB, serde_json::to_value(&args).unwrap_or_default())
+        .priority(crate::jobs::Priority::Important);
+    site.jobs.enqueue(&site.id, &[job])
+}
+
+/// Why a purge failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PurgeError {
+    pub message: String,
+    /// Another attempt may succeed (a rate limit, a server error, a
+    /// timeout); false for a refusal that will repeat (bad credentials).
+    pub transient: bool,
+}
+
+/// An HTTP cache that can be told to drop answers (Varnish, a CDN).
+pub trait Purger: Send + Sync {
+    /// For logs and job results.
+    fn name(&self) -> &str;
+    /// Drops every answer tagged with one of `tags`, and the answers for
+    /// `urls` (absolute). Called with bounded lists; batching to the
+    /// cache's own limits is the purger's work.
+    fn purge(&self, tags: &[String], urls: &[String]) -> Result<(), PurgeError>;
+    /// Drops everything this site's cache holds.
+    fn purge_all(&self) -> Result<(), PurgeError>;
+}
+
 /// What a set of changes made stale in HTTP caches.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Stale {

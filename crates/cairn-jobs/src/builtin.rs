@@ -169,18 +169,53 @@ pub struct Builtin {
     pub schedules: Vec<ScheduleSpec>,
 }
 
-/// Everything built in, over the given stores; finished jobs are kept `keep`.
-pub fn builtin(content: Arc<dyn ContentStore>, jobs: Arc<dyn JobStore>, keep: Duration) -> Builtin {
+/// The HTTP caches changes are purged from.
+pub struct Caches {
+    pub purgers: Vec<Arc<dyn cairn_core::caching::Purger>>,
+    /// Each site's public URL.
+    pub public_urls: std::collections::HashMap<String, String>,
+    /// How long a purge waits for more changes to join it.
+    pub delay: Duration,
+}
+
+/// Everything built in, over the given stores; finished jobs are kept
+/// `keep`. With `caches`, every change is purged from them.
+pub fn builtin(
+    content: Arc<dyn ContentStore>,
+    jobs: Arc<dyn JobStore>,
+    keep: Duration,
+    caches: Option<Caches>,
+) -> Builtin {
     let mut registry = Registry::default();
     registry
         .add(Publication {
             content: content.clone(),
         })
         .add(OutboxPrune { jobs: jobs.clone() })
-        .add(JobsPrune { jobs, keep });
+        .add(JobsPrune {
+            jobs: jobs.clone(),
+            keep,
+        });
+    let mut consumers: Vec<Arc<dyn Consumer>> = vec![Arc::new(PublicationTimer {
+        content: content.clone(),
+    })];
+    if let Some(c) = caches {
+        registry.add_raw(
+            cairn_core::caching::PURGE_JOB,
+            Arc::new(crate::purge::Purge {
+                jobs,
+                purgers: c.purgers,
+                public_urls: c.public_urls,
+            }),
+        );
+        consumers.push(Arc::new(crate::purge::StaleAnswers {
+            content,
+            delay: c.delay,
+        }));
+    }
     Builtin {
         registry,
-        consumers: vec![Arc::new(PublicationTimer { content })],
+        consumers,
         schedules: vec![
             ScheduleSpec {
                 name: "outbox-prune",

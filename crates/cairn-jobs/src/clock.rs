@@ -31,6 +31,11 @@ pub trait Consumer: Send + Sync {
     /// The name its position is saved under.
     fn name(&self) -> &'static str;
     fn jobs_for(&self, site: &str, changes: &[OutboxEntry]) -> CoreResult<Vec<NewJob>>;
+    /// A consumer that never ran starts at the newest change instead of
+    /// the oldest kept (purging what happened before it existed helps nobody).
+    fn starts_at_head(&self) -> bool {
+        false
+    }
 }
 
 /// A recurring job every site gets.
@@ -173,7 +178,13 @@ impl State {
                 let mut r = match read.get(&key) {
                     Some(r) => *r,
                     None => {
-                        let saved = self.jobs.consumer_position(site, c.name())?;
+                        let mut saved = self.jobs.consumer_position(site, c.name())?;
+                        if saved == 0 && c.starts_at_head() {
+                            let head = self.content.outbox_head(site)?;
+                            if self.jobs.advance(site, c.name(), 0, head, &[])? {
+                                saved = head;
+                            }
+                        }
                         Read {
                             position: saved,
                             saved,

@@ -10,6 +10,7 @@
 pub mod builtin;
 pub mod clock;
 pub mod handler;
+pub mod purge;
 pub mod runner;
 
 pub use clock::{Clock, Consumer, ScheduleSpec, next_run};

@@ -56,7 +56,17 @@ pub struct Jobs {
 /// Starts the built-in job types' workers (`workers` threads, none for 0)
 /// and the clock (schedules, outbox consumers) over the opened sites.
 pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyhow::Result<Jobs> {
-    let builtin = cairn_jobs::builtin::builtin(opened.store.clone(), opened.jobs.clone(), settings.jobs.keep());
+    let purgers = settings.caching.purgers();
+    let caches = (!purgers.is_empty()).then(|| cairn_jobs::builtin::Caches {
+        purgers,
+        public_urls: opened
+            .sites
+            .iter()
+            .map(|s| (s.id.clone(), s.public_url.clone()))
+            .collect(),
+        delay: std::time::Duration::from_millis(settings.caching.purge_delay_ms),
+    });
+    let builtin = cairn_jobs::builtin::builtin(opened.store.clone(), opened.jobs.clone(), settings.jobs.keep(), caches);
     let bell = Arc::new(cairn_jobs::Bell::default());
     let metrics = Arc::new(cairn_core::jobs::JobMetrics::default());
     let sites = opened.sites.iter().map(|s| s.id.clone()).collect();
@@ -118,7 +128,8 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
         .collect();
     let state = AppState::new(sites, limits)
         .with_full_text(full_text)
-        .with_job_metrics(jobs.metrics.clone());
+        .with_job_metrics(jobs.metrics.clone())
+        .with_caching(settings.caching.policy());
     let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
     Ok(Built {
         state: Arc::new(state),

@@ -119,6 +119,89 @@ impl LimitSettings {
     }
 }
 
+/// HTTP caching headers and the caches changes are purged from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CachingSettings {
+    /// Seconds shared caches keep anonymous pages (purged on change).
+    pub content_s_maxage: u64,
+    /// ... navigation, breadcrumbs, search and listing answers.
+    pub listing_s_maxage: u64,
+    /// ... files and images at their field URLs.
+    pub file_s_maxage: u64,
+    /// Headers carrying the cache tags: `Cache-Tag` (Cloudflare), `xkey` (Varnish).
+    pub tag_headers: Vec<String>,
+    /// Milliseconds a purge waits for more changes to join it.
+    pub purge_delay_ms: u64,
+    /// Varnish servers to purge (`http://127.0.0.1:6081`), with the xkey vmod
+    /// and `deploy/varnish/cairn.vcl`.
+    pub varnish: Vec<String>,
+    /// Soft purges: Varnish marks objects stale instead of dropping them.
+    pub varnish_soft: bool,
+    pub cloudflare: Option<CloudflareSettings>,
+}
+
+/// A Cloudflare zone to purge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CloudflareSettings {
+    pub zone_id: String,
+    /// An API token with the Cache Purge permission for the zone.
+    pub api_token: String,
+    #[serde(default = "default_cloudflare_api")]
+    pub api_url: String,
+}
+
+fn default_cloudflare_api() -> String {
+    "https://api.cloudflare.com/client/v4".into()
+}
+
+impl Default for CachingSettings {
+    fn default() -> Self {
+        let policy = cairn_api::caching::Policy::default();
+        Self {
+            content_s_maxage: policy.content_s_maxage,
+            listing_s_maxage: policy.listing_s_maxage,
+            file_s_maxage: policy.file_s_maxage,
+            tag_headers: policy.tag_headers,
+            purge_delay_ms: 250,
+            varnish: Vec::new(),
+            varnish_soft: false,
+            cloudflare: None,
+        }
+    }
+}
+
+impl CachingSettings {
+    pub fn policy(&self) -> cairn_api::caching::Policy {
+        cairn_api::caching::Policy {
+            content_s_maxage: self.content_s_maxage,
+            listing_s_maxage: self.listing_s_maxage,
+            file_s_maxage: self.file_s_maxage,
+            tag_headers: self.tag_headers.clone(),
+            purges: !self.varnish.is_empty() || self.cloudflare.is_some(),
+        }
+    }
+
+    /// The configured caches (none: changes are not purged anywhere).
+    pub fn purgers(&self) -> Vec<std::sync::Arc<dyn cairn_core::caching::Purger>> {
+        let mut out: Vec<std::sync::Arc<dyn cairn_core::caching::Purger>> = Vec::new();
+        if !self.varnish.is_empty() {
+            out.push(std::sync::Arc::new(cairn_cdn::Varnish::new(
+                self.varnish.clone(),
+                self.varnish_soft,
+            )));
+        }
+        if let Some(cf) = &self.cloudflare {
+            out.push(std::sync::Arc::new(cairn_cdn::Cloudflare::new(
+                &cf.api_url,
+                &cf.zone_id,
+                &cf.api_token,
+            )));
+        }
+        out
+    }
+}
+
 /// The background job queue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -182,6 +265,7 @@ pub struct Settings {
     /// a minute after start); 0: never (run `cairn blobs gc` instead).
     pub blob_sweep_hours: u64,
     pub jobs: JobSettings,
+    pub caching: CachingSettings,
     pub limits: LimitSettings,
     pub sites: Vec<SiteSettings>,
 }
@@ -199,6 +283,7 @@ impl Default for Settings {
             workers: 0,
             blob_sweep_hours: 24,
             jobs: JobSettings::default(),
+            caching: CachingSettings::default(),
             limits: LimitSettings::default(),
             sites: vec![SiteSettings {
                 id: "Plone".into(),

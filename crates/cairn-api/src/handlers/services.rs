@@ -201,3 +201,32 @@ fn resolve_ref(ctx: &Ctx, r: &str) -> ApiResult<ContentPath> {
     }
     cairn_core::repo::path_of_ref(&ctx.site, r, Some(&ctx.base)).ok_or_else(bad)
 }
+
+/// POST `<object>/@invalidate` `{"scope": "item" | "subtree" | "site"}`:
+/// purges the object's answers (default), everything at or below it, or
+/// the whole site from the configured HTTP caches, through a job.
+pub fn invalidate(ctx: &Ctx, path: &ContentPath, body: &[u8], purges: bool) -> ApiResult<Response> {
+    use cairn_core::caching::Scope;
+    let body = super::body_object(body)?;
+    let scope = match body.get("scope").map(|v| v.as_str()) {
+        None | Some(Some("item")) => Scope::Item,
+        Some(Some("subtree")) => Scope::Subtree,
+        Some(Some("site")) => Scope::Site,
+        Some(_) => return Err(ApiError::bad_request("'scope' must be one of item, subtree, site")),
+    };
+    if !purges && ctx.who.is_admin() {
+        return Err(ApiError::bad_request(
+            "No HTTP cache is configured to purge (caching.varnish or caching.cloudflare)",
+        ));
+    }
+    cairn_core::caching::invalidate(&ctx.site, &ctx.who, path, scope)?;
+    let name = match scope {
+        Scope::Item => "item",
+        Scope::Subtree => "subtree",
+        Scope::Site => "site",
+    };
+    Ok(json(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({"@id": format!("{}/@invalidate", ctx.url(path)), "scope": name}),
+    ))
+}

@@ -235,6 +235,13 @@ pub trait JobStore: Send + Sync {
     /// next run to `next(schedule)`, each in one transaction. Returns how
     /// many fired.
     fn fire_schedules(&self, now: i64, next: &dyn Fn(&Schedule) -> Option<i64>) -> CoreResult<usize>;
+    /// Takes over the queued jobs of `kind` of a site (due or not) into the
+    /// running job `into`: they are marked done (merged) and their
+    /// arguments returned, so one run does the work of a burst.
+    fn absorb(&self, site: &str, kind: &str, into: i64, now: i64) -> CoreResult<Vec<Value>>;
+    /// Replaces a job's arguments (a merged job keeps what it took over
+    /// for its next attempt).
+    fn set_args(&self, id: i64, args: &Value) -> CoreResult<()>;
     /// Removes finished jobs (done, dead, cancelled) that ended before `before`.
     fn prune_jobs(&self, before: i64) -> CoreResult<u64>;
     /// An outbox consumer's saved position (0 when it never ran).

@@ -336,6 +336,30 @@ impl cairn_core::jobs::JobStore for SqliteStore {
         })
     }
 
+    fn absorb(&self, site: &str, kind: &str, into: i64, now: i64) -> CoreResult<Vec<Value>> {
+        self.in_write(|tx| {
+            tx.prepare_cached(
+                "UPDATE jobs SET state = 'done', finished = ?4, result = json_object('merged_into', ?3)
+                 WHERE site = ?1 AND kind = ?2 AND state = 'queued' AND id != ?3
+                 RETURNING args",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![site, kind, into, now], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map(|args| args.iter().filter_map(|a| serde_json::from_str(a).ok()).collect())
+            .map_err(db)
+        })
+    }
+
+    fn set_args(&self, id: i64, args: &Value) -> CoreResult<()> {
+        self.in_write(|tx| {
+            tx.execute("UPDATE jobs SET args = ?2 WHERE id = ?1", params![id, args.to_string()])
+                .map(|_| ())
+                .map_err(db)
+        })
+    }
+
     fn prune_jobs(&self, before: i64) -> CoreResult<u64> {
         self.in_write(|tx| {
             tx.execute(

@@ -1,0 +1,170 @@
+//! Precise purges against the Cloudflare fake: an edit purges exactly the
+//! tags of what showed it, a burst of edits becomes a few API calls within
+//! Cloudflare's limits, a rate limit is retried, and `@invalidate` purges on
+//! an administrator's request only.
+
+use std::time::{Duration, Instant};
+
+use cairn::settings::CloudflareSettings;
+use cairn_core::caching::path_tag;
+use cairn_model::ContentPath;
+use serde_json::json;
+
+use crate::fake_cloudflare::{FakeCloudflare, TOKEN, ZONE};
+use crate::helpers::{Auth, TestApp, spawn_app_with};
+
+fn app_behind(cf: &FakeCloudflare) -> TestApp {
+    let api = cf.api.clone();
+    spawn_app_with(move |s| {
+        s.caching.cloudflare = Some(CloudflareSettings {
+            zone_id: ZONE.into(),
+            api_token: TOKEN.into(),
+            api_url: api,
+        });
+        s.caching.purge_delay_ms = 50;
+        s.jobs.backoff_secs = 1;
+    })
+}
+
+/// Purge jobs so far.
+fn purge_jobs(app: &TestApp) -> u64 {
+    app.get("/@jobs?type=cdn.purge", Auth::Admin).json()["items_total"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Waits until a purge job newer than the first `known` ran and none is
+/// queued or running, and returns the calls made so far.
+fn settle(app: &TestApp, cf: &FakeCloudflare, known: u64) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let v = app.get("/@jobs?type=cdn.purge", Auth::Admin).json();
+        let busy = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["state"] == "queued" || j["state"] == "running");
+        if !busy && v["items_total"].as_u64().unwrap() > known {
+            return cf.log.lock().unwrap().purges.len();
+        }
+        assert!(Instant::now() < deadline, "purges never settled: {v}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn uid(v: &serde_json::Value) -> String {
+    v["UID"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_edit_purges_the_page_its_listing_and_navigation() {
+    let cf = FakeCloudflare::start(1);
+    let app = app_behind(&cf);
+    let folder = app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
+    let page = app.create("/f", json!({"@type": "Document", "id": "d", "title": "D"}));
+    let other = app.create("", json!({"@type": "Document", "id": "other", "title": "O"}));
+    settle(&app, &cf, 0);
+    let before = cf.tags().len();
+    assert!(
+        cf.log.lock().unwrap().refused.iter().any(|(s, _)| *s == 429),
+        "the first call was rate limited"
+    );
+    // A change that navigation does not show.
+    let known = purge_jobs(&app);
+    app.patch("/f/d", Auth::Admin, &json!({"description": "new words"}));
+    settle(&app, &cf, known);
+    let tags: Vec<String> = cf.tags()[before..].to_vec();
+    assert!(tags.contains(&uid(&page)), "{tags:?}");
+    assert!(tags.contains(&uid(&folder)), "the listing that shows it: {tags:?}");
+    assert!(tags.contains(&"search".into()));
+    assert!(
+        !tags.contains(&"nav".into()),
+        "navigation does not show descriptions: {tags:?}"
+    );
+    assert!(!tags.contains(&uid(&other)), "unrelated pages stay cached: {tags:?}");
+    assert!(cf.files().contains(&format!("{}/f/d", app.site)));
+    // A new title shows in navigation.
+    let (before, known) = (cf.tags().len(), purge_jobs(&app));
+    app.patch("/f/d", Auth::Admin, &json!({"title": "D2"}));
+    settle(&app, &cf, known);
+    assert!(cf.tags()[before..].contains(&"nav".into()));
+    // A rename purges everything below the old place.
+    let (before, known) = (cf.tags().len(), purge_jobs(&app));
+    app.patch("/f", Auth::Admin, &json!({"id": "g"}));
+    settle(&app, &cf, known);
+    let tags = cf.tags()[before..].to_vec();
+    assert!(tags.contains(&path_tag(&ContentPath::parse("/f").unwrap())), "{tags:?}");
+    assert!(cf.files().contains(&format!("{}/f", app.site)) && cf.files().contains(&format!("{}/g", app.site)));
+    assert!(
+        cf.log.lock().unwrap().refused.iter().all(|(s, _)| *s == 429),
+        "no call broke the API's rules"
+    );
+}
+
+#[test]
+fn a_burst_of_edits_is_a_few_calls_within_the_limits() {
+    let cf = FakeCloudflare::start(0);
+    let app = app_behind(&cf);
+    for i in 0..40 {
+        app.create("", json!({"@type": "Document", "id": format!("p{i}"), "title": "P"}));
+    }
+    let calls_before = settle(&app, &cf, 0);
+    let known = purge_jobs(&app);
+    let started = Instant::now();
+    for i in 0..40 {
+        app.patch(
+            &format!("/p{i}"),
+            Auth::Admin,
+            &json!({"description": format!("edit {i}")}),
+        );
+    }
+    let burst = started.elapsed();
+    let calls = settle(&app, &cf, known) - calls_before;
+    // 40 page tags, 1 listing, `search`, 40 URLs: at least two tag calls and two URL calls.
+    assert!(calls >= 4, "{calls}");
+    assert!(calls <= 12, "40 edits in {burst:?} took {calls} API calls");
+    assert!(cf.log.lock().unwrap().refused.is_empty());
+    let merged = app.get("/@jobs?type=cdn.purge&state=done", Auth::Admin).json();
+    assert!(
+        merged["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["result"]["merged_into"].is_number()),
+        "waiting purges were merged into one run"
+    );
+}
+
+#[test]
+fn invalidate_is_for_administrators() {
+    let cf = FakeCloudflare::start(0);
+    let app = app_behind(&cf);
+    app.add_user("editor", "editor-pw-1", &["Editor"]);
+    app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
+    for who in [Auth::Anonymous, Auth::Basic("editor", "editor-pw-1")] {
+        assert_eq!(app.post("/f/@invalidate", who, &json!({})).status, 401);
+    }
+    assert_eq!(
+        app.post("/f/@invalidate", Auth::Admin, &json!({"scope": "all"})).status,
+        400
+    );
+    let known = purge_jobs(&app);
+    let r = app.post("/f/@invalidate", Auth::Admin, &json!({"scope": "subtree"}));
+    assert_eq!(r.status, 202);
+    settle(&app, &cf, known);
+    assert!(cf.tags().contains(&path_tag(&ContentPath::parse("/f").unwrap())));
+    let r = app.post("/@invalidate", Auth::Admin, &json!({"scope": "site"}));
+    assert_eq!(r.status, 202);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cf
+        .log
+        .lock()
+        .unwrap()
+        .purges
+        .iter()
+        .any(|p| p["purge_everything"] == true)
+    {
+        assert!(Instant::now() < deadline, "no full purge");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
