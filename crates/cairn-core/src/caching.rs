@@ -3,8 +3,10 @@
 //! rendered) and, for a change from the outbox, exactly the tags and URLs it
 //! made stale ([`stale`]). The two share one vocabulary:
 //!
-//! - an object's UID: its own data (its page, its summary in a listing, its
-//!   files and scales);
+//! - an object's UID: its own data (its page, its summary in a listing or
+//!   as a page's parent or neighbour, its files and scales);
+//! - `l-<UID>`: which items a folder holds and in what order (its page lists
+//!   them, each item's page names its neighbours);
 //! - `p-<hash>` of a path: every response whose URL lies at or below that
 //!   path, so moving or deleting a folder reaches its whole subtree;
 //! - [`NAV`]: navigation and breadcrumbs (titles, order, visibility);
@@ -40,6 +42,21 @@ const NAV_KINDS: [&str; 8] = [
 /// The change kind of an edit that touched what navigation shows (title,
 /// exclusion from navigation, the order of a folder's items).
 pub const MODIFIED_IN_NAV: &str = "modified_in_nav";
+
+/// Change kinds after which a folder holds other items for some reader.
+const MEMBERSHIP_KINDS: [&str; 6] = [
+    "added",
+    "removed",
+    "moved",
+    "state_changed",
+    "sharing_changed",
+    "window",
+];
+
+/// The tag of the list of a folder's items.
+pub fn listing_tag(folder: &cairn_model::Uid) -> String {
+    format!("l-{}", folder.as_str())
+}
 
 /// The tag of every response at or below `path`.
 pub fn path_tag(path: &ContentPath) -> String {
@@ -217,26 +234,34 @@ pub fn stale(store: &dyn ContentStore, site: &str, changes: &[OutboxEntry], curr
     let mut out = Stale::default();
     let mut parents = BTreeSet::new();
     for e in changes {
+        let kind = e.kind.as_str();
         out.tags.insert(e.uid.as_str().to_owned());
         out.tags.insert(SEARCH.to_owned());
         out.paths.insert(e.path.as_str().to_owned());
-        if NAV_KINDS.contains(&e.kind.as_str()) {
+        if NAV_KINDS.contains(&kind) {
             out.tags.insert(NAV.to_owned());
         }
-        if matches!(e.kind.as_str(), "moved" | "removed") {
+        if kind == MODIFIED_IN_NAV {
+            // Its own items may have been reordered.
+            out.tags.insert(listing_tag(&e.uid));
+        }
+        if matches!(kind, "moved" | "removed") {
             // Every response below the old place.
             out.tags.insert(path_tag(&e.path));
         }
-        // The listing that shows (or showed) it.
-        parents.extend(e.path.parent());
-        if let Some(now) = current.iter().find(|c| c.uid == e.uid) {
+        let now = current.iter().find(|c| c.uid == e.uid);
+        if let Some(now) = now {
             out.paths.insert(now.path.as_str().to_owned());
-            parents.extend(now.path.parent());
+        }
+        if MEMBERSHIP_KINDS.contains(&kind) {
+            // The folders that list it (before and after a move).
+            parents.extend(e.path.parent());
+            parents.extend(now.and_then(|c| c.path.parent()));
         }
     }
     let parents: Vec<ContentPath> = parents.into_iter().collect();
     for p in store.by_paths(site, &parents)? {
-        out.tags.insert(p.uid.as_str().to_owned());
+        out.tags.insert(listing_tag(&p.uid));
     }
     Ok(out)
 }

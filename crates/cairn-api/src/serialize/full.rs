@@ -69,6 +69,7 @@ fn neighbour(ctx: &Ctx, n: Option<&Content>) -> Value {
     n.map_or_else(
         || json!({}),
         |n| {
+            ctx.shows(n);
             json!({"@id": ctx.url(&n.path), "@type": n.portal_type, "description": n.description(), "title": n.title()})
         },
     )
@@ -133,6 +134,10 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
         o.insert("modified".into(), json!(format_ts(c.modified)));
         o.insert("version".into(), json!("current"));
         let (prev, next) = around.neighbours(c);
+        // Its neighbours (when its folder shows them) change with the folder's list.
+        if let Some(parent) = around.parent(c).filter(|p| p.bool_field("nextPreviousEnabled")) {
+            ctx.depends_on(&cairn_core::caching::listing_tag(&parent.uid));
+        }
         o.insert("previous_item".into(), neighbour(ctx, prev));
         o.insert("next_item".into(), neighbour(ctx, next));
         // A published page may sit in a private folder: its reader learns
@@ -145,6 +150,7 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
         o.insert("parent".into(), parent);
     }
     if c.is_folderish && opts.include_items {
+        ctx.depends_on(&cairn_core::caching::listing_tag(&c.uid));
         let b = &opts.batch;
         // Summaries come from the stored summary fields; only full objects
         // decode the whole of each child.

@@ -104,3 +104,22 @@ fn a_page_that_expires_soon_is_kept_no_longer() {
         .unwrap();
     assert!((1..=30).contains(&s_maxage), "{cc}");
 }
+
+#[test]
+fn a_page_that_names_its_neighbours_depends_on_them_and_on_its_folders_list() {
+    let app = spawn_app();
+    let f = app.create(
+        "",
+        json!({"@type": "Folder", "id": "f", "title": "F", "nextPreviousEnabled": true}),
+    );
+    let a = app.create("/f", json!({"@type": "Document", "id": "a", "title": "A"}));
+    app.create("/f", json!({"@type": "Document", "id": "b", "title": "B"}));
+    for p in ["/f", "/f/a", "/f/b"] {
+        app.publish(&format!("{}{p}", app.site));
+    }
+    let b = app.get("/f/b", Auth::Anonymous);
+    assert_eq!(b.json()["previous_item"]["title"], "A");
+    let t = tags(&b);
+    assert!(t.contains(&a["UID"].as_str().unwrap().to_string()), "{t:?}");
+    assert!(t.contains(&format!("l-{}", f["UID"].as_str().unwrap())), "{t:?}");
+}

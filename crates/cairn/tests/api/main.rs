@@ -28,5 +28,6 @@ mod sites;
 mod structure;
 mod uploads;
 mod users;
+mod varnish;
 mod vocabularies;
 mod workflows;

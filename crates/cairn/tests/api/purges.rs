@@ -75,7 +75,12 @@ fn an_edit_purges_the_page_its_listing_and_navigation() {
     settle(&app, &cf, known);
     let tags: Vec<String> = cf.tags()[before..].to_vec();
     assert!(tags.contains(&uid(&page)), "{tags:?}");
-    assert!(tags.contains(&uid(&folder)), "the listing that shows it: {tags:?}");
+    // The folder's page lists it under its own tag; the folder's data is unchanged.
+    assert!(!tags.contains(&uid(&folder)), "{tags:?}");
+    assert!(
+        !tags.iter().any(|t| t.starts_with("l-")),
+        "nothing was added, moved or hidden: {tags:?}"
+    );
     assert!(tags.contains(&"search".into()));
     assert!(
         !tags.contains(&"nav".into()),
@@ -94,6 +99,11 @@ fn an_edit_purges_the_page_its_listing_and_navigation() {
     settle(&app, &cf, known);
     let tags = cf.tags()[before..].to_vec();
     assert!(tags.contains(&path_tag(&ContentPath::parse("/f").unwrap())), "{tags:?}");
+    let root = app.get("", Auth::Admin).json();
+    assert!(
+        tags.contains(&format!("l-{}", uid(&root))),
+        "the site root lists it: {tags:?}"
+    );
     assert!(cf.files().contains(&format!("{}/f", app.site)) && cf.files().contains(&format!("{}/g", app.site)));
     assert!(
         cf.log.lock().unwrap().refused.iter().all(|(s, _)| *s == 429),
