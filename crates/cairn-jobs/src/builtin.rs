@@ -1,6 +1,7 @@
 //! The job types every site has: scheduled publication (a change event at
-//! the moment an item's `effective` date arrives or its `expires` date
-//! passes, so everything that follows changes hears of it then), and the
+//! the moment an item's `effective` date arrives, its `expires` date passes
+//! or an event's `end` passes, so everything that follows changes (caches,
+//! purges) hears of it then), and the
 //! upkeep of the outbox and of finished jobs.
 
 use std::collections::BTreeSet;
@@ -26,13 +27,18 @@ pub const WINDOW_EVENT: &str = "window";
 pub enum Edge {
     Effective,
     Expires,
+    /// An event's end: listings of upcoming events change.
+    End,
 }
 
 impl Edge {
+    const ALL: [Edge; 3] = [Edge::Effective, Edge::Expires, Edge::End];
+
     fn field(self) -> &'static str {
         match self {
             Edge::Effective => "effective",
             Edge::Expires => "expires",
+            Edge::End => "end",
         }
     }
 }
@@ -96,7 +102,7 @@ impl Consumer for PublicationTimer {
         let now = now_ms();
         let mut jobs = Vec::new();
         for item in self.content.by_uids(site, &uids)? {
-            for edge in [Edge::Effective, Edge::Expires] {
+            for edge in Edge::ALL {
                 let Some(at) = date_ms(item.fields.get(edge.field())).filter(|at| *at > now) else {
                     continue;
                 };
@@ -115,17 +121,7 @@ impl Consumer for PublicationTimer {
 
 /// A stored date field in Unix milliseconds.
 fn date_ms(v: Option<&Value>) -> Option<i64> {
-    let s = v?.as_str()?;
-    s.parse::<jiff::Timestamp>()
-        .ok()
-        .map(|t| t.as_millisecond())
-        .or_else(|| {
-            // A date without an offset is UTC, as cairn stores them.
-            s.parse::<jiff::civil::DateTime>()
-                .ok()
-                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-                .map(|z| z.timestamp().as_millisecond())
-        })
+    cairn_core::caching::date_ms(v?)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
