@@ -106,6 +106,13 @@ pub struct Site {
 }
 
 impl Site {
+    /// Commits a write batch with the jobs its content causes (scheduled
+    /// publication), in one transaction.
+    pub fn write(&self, mut batch: crate::ports::WriteBatch) -> crate::error::CoreResult<()> {
+        crate::jobs::timers::plan(&mut batch);
+        self.store.write(&self.id, batch)
+    }
+
     /// The workflow bound to a type (`None`: the type follows its container).
     pub fn workflow_for(&self, type_id: &str) -> Option<&WorkflowDef> {
         let default = self

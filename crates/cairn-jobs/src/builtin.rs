@@ -1,16 +1,14 @@
 //! The job types every site has: scheduled publication (a change event at
 //! the moment an item's `effective` date arrives, its `expires` date passes
-//! or an event's `end` passes, so everything that follows changes (caches,
-//! purges) hears of it then), and the
+//! or an event's `end` passes, planned by the write that set the date: see
+//! `cairn_core::jobs::timers`), and the
 //! upkeep of the outbox and of finished jobs.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cairn_core::CoreResult;
-use cairn_core::jobs::{JobStore, NewJob, Priority, now_ms};
-use cairn_core::ports::{ChangeEvent, ContentStore, OutboxEntry, WriteBatch};
+use cairn_core::jobs::{JobStore, Priority, now_ms};
+use cairn_core::ports::{ChangeEvent, ContentStore, WriteBatch};
 use cairn_model::Uid;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -21,35 +19,7 @@ use crate::handler::{JobError, JobKind, Registry};
 /// The change event a reached publication date records.
 pub const WINDOW_EVENT: &str = "window";
 
-/// One edge of an item's publication window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Edge {
-    Effective,
-    Expires,
-    /// An event's end: listings of upcoming events change.
-    End,
-}
-
-impl Edge {
-    const ALL: [Edge; 3] = [Edge::Effective, Edge::Expires, Edge::End];
-
-    fn field(self) -> &'static str {
-        match self {
-            Edge::Effective => "effective",
-            Edge::Expires => "expires",
-            Edge::End => "end",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PublicationArgs {
-    pub uid: String,
-    pub edge: Edge,
-    /// The date (Unix ms) the job was planned for.
-    pub at: i64,
-}
+pub use cairn_core::jobs::timers::{Edge, PUBLICATION_JOB, PublicationArgs};
 
 /// Records that an item entered or left its publication window.
 pub struct Publication {
@@ -57,7 +27,7 @@ pub struct Publication {
 }
 
 impl JobKind for Publication {
-    const KIND: &'static str = "publication";
+    const KIND: &'static str = PUBLICATION_JOB;
     const PRIORITY: Priority = Priority::Important;
     type Args = PublicationArgs;
 
@@ -67,7 +37,12 @@ impl JobKind for Publication {
             return Ok(json!({"skipped": "the item is gone"}));
         };
         // Edited since: the job planned for the new date does the work.
-        if date_ms(item.fields.get(args.edge.field())) != Some(args.at) {
+        if item
+            .fields
+            .get(args.edge.field())
+            .and_then(cairn_core::caching::date_ms)
+            != Some(args.at)
+        {
             return Ok(json!({"skipped": "the date changed"}));
         }
         self.content.write(
@@ -83,45 +58,6 @@ impl JobKind for Publication {
         )?;
         Ok(json!({"path": item.path.as_str()}))
     }
-}
-
-/// Plans a [`Publication`] job for every future `effective` or `expires`
-/// date a change leaves on an item.
-pub struct PublicationTimer {
-    pub content: Arc<dyn ContentStore>,
-}
-
-impl Consumer for PublicationTimer {
-    fn name(&self) -> &'static str {
-        "publication"
-    }
-
-    fn jobs_for(&self, site: &str, changes: &[OutboxEntry]) -> CoreResult<Vec<NewJob>> {
-        let uids: BTreeSet<&Uid> = changes.iter().map(|c| &c.uid).collect();
-        let uids: Vec<Uid> = uids.into_iter().cloned().collect();
-        let now = now_ms();
-        let mut jobs = Vec::new();
-        for item in self.content.by_uids(site, &uids)? {
-            for edge in Edge::ALL {
-                let Some(at) = date_ms(item.fields.get(edge.field())).filter(|at| *at > now) else {
-                    continue;
-                };
-                let args = PublicationArgs {
-                    uid: item.uid.as_str().to_owned(),
-                    edge,
-                    at,
-                };
-                let key = format!("publication:{}:{}:{at}", args.uid, edge.field());
-                jobs.push(Publication::job(&args).at(at).dedupe(key));
-            }
-        }
-        Ok(jobs)
-    }
-}
-
-/// A stored date field in Unix milliseconds.
-fn date_ms(v: Option<&Value>) -> Option<i64> {
-    cairn_core::caching::date_ms(v?)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -192,9 +128,7 @@ pub fn builtin(
             jobs: jobs.clone(),
             keep,
         });
-    let mut consumers: Vec<Arc<dyn Consumer>> = vec![Arc::new(PublicationTimer {
-        content: content.clone(),
-    })];
+    let mut consumers: Vec<Arc<dyn Consumer>> = Vec::new();
     if let Some(c) = caches {
         registry.add_raw(
             cairn_core::caching::PURGE_JOB,

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::error::CoreResult;
 
 pub mod admin;
+pub mod timers;
 
 /// Which queue a job waits in; workers drain them in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

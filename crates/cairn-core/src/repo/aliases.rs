@@ -123,7 +123,7 @@ pub fn add(site: &Site, who: &Principal, path: &ContentPath, items: &[NewAlias])
             created,
         }));
     }
-    site.store.write(&site.id, batch)
+    site.write(batch)
 }
 
 /// Removes aliases by their paths.
@@ -135,5 +135,5 @@ pub fn remove(site: &Site, who: &Principal, path: &ContentPath, paths: &[String]
         let from = ContentPath::parse(p).map_err(|e| CoreError::BadRequest(e.to_string()))?;
         batch.ops.push(WriteOp::RemoveRedirect(from));
     }
-    site.store.write(&site.id, batch)
+    site.write(batch)
 }

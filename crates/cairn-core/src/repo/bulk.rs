@@ -145,7 +145,7 @@ impl<'s> Loader<'s> {
         // ids counted for it): other containers are read again when needed.
         let current = self.current.as_ref().and_then(|p| self.containers.remove(p));
         self.containers.clear();
-        let written = self.site.store.write(&self.site.id, batch);
+        let written = self.site.write(batch);
         if let (Ok(()), Some(c)) = (&written, current) {
             self.containers.insert(c.content.path.clone(), c);
         }

@@ -58,7 +58,7 @@ pub fn transfer(
             moved.push((source.clone(), to));
         }
     }
-    site.store.write(&site.id, plan.batch)?;
+    site.write(plan.batch)?;
     // A source carried by an outer one is where the outer one's move put it.
     let new_path = |source: &ContentPath| -> CoreResult<ContentPath> {
         if let Some((_, to)) = moved.iter().find(|(s, _)| s == source) {

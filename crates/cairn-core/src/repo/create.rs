@@ -33,7 +33,7 @@ pub fn create(
         let content = draft.place(site, &parent, &parent_local, &id, position);
         let mut batch = WriteBatch::default();
         draft.write_ops(site, content.clone(), who, &mut batch)?;
-        match site.store.write(&site.id, batch) {
+        match site.write(batch) {
             Ok(()) => {
                 uploads.commit();
                 return Ok(content);

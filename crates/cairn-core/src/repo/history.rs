@@ -126,6 +126,6 @@ pub fn revert(site: &Site, path: &ContentPath, n: i64, who: &Principal) -> CoreR
         uid: next.uid.clone(),
         path: next.path.clone(),
     });
-    site.store.write(&site.id, batch)?;
+    site.write(batch)?;
     Ok(next)
 }

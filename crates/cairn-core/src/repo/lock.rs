@@ -102,7 +102,7 @@ fn save(site: &Site, current: &Content, lock: Option<Value>) -> CoreResult<Conte
         }],
         ..Default::default()
     };
-    site.store.write(&site.id, batch)?;
+    site.write(batch)?;
     Ok(next)
 }
 

@@ -218,5 +218,5 @@ pub fn set(
         }
         Ok(is_root)
     })?;
-    site.store.write(&site.id, batch)
+    site.write(batch)
 }

@@ -114,7 +114,7 @@ pub fn update(
     // plone.versioning's change note becomes the version's comment; it is never stored.
     let note = body.get("changeNote").and_then(Value::as_str).unwrap_or("");
     batch.ops.extend(super::history::snapshot(site, &next, who, note)?);
-    site.store.write(&site.id, batch)?;
+    site.write(batch)?;
     uploads.commit();
     Ok(next)
 }
@@ -164,5 +164,5 @@ pub fn delete(site: &Site, path: &ContentPath, who: &Principal, lock_token: Opti
         }],
         ..Default::default()
     };
-    site.store.write(&site.id, batch)
+    site.write(batch)
 }

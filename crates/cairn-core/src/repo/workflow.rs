@@ -138,7 +138,7 @@ pub fn transition(site: &Site, path: &ContentPath, req: &Transition<'_>, who: &P
             None => Ok(false),
         }
     })?;
-    site.store.write(&site.id, batch)?;
+    site.write(batch)?;
     Ok(entry)
 }
 
