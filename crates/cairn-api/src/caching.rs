@@ -1,7 +1,8 @@
 //! HTTP caching headers for the CDN or Varnish in front of cairn. Anonymous
 //! GETs are public for a shared cache (`s-maxage`, purged on change) and
 //! revalidated by browsers; they carry an `ETag` (a `304` answers a
-//! matching `If-None-Match`) and the cache tags of everything they show
+//! matching `If-None-Match`), a `Last-Modified` where the dates of what they
+//! show say when they changed, and the cache tags of everything they show
 //! (`Cache-Tag` for Cloudflare, `xkey` for Varnish), so a change purges
 //! exactly them. A response showing an item whose publication window opens
 //! or closes sooner is kept no longer than that. Authenticated answers are
@@ -113,6 +114,13 @@ pub async fn finish(resp: Response, method: &Method, policy: &Policy) -> Respons
         } else {
             (tags, s_maxage)
         };
+        if let Some(v) = info
+            .deps
+            .last_modified()
+            .and_then(|t| HeaderValue::from_str(&http_date(t)).ok())
+        {
+            h.insert(header::LAST_MODIFIED, v);
+        }
         let value = format!("public, max-age=0, s-maxage={s_maxage}, must-revalidate");
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.insert(header::CACHE_CONTROL, v);
@@ -164,26 +172,46 @@ async fn with_etag(resp: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// `Last-Modified`'s form (RFC 9110 IMF-fixdate).
+fn http_date(t: jiff::Timestamp) -> String {
+    t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
 /// A `304 Not Modified` when the request's `If-None-Match` names the
-/// answer's `ETag`; the answer unchanged otherwise.
+/// answer's `ETag`, or (without `If-None-Match`, as RFC 9110 orders) when
+/// its `If-Modified-Since` is not older than the answer's `Last-Modified`;
+/// the answer unchanged otherwise.
 pub fn conditional(resp: Response, request: &HeaderMap) -> Response {
-    let (Some(etag), Some(wanted)) = (
-        resp.headers().get(header::ETAG),
-        request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()),
-    ) else {
+    if resp.status() != StatusCode::OK {
         return resp;
+    }
+    let text = |h: &HeaderMap, name| {
+        h.get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
     };
-    let etag = etag.as_bytes();
-    let matches = wanted
-        .split(',')
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == "*" || t.as_bytes() == etag);
-    if !matches || resp.status() != StatusCode::OK {
+    let fresh = match text(request, header::IF_NONE_MATCH) {
+        Some(wanted) => text(resp.headers(), header::ETAG).is_some_and(|etag| {
+            wanted
+                .split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == "*" || t == etag)
+        }),
+        None => match (
+            text(request, header::IF_MODIFIED_SINCE).and_then(|s| parse_http_date(&s)),
+            text(resp.headers(), header::LAST_MODIFIED).and_then(|s| parse_http_date(&s)),
+        ) {
+            (Some(since), Some(modified)) => modified <= since,
+            _ => false,
+        },
+    };
+    if !fresh {
         return resp;
     }
     let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
     for name in [
         header::ETAG,
+        header::LAST_MODIFIED,
         header::CACHE_CONTROL,
         header::VARY,
         header::CONTENT_LOCATION,
@@ -193,4 +221,27 @@ pub fn conditional(resp: Response, request: &HeaderMap) -> Response {
         }
     }
     not_modified
+}
+
+/// Reads an IMF-fixdate (`Tue, 01 Dec 2026 10:00:00 GMT`).
+fn parse_http_date(s: &str) -> Option<jiff::Timestamp> {
+    jiff::fmt::strtime::parse("%a, %d %b %Y %H:%M:%S GMT", s.trim())
+        .ok()?
+        .to_datetime()
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn http_dates_read_back_to_the_second() {
+        let t: jiff::Timestamp = "2026-12-01T10:00:30.750Z".parse().unwrap();
+        let text = super::http_date(t);
+        assert_eq!(text, "Tue, 01 Dec 2026 10:00:30 GMT");
+        assert_eq!(super::parse_http_date(&text).unwrap().as_second(), t.as_second());
+        assert!(super::parse_http_date("yesterday").is_none());
+    }
 }

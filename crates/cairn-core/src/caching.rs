@@ -71,12 +71,15 @@ pub struct Deps {
     /// The earliest future moment (Unix ms) at which an object in the
     /// response leaves or enters its publication window.
     edge: Option<i64>,
+    /// The latest modification of an object it shows.
+    latest: Option<jiff::Timestamp>,
 }
 
 impl Deps {
     /// The response shows `c` (its page, summary or file).
     pub fn object(&mut self, c: &Content, now_ms: i64) {
         self.tags.insert(c.uid.as_str().to_owned());
+        self.latest = Some(self.latest.map_or(c.modified, |l| l.max(c.modified)));
         for name in ["effective", "expires"] {
             if let Some(at) = c.fields.get(name).and_then(date_ms).filter(|at| *at > now_ms) {
                 self.edge = Some(self.edge.map_or(at, |e| e.min(at)));
@@ -97,6 +100,14 @@ impl Deps {
         for p in path.ancestors().iter().skip(1).chain([path]) {
             self.tags.insert(path_tag(p));
         }
+    }
+
+    /// When what the response shows last changed, if that alone says it:
+    /// not for a list (an item leaving it changes no date), navigation or
+    /// search. Such answers are revalidated by their `ETag` only.
+    pub fn last_modified(&self) -> Option<jiff::Timestamp> {
+        let listed = self.tags.iter().any(|t| t.starts_with("l-") || t == NAV || t == SEARCH);
+        self.latest.filter(|_| !listed)
     }
 
     pub fn tags(&self) -> impl Iterator<Item = &str> {

@@ -123,3 +123,39 @@ fn a_page_that_names_its_neighbours_depends_on_them_and_on_its_folders_list() {
     assert!(t.contains(&a["UID"].as_str().unwrap().to_string()), "{t:?}");
     assert!(t.contains(&format!("l-{}", f["UID"].as_str().unwrap())), "{t:?}");
 }
+
+#[test]
+fn a_single_page_is_also_revalidated_by_its_date_a_listing_only_by_etag() {
+    let app = spawn_app();
+    published_folder_with_page(&app);
+    let page = app.get("/f/d", Auth::Anonymous);
+    let modified = page.header("last-modified").expect("a Last-Modified").to_owned();
+    assert!(modified.ends_with(" GMT"), "{modified}");
+    let same = app.send(
+        "GET",
+        "/f/d",
+        Auth::Anonymous,
+        None,
+        &[("If-Modified-Since", &modified)],
+    );
+    assert_eq!(same.status, 304);
+    assert_eq!(same.header("last-modified"), Some(modified.as_str()));
+    // An older copy is sent the page again.
+    let old = "Mon, 01 Jan 2001 00:00:00 GMT";
+    assert_eq!(
+        app.send("GET", "/f/d", Auth::Anonymous, None, &[("If-Modified-Since", old)])
+            .status,
+        200
+    );
+    // If-None-Match decides when both are sent (RFC 9110).
+    let both = app.send(
+        "GET",
+        "/f/d",
+        Auth::Anonymous,
+        None,
+        &[("If-Modified-Since", &modified), ("If-None-Match", "\"other\"")],
+    );
+    assert_eq!(both.status, 200);
+    // A folder's list changes when an item leaves it, which no date shows.
+    assert!(app.get("/f", Auth::Anonymous).header("last-modified").is_none());
+}
