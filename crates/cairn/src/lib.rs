@@ -56,6 +56,13 @@ pub struct Jobs {
 /// Starts the built-in job types' workers (`workers` threads, none for 0)
 /// and the clock (schedules, outbox consumers) over the opened sites.
 pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyhow::Result<Jobs> {
+    for site in &opened.sites {
+        let planned = cairn_core::jobs::timers::backfill_once(site)
+            .with_context(|| format!("while planning the publication dates of site '{}'", site.id))?;
+        if planned > 0 {
+            tracing::info!(site = %site.id, jobs = planned, "planned publication jobs for stored dates");
+        }
+    }
     let purgers = settings.caching.purgers();
     let caches = (!purgers.is_empty()).then(|| cairn_jobs::builtin::Caches {
         purgers,

@@ -51,26 +51,89 @@ pub fn plan(batch: &mut WriteBatch) {
         let (WriteOp::Insert(c) | WriteOp::Update { content: c, .. }) = op else {
             continue;
         };
-        for edge in Edge::ALL {
-            let Some(at) = c.fields.get(edge.field()).and_then(date_ms).filter(|at| *at > now) else {
-                continue;
-            };
-            let args = PublicationArgs {
-                uid: c.uid.as_str().to_owned(),
-                edge,
-                at,
-            };
-            // Saved twice with the same date, the job is planned once.
-            let key = format!("publication:{}:{}:{at}", args.uid, edge.field());
-            jobs.push(
-                NewJob::new(PUBLICATION_JOB, serde_json::to_value(&args).unwrap_or_default())
-                    .priority(Priority::Important)
-                    .at(at)
-                    .dedupe(key),
-            );
-        }
+        jobs_for(c, now, &mut jobs);
     }
     batch.jobs.extend(jobs);
+}
+
+/// Settings key set once a site's stored dates all have their jobs.
+const BACKFILLED: &str = "jobs.publication_planned";
+/// Objects read per page while planning for stored dates.
+const PAGE: usize = 500;
+
+/// [`backfill`] once per site (the first start of a version that plans
+/// publication jobs, or after an import that wrote rows directly).
+pub fn backfill_once(site: &crate::Site) -> crate::error::CoreResult<usize> {
+    if site.store.setting(&site.id, BACKFILLED)?.is_some() {
+        return Ok(0);
+    }
+    let planned = backfill(site)?;
+    site.store
+        .put_setting(&site.id, BACKFILLED, &serde_json::json!(super::iso(now_ms())))?;
+    Ok(planned)
+}
+
+/// Plans the jobs of every date ahead stored on the site's objects; a job
+/// already waiting is not planned twice. Returns how many it considered.
+pub fn backfill(site: &crate::Site) -> crate::error::CoreResult<usize> {
+    use crate::catalog::{CatalogQuery, DateIndex, SortOn};
+    let now = now_ms();
+    let from = super::iso(now);
+    let everything = crate::ports::ViewFilter::unrestricted();
+    let mut planned = 0;
+    // `end` is read from the fields of events only (it has no column).
+    for (index, types) in [
+        (DateIndex::Effective, vec![]),
+        (DateIndex::Expires, vec![]),
+        (DateIndex::End, vec!["Event".to_string()]),
+    ] {
+        let mut query = CatalogQuery {
+            date_ranges: vec![(index, Some(from.clone()), None)],
+            portal_types: types,
+            sort: vec![(SortOn::Path, false)],
+            limit: PAGE,
+            uncounted: true,
+            ..Default::default()
+        };
+        loop {
+            let (page, _) = site.store.search(&site.id, &query, &everything)?;
+            let mut jobs = Vec::new();
+            for c in &page {
+                jobs_for(c, now, &mut jobs);
+            }
+            planned += jobs.len();
+            site.jobs.enqueue(&site.id, &jobs)?;
+            match page.last() {
+                Some(last) if page.len() == PAGE => query.after_path = Some(last.path.clone()),
+                _ => break,
+            }
+        }
+    }
+    site.store
+        .put_setting(&site.id, BACKFILLED, &serde_json::json!(super::iso(now)))?;
+    Ok(planned)
+}
+
+/// The publication jobs of the dates ahead on `c`.
+fn jobs_for(c: &crate::Content, now: i64, jobs: &mut Vec<NewJob>) {
+    for edge in Edge::ALL {
+        let Some(at) = c.fields.get(edge.field()).and_then(date_ms).filter(|at| *at > now) else {
+            continue;
+        };
+        let args = PublicationArgs {
+            uid: c.uid.as_str().to_owned(),
+            edge,
+            at,
+        };
+        // Saved twice with the same date, the job is planned once.
+        let key = format!("publication:{}:{}:{at}", args.uid, edge.field());
+        jobs.push(
+            NewJob::new(PUBLICATION_JOB, serde_json::to_value(&args).unwrap_or_default())
+                .priority(Priority::Important)
+                .at(at)
+                .dedupe(key),
+        );
+    }
 }
 
 #[cfg(test)]

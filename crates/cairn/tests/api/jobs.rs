@@ -153,3 +153,28 @@ fn metrics_report_the_queues_and_what_the_workers_did() {
         1
     );
 }
+
+#[test]
+fn dates_stored_without_their_jobs_are_planned_again() {
+    let app = spawn_app();
+    let site = app.site();
+    let expires = cairn_core::jobs::iso(now_ms() + 3_600_000);
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "later", "title": "Later", "expires": expires}),
+    );
+    // As a database from before jobs existed: the date stays, the job is gone.
+    let planned = wait_jobs(&app, "?type=publication", |v| v["items_total"] == 1);
+    let id = planned["items"][0]["id"].as_i64().unwrap();
+    site.jobs.cancel("plone", id, now_ms()).unwrap();
+    site.jobs.prune_jobs(now_ms() + 1).unwrap();
+    assert_eq!(app.get("/@jobs?type=publication", Auth::Admin).json()["items_total"], 0);
+    assert_eq!(cairn_core::jobs::timers::backfill(&site).unwrap(), 1);
+    // Twice is once.
+    cairn_core::jobs::timers::backfill(&site).unwrap();
+    let v = app.get("/@jobs?type=publication&state=queued", Auth::Admin).json();
+    assert_eq!(v["items_total"], 1, "{v}");
+    assert_eq!(v["items"][0]["run_at"], expires);
+    // The server's start did it once already and does not again.
+    assert_eq!(cairn_core::jobs::timers::backfill_once(&site).unwrap(), 0);
+}
