@@ -63,6 +63,24 @@ impl JobKind for Publication {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NoArgs {}
 
+/// Plans the publication jobs of dates stored before they were planned at
+/// write time, once per site.
+pub struct PlanStoredDates {
+    pub content: Arc<dyn ContentStore>,
+    pub jobs: Arc<dyn JobStore>,
+}
+
+impl JobKind for PlanStoredDates {
+    const KIND: &'static str = cairn_core::jobs::timers::BACKFILL_JOB;
+    const PRIORITY: Priority = Priority::Low;
+    type Args = NoArgs;
+
+    fn run(&self, site: &str, _: NoArgs) -> Result<Value, JobError> {
+        let planned = cairn_core::jobs::timers::backfill_once(&*self.content, &*self.jobs, site)?;
+        Ok(json!({ "planned": planned }))
+    }
+}
+
 /// Removes the outbox entries every consumer has passed.
 pub struct OutboxPrune {
     pub jobs: Arc<dyn JobStore>,
@@ -122,6 +140,10 @@ pub fn builtin(
     registry
         .add(Publication {
             content: content.clone(),
+        })
+        .add(PlanStoredDates {
+            content: content.clone(),
+            jobs: jobs.clone(),
         })
         .add(OutboxPrune { jobs: jobs.clone() })
         .add(JobsPrune {

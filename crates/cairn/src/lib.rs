@@ -57,10 +57,12 @@ pub struct Jobs {
 /// and the clock (schedules, outbox consumers) over the opened sites.
 pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyhow::Result<Jobs> {
     for site in &opened.sites {
-        let planned = cairn_core::jobs::timers::backfill_once(site)
-            .with_context(|| format!("while planning the publication dates of site '{}'", site.id))?;
-        if planned > 0 {
-            tracing::info!(site = %site.id, jobs = planned, "planned publication jobs for stored dates");
+        // Dates stored before publication jobs were planned at write time.
+        if cairn_core::jobs::timers::needs_backfill(&*opened.store, &site.id)? {
+            let job = cairn_core::jobs::NewJob::new(cairn_core::jobs::timers::BACKFILL_JOB, serde_json::json!({}))
+                .priority(cairn_core::jobs::Priority::Low)
+                .dedupe(cairn_core::jobs::timers::BACKFILL_JOB);
+            opened.jobs.enqueue(&site.id, &[job])?;
         }
     }
     let purgers = settings.caching.purgers();

@@ -6,8 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{NewJob, Priority, now_ms};
+use super::{JobStore, NewJob, Priority, now_ms};
 use crate::caching::date_ms;
+use crate::ports::ContentStore;
 use crate::ports::{WriteBatch, WriteOp};
 
 /// The job type.
@@ -61,21 +62,29 @@ const BACKFILLED: &str = "jobs.publication_planned";
 /// Objects read per page while planning for stored dates.
 const PAGE: usize = 500;
 
+/// The job type that runs [`backfill_once`] (off the start-up path: at a
+/// million objects the scan takes half a minute).
+pub const BACKFILL_JOB: &str = "publication.plan";
+
 /// [`backfill`] once per site (the first start of a version that plans
 /// publication jobs, or after an import that wrote rows directly).
-pub fn backfill_once(site: &crate::Site) -> crate::error::CoreResult<usize> {
-    if site.store.setting(&site.id, BACKFILLED)?.is_some() {
+pub fn backfill_once(store: &dyn ContentStore, jobs: &dyn JobStore, site: &str) -> crate::error::CoreResult<usize> {
+    if store.setting(site, BACKFILLED)?.is_some() {
         return Ok(0);
     }
-    let planned = backfill(site)?;
-    site.store
-        .put_setting(&site.id, BACKFILLED, &serde_json::json!(super::iso(now_ms())))?;
+    let planned = backfill(store, jobs, site)?;
+    store.put_setting(site, BACKFILLED, &serde_json::json!(super::iso(now_ms())))?;
     Ok(planned)
+}
+
+/// Whether [`backfill_once`] still has to run for `site`.
+pub fn needs_backfill(store: &dyn ContentStore, site: &str) -> crate::error::CoreResult<bool> {
+    Ok(store.setting(site, BACKFILLED)?.is_none())
 }
 
 /// Plans the jobs of every date ahead stored on the site's objects; a job
 /// already waiting is not planned twice. Returns how many it considered.
-pub fn backfill(site: &crate::Site) -> crate::error::CoreResult<usize> {
+pub fn backfill(store: &dyn ContentStore, jobs: &dyn JobStore, site: &str) -> crate::error::CoreResult<usize> {
     use crate::catalog::{CatalogQuery, DateIndex, SortOn};
     let now = now_ms();
     let from = super::iso(now);
@@ -96,21 +105,19 @@ pub fn backfill(site: &crate::Site) -> crate::error::CoreResult<usize> {
             ..Default::default()
         };
         loop {
-            let (page, _) = site.store.search(&site.id, &query, &everything)?;
-            let mut jobs = Vec::new();
+            let (page, _) = store.search(site, &query, &everything)?;
+            let mut planned_now = Vec::new();
             for c in &page {
-                jobs_for(c, now, &mut jobs);
+                jobs_for(c, now, &mut planned_now);
             }
-            planned += jobs.len();
-            site.jobs.enqueue(&site.id, &jobs)?;
+            planned += planned_now.len();
+            jobs.enqueue(site, &planned_now)?;
             match page.last() {
                 Some(last) if page.len() == PAGE => query.after_path = Some(last.path.clone()),
                 _ => break,
             }
         }
     }
-    site.store
-        .put_setting(&site.id, BACKFILLED, &serde_json::json!(super::iso(now)))?;
     Ok(planned)
 }
 
