@@ -278,6 +278,34 @@ impl TestApp {
         }
     }
 
+    /// Purge jobs so far (of the HTTP caches).
+    pub fn purge_jobs(&self) -> u64 {
+        self.get("/@jobs?type=cdn.purge", Auth::Admin).json()["items_total"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// Waits until a purge job after the first `known` ran, none is waiting
+    /// or running, and none died; fails after fifteen seconds.
+    pub fn wait_purged(&self, known: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let v = self.get("/@jobs?type=cdn.purge", Auth::Admin).json();
+            let busy = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|j| j["state"] == "queued" || j["state"] == "running");
+            if !busy && v["items_total"].as_u64().unwrap() > known {
+                let dead = self.get("/@jobs?type=cdn.purge&state=dead", Auth::Admin).json();
+                assert_eq!(dead["items_total"], 0, "{dead}");
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the purge did not run: {v}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     /// Publishes an object as admin.
     pub fn publish(&self, url: &str) {
         let r = self.post(&format!("{url}/@workflow/publish"), Auth::Admin, &serde_json::json!({}));

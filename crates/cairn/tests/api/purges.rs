@@ -26,30 +26,10 @@ fn app_behind(cf: &FakeCloudflare) -> TestApp {
     })
 }
 
-/// Purge jobs so far.
-fn purge_jobs(app: &TestApp) -> u64 {
-    app.get("/@jobs?type=cdn.purge", Auth::Admin).json()["items_total"]
-        .as_u64()
-        .unwrap()
-}
-
-/// Waits until a purge job newer than the first `known` ran and none is
-/// queued or running, and returns the calls made so far.
+/// Waits for the purges after the first `known` jobs; the calls made so far.
 fn settle(app: &TestApp, cf: &FakeCloudflare, known: u64) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let v = app.get("/@jobs?type=cdn.purge", Auth::Admin).json();
-        let busy = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|j| j["state"] == "queued" || j["state"] == "running");
-        if !busy && v["items_total"].as_u64().unwrap() > known {
-            return cf.log.lock().unwrap().purges.len();
-        }
-        assert!(Instant::now() < deadline, "purges never settled: {v}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    app.wait_purged(known);
+    cf.log.lock().unwrap().purges.len()
 }
 
 fn uid(v: &serde_json::Value) -> String {
@@ -70,7 +50,7 @@ fn an_edit_purges_the_page_its_listing_and_navigation() {
         "the first call was rate limited"
     );
     // A change that navigation does not show.
-    let known = purge_jobs(&app);
+    let known = app.purge_jobs();
     app.patch("/f/d", Auth::Admin, &json!({"description": "new words"}));
     settle(&app, &cf, known);
     let tags: Vec<String> = cf.tags()[before..].to_vec();
@@ -89,12 +69,12 @@ fn an_edit_purges_the_page_its_listing_and_navigation() {
     assert!(!tags.contains(&uid(&other)), "unrelated pages stay cached: {tags:?}");
     assert!(cf.files().contains(&format!("{}/f/d", app.site)));
     // A new title shows in navigation.
-    let (before, known) = (cf.tags().len(), purge_jobs(&app));
+    let (before, known) = (cf.tags().len(), app.purge_jobs());
     app.patch("/f/d", Auth::Admin, &json!({"title": "D2"}));
     settle(&app, &cf, known);
     assert!(cf.tags()[before..].contains(&"nav".into()));
     // A rename purges everything below the old place.
-    let (before, known) = (cf.tags().len(), purge_jobs(&app));
+    let (before, known) = (cf.tags().len(), app.purge_jobs());
     app.patch("/f", Auth::Admin, &json!({"id": "g"}));
     settle(&app, &cf, known);
     let tags = cf.tags()[before..].to_vec();
@@ -119,7 +99,7 @@ fn a_burst_of_edits_is_a_few_calls_within_the_limits() {
         app.create("", json!({"@type": "Document", "id": format!("p{i}"), "title": "P"}));
     }
     let calls_before = settle(&app, &cf, 0);
-    let known = purge_jobs(&app);
+    let known = app.purge_jobs();
     let started = Instant::now();
     for i in 0..40 {
         app.patch(
@@ -158,7 +138,7 @@ fn invalidate_is_for_administrators() {
         app.post("/f/@invalidate", Auth::Admin, &json!({"scope": "all"})).status,
         400
     );
-    let known = purge_jobs(&app);
+    let known = app.purge_jobs();
     let r = app.post("/f/@invalidate", Auth::Admin, &json!({"scope": "subtree"}));
     assert_eq!(r.status, 202);
     settle(&app, &cf, known);

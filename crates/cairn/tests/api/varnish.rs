@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{Auth, Resp, TestApp, spawn_app_with};
+use crate::helpers::{Auth, Resp, spawn_app_with};
 
 struct Varnishd {
     child: Child,
@@ -65,32 +65,6 @@ fn start_varnish(binary: &str, port: u16, backend_port: u16) -> Varnishd {
     Varnishd { child, _dir: dir }
 }
 
-/// Waits until no purge job is waiting or running after `known` jobs.
-fn purged(app: &TestApp, known: u64) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let v = app.get("/@jobs?type=cdn.purge", Auth::Admin).json();
-        let busy = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|j| j["state"] == "queued" || j["state"] == "running");
-        if !busy && v["items_total"].as_u64().unwrap() > known {
-            let dead = app.get("/@jobs?type=cdn.purge&state=dead", Auth::Admin).json();
-            assert_eq!(dead["items_total"], 0, "{dead}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "the purge did not run: {v}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-fn purge_jobs(app: &TestApp) -> u64 {
-    app.get("/@jobs?type=cdn.purge", Auth::Admin).json()["items_total"]
-        .as_u64()
-        .unwrap()
-}
-
 #[test]
 fn varnish_serves_from_cache_and_an_edit_purges_exactly_its_answers() {
     let Some(binary) = varnishd_binary() else {
@@ -118,7 +92,7 @@ fn varnish_serves_from_cache_and_an_edit_purges_exactly_its_answers() {
     for p in ["/f", "/f/a", "/f/b", "/f/c"] {
         app.publish(&format!("{}{p}", app.site));
     }
-    purged(&app, 0);
+    app.wait_purged(0);
     for p in ["/f", "/f/a", "/f/b", "/f/c"] {
         assert_eq!(via(p).header("x-cache"), Some("MISS"), "{p}");
         let again = via(p);
@@ -131,9 +105,9 @@ fn varnish_serves_from_cache_and_an_edit_purges_exactly_its_answers() {
         assert_eq!(p.status, 401);
         assert_eq!(p.header("x-cache"), Some("MISS"), "a private page is never kept");
     }
-    let known = purge_jobs(&app);
+    let known = app.purge_jobs();
     app.patch("/f/a", Auth::Admin, &json!({"description": "edited"}));
-    purged(&app, known);
+    app.wait_purged(known);
     let a = via("/f/a");
     assert_eq!(a.header("x-cache"), Some("MISS"), "the edited page was purged");
     assert_eq!(a.json()["description"], "edited");
@@ -150,11 +124,11 @@ fn varnish_serves_from_cache_and_an_edit_purges_exactly_its_answers() {
         );
     }
     // An administrator's purge of the whole site.
-    let known = purge_jobs(&app);
+    let known = app.purge_jobs();
     assert_eq!(
         app.post("/@invalidate", Auth::Admin, &json!({"scope": "site"})).status,
         202
     );
-    purged(&app, known);
+    app.wait_purged(known);
     assert_eq!(via("/f/c").header("x-cache"), Some("MISS"));
 }
