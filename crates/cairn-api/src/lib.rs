@@ -423,7 +423,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, args }, Method::GET) if name == "userschema" => principals::userschema(&ctx, args),
         (View::Service { name, .. }, Method::GET) if name == "sharing" => sharing::get(&ctx, path),
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
-        (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, body),
+        (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, headers, body),
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
         (View::Service { name, .. }, Method::POST) if name == "invalidate" => {
             services::invalidate(&ctx, path, body, app.caching.purges)

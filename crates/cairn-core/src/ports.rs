@@ -134,6 +134,19 @@ pub struct Redirect {
     pub created: String,
 }
 
+/// Which redirects to list.
+#[derive(Debug, Clone, Default)]
+pub struct RedirectFilter {
+    /// A substring of the old path.
+    pub text: Option<String>,
+    /// Only editors' aliases (`true`) or only those moves left (`false`).
+    pub manual: Option<bool>,
+    /// Recorded at or after this moment (stored ISO form).
+    pub since: Option<String>,
+    /// Recorded at or before this moment (stored ISO form).
+    pub until: Option<String>,
+}
+
 /// A stored account (the user folder).
 #[derive(Debug, Clone)]
 pub struct UserRecord {
@@ -238,13 +251,13 @@ pub trait ContentStore: Send + Sync {
     ) -> CoreResult<(Vec<Content>, usize)>;
     /// Redirects whose old path is one of `paths`.
     fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Redirect>>;
-    /// Redirects to `target` exactly (`None`: every redirect), optionally only
-    /// those whose old path contains `query`, one page of them and the total.
+    /// Redirects to `target` exactly (`None`: every redirect) that pass
+    /// `filter`, one page of them and the total.
     fn redirects(
         &self,
         site: &str,
         target: Option<&ContentPath>,
-        query: Option<&str>,
+        filter: &RedirectFilter,
         start: usize,
         limit: usize,
     ) -> CoreResult<(Vec<Redirect>, usize)>;

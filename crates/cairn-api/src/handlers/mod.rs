@@ -1,5 +1,6 @@
 //! Thin handlers: parse the request, call a cairn-core service, map the result.
 
+pub mod alias_upload;
 pub mod aliases;
 pub mod content;
 pub mod files;

@@ -135,7 +135,10 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
         o.insert("version".into(), json!("current"));
         let (prev, next) = around.neighbours(c);
         // Its neighbours (when its folder shows them) change with the folder's list.
-        if let Some(parent) = around.parent(c).filter(|p| p.bool_field("nextPreviousEnabled")) {
+        if let Some(parent) = around
+            .parent(c)
+            .filter(|p| p.bool_field("nextPreviousEnabled") && ctx.filter.allows(p))
+        {
             ctx.depends_on(&cairn_core::caching::listing_tag(&parent.uid));
         }
         o.insert("previous_item".into(), neighbour(ctx, prev));

@@ -283,12 +283,12 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         &self,
         site: &str,
         target: Option<&ContentPath>,
-        query: Option<&str>,
+        filter: &crate::ports::RedirectFilter,
         start: usize,
         limit: usize,
     ) -> CoreResult<(Vec<crate::ports::Redirect>, usize)> {
         self.stats.count(site);
-        self.inner.redirects(site, target, query, start, limit)
+        self.inner.redirects(site, target, filter, start, limit)
     }
 
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {

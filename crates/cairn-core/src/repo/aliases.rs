@@ -67,7 +67,7 @@ pub fn list(
     site: &Site,
     who: &Principal,
     path: &ContentPath,
-    query: Option<&str>,
+    filter: &crate::ports::RedirectFilter,
     start: usize,
     limit: usize,
 ) -> CoreResult<(Vec<Redirect>, usize)> {
@@ -78,7 +78,7 @@ pub fn list(
         (MANAGE_CONTEXT, Some(&c.path))
     };
     require(site, who, &c, permission)?;
-    site.store.redirects(&site.id, target, query, start, limit)
+    site.store.redirects(&site.id, target, filter, start, limit)
 }
 
 /// One alias to add: its path, its target (site root only) and optionally

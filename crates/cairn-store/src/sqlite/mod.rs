@@ -275,11 +275,11 @@ impl ContentStore for SqliteStore {
         &self,
         site: &str,
         target: Option<&ContentPath>,
-        query: Option<&str>,
+        filter: &cairn_core::ports::RedirectFilter,
         start: usize,
         limit: usize,
     ) -> CoreResult<(Vec<cairn_core::ports::Redirect>, usize)> {
-        redirects::list(&*self.conn()?, site, target, query, start, limit)
+        redirects::list(&*self.conn()?, site, target, filter, start, limit)
     }
 
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<cairn_core::ports::VersionRecord>> {

@@ -100,7 +100,7 @@ pub fn list(
     conn: &Connection,
     site: &str,
     target: Option<&ContentPath>,
-    query: Option<&str>,
+    filter: &cairn_core::ports::RedirectFilter,
     start: usize,
     limit: usize,
 ) -> CoreResult<(Vec<Redirect>, usize)> {
@@ -109,7 +109,16 @@ pub fn list(
     if let Some(t) = target {
         q.and_where(Expr::col(Redirects::ToPath).eq(t.as_str()));
     }
-    if let Some(text) = query.filter(|t| !t.is_empty()) {
+    if let Some(manual) = filter.manual {
+        q.and_where(Expr::col(Redirects::Manual).eq(manual));
+    }
+    if let Some(since) = &filter.since {
+        q.and_where(Expr::col(Redirects::Created).gte(since.as_str()));
+    }
+    if let Some(until) = &filter.until {
+        q.and_where(Expr::col(Redirects::Created).lte(until.as_str()));
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
         let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         q.and_where(Expr::cust_with_values(
             "from_path LIKE ? ESCAPE '\\'",

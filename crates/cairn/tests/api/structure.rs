@@ -235,6 +235,78 @@ fn old_paths_redirect_after_moves_renames_and_to_aliases() {
 }
 
 #[test]
+fn the_site_aliases_filter_as_volto_asks_and_export_as_csv() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Document", "id": "ziel", "title": "Ziel"}));
+    app.create("", json!({"@type": "Document", "id": "alt", "title": "Alt"}));
+    app.patch("/alt", Auth::Admin, &json!({"id": "neu"}));
+    let body = json!({"items": [
+        {"path": "/kampagne", "redirect-to": "/ziel", "datetime": "2024-03-01T10:00:00"},
+        {"path": "/alt-kampagne", "redirect-to": "/ziel", "datetime": "2023-05-01T10:00:00"},
+    ]});
+    assert_eq!(app.post("/@aliases", Auth::Admin, &body).status, 204);
+    let total = |q: &str| app.get(&format!("/@aliases{q}"), Auth::Admin).json()["items_total"].clone();
+    assert_eq!(total(""), 3);
+    assert_eq!(
+        total("?q=kampagne&b_size=99999999999"),
+        2,
+        "Volto's search and page size"
+    );
+    assert_eq!(total("?manual=true"), 2);
+    assert_eq!(total("?manual=false"), 1, "the rename's redirect");
+    assert_eq!(total("?manual=true&start=2024-01-01"), 1);
+    assert_eq!(
+        total("?manual=true&end=2023-05-01"),
+        1,
+        "a date alone ends with its day"
+    );
+    assert_eq!(total("?start=2025-01-01&end=2024-01-01"), 0);
+    assert_eq!(app.get("/@aliases?start=soon", Auth::Admin).status, 400);
+    assert_eq!(app.get("/@aliases?manual=maybe", Auth::Admin).status, 400);
+    let csv = app.send(
+        "GET",
+        "/@aliases?manual=true",
+        Auth::Admin,
+        None,
+        &[("Accept", "text/csv")],
+    );
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = String::from_utf8(csv.body).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "old path,new path,datetime,manual");
+    assert!(lines.contains(&"/kampagne,/ziel,2024-03-01T10:00:00,True"), "{text}");
+    assert_eq!(
+        app.send("GET", "/@aliases", Auth::Anonymous, None, &[("Accept", "text/csv")])
+            .status,
+        401
+    );
+    // What was exported can be uploaded again (bulk add).
+    let upload = "old path,new path,datetime,manual\r\n/aktion,/ziel,,True\r\n/aktion-2,/ziel\r\n";
+    let r = app.send(
+        "POST",
+        "/@aliases",
+        Auth::Admin,
+        Some(upload.as_bytes()),
+        &[("Content-Type", "text/csv")],
+    );
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(total("?q=aktion"), 2);
+    assert_eq!(
+        app.get("/aktion-2", Auth::Admin).header("Location"),
+        Some(format!("{}/ziel", app.site).as_str())
+    );
+    let half = app.send(
+        "POST",
+        "/@aliases",
+        Auth::Admin,
+        Some(b"/nur-alt\n"),
+        &[("Content-Type", "text/csv")],
+    );
+    assert_eq!(half.status, 400);
+}
+
+#[test]
 fn every_edit_keeps_a_version_that_can_be_shown_and_restored() {
     let app = spawn_app();
     app.create("", json!({"@type": "Document", "id": "d", "title": "First"}));
