@@ -44,7 +44,8 @@ pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
 use crate::handlers::{
-    aliases, content, files, history, jobs, login, principals, querystring, search, services, sharing, vocabularies,
+    aliases, content, files, history, jobs, login, principals, querystring, search, services, sharing, trash,
+    vocabularies,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -425,6 +426,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, m) if name == "lock" => services::lock(&ctx, path, &m, body),
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, headers, body),
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
+        (View::Service { name, args }, m) if name == "trash" => trash::handle(&ctx, path, &m, args, body),
         (View::Service { name, .. }, Method::POST) if name == "invalidate" => {
             services::invalidate(&ctx, path, body, app.caching.purges)
         }

@@ -5,7 +5,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 /// One content object (the site root included, with `path` = root).
-#[derive(Debug, Clone)]
+/// Serializable as a whole for the trash, which keeps deleted subtrees.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Content {
     pub uid: Uid,
     pub path: ContentPath,

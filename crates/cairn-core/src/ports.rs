@@ -107,6 +107,34 @@ pub enum WriteOp {
     },
     /// Keep a version of an object's fields (history).
     AddVersion(Box<VersionRecord>),
+    /// Keep a subtree in the trash (its `objects`) and remove it from the site.
+    MoveToTrash(Box<TrashEntry>),
+    /// Forget a trash entry (restored, or purged for good).
+    RemoveTrash(i64),
+    /// Forget the kept versions of objects purged for good.
+    ForgetVersions(Vec<Uid>),
+}
+
+/// A deleted subtree in the site's trash.
+#[derive(Debug, Clone)]
+pub struct TrashEntry {
+    /// Assigned when stored (0 before).
+    pub id: i64,
+    /// The deleted object (the subtree's root).
+    pub uid: Uid,
+    /// Where it was.
+    pub path: ContentPath,
+    pub title: String,
+    pub portal_type: String,
+    /// Its owner, who may list and restore it too.
+    pub owner: Option<String>,
+    pub deleted_by: String,
+    /// Unix milliseconds.
+    pub deleted_at: i64,
+    /// Objects in the subtree, the root included.
+    pub items: usize,
+    /// The subtree, parents before children; empty in lists.
+    pub objects: Vec<Content>,
 }
 
 /// One kept version of an object (CMFEditions' role).
@@ -261,6 +289,19 @@ pub trait ContentStore: Send + Sync {
         start: usize,
         limit: usize,
     ) -> CoreResult<(Vec<Redirect>, usize)>;
+    /// Trash entries, newest first (only those `owner` owns, when given),
+    /// without their objects; one page and the total.
+    fn trash(
+        &self,
+        site: &str,
+        owner: Option<&str>,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<TrashEntry>, usize)>;
+    /// One trash entry with its objects.
+    fn trash_entry(&self, site: &str, id: i64) -> CoreResult<Option<TrashEntry>>;
+    /// Trash entries deleted before `before` (Unix ms).
+    fn trash_before(&self, site: &str, before: i64) -> CoreResult<Vec<i64>>;
     /// Every kept version of an object, oldest first.
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>>;
     /// Distinct Subject keywords of the objects the reader may view.

@@ -50,6 +50,8 @@ pub struct SiteSettings {
     /// Largest image accepted (width × height), checked from the header
     /// before decoding, on upload and again before every scale.
     pub max_image_pixels: u64,
+    /// Most objects one delete may move to the trash (the subtree included).
+    pub trash_max_items: usize,
 }
 
 impl Default for SiteSettings {
@@ -73,6 +75,7 @@ impl Default for SiteSettings {
             .to_vec(),
             scales: DEFAULT_SCALES.iter().map(|(n, w, h)| (n.to_string(), *w, *h)).collect(),
             max_image_pixels: crate::images::DEFAULT_MAX_PIXELS,
+            trash_max_items: 500,
         }
     }
 }

@@ -81,6 +81,24 @@ impl JobKind for PlanStoredDates {
     }
 }
 
+/// Purges trash entries older than `keep`.
+pub struct TrashPurge {
+    pub content: Arc<dyn ContentStore>,
+    pub keep: Duration,
+}
+
+impl JobKind for TrashPurge {
+    const KIND: &'static str = "trash.purge";
+    const PRIORITY: Priority = Priority::Low;
+    type Args = NoArgs;
+
+    fn run(&self, site: &str, _: NoArgs) -> Result<Value, JobError> {
+        let before = now_ms() - self.keep.as_millis() as i64;
+        let purged = cairn_core::repo::trash::purge_before(&*self.content, site, before)?;
+        Ok(json!({ "purged": purged }))
+    }
+}
+
 /// Removes the outbox entries every consumer has passed.
 pub struct OutboxPrune {
     pub jobs: Arc<dyn JobStore>,
@@ -128,14 +146,18 @@ pub struct Caches {
     pub delay: Duration,
 }
 
-/// Everything built in, over the given stores; finished jobs are kept
-/// `keep`. With `caches`, every change is purged from them.
-pub fn builtin(
-    content: Arc<dyn ContentStore>,
-    jobs: Arc<dyn JobStore>,
-    keep: Duration,
-    caches: Option<Caches>,
-) -> Builtin {
+/// How long things are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    /// Finished jobs.
+    pub jobs: Duration,
+    /// Trash entries.
+    pub trash: Duration,
+}
+
+/// Everything built in, over the given stores. With `caches`, every change
+/// is purged from them.
+pub fn builtin(content: Arc<dyn ContentStore>, jobs: Arc<dyn JobStore>, keep: Keep, caches: Option<Caches>) -> Builtin {
     let mut registry = Registry::default();
     registry
         .add(Publication {
@@ -148,7 +170,11 @@ pub fn builtin(
         .add(OutboxPrune { jobs: jobs.clone() })
         .add(JobsPrune {
             jobs: jobs.clone(),
-            keep,
+            keep: keep.jobs,
+        })
+        .add(TrashPurge {
+            content: content.clone(),
+            keep: keep.trash,
         });
     let mut consumers: Vec<Arc<dyn Consumer>> = Vec::new();
     if let Some(c) = caches {
@@ -178,6 +204,11 @@ pub fn builtin(
                 name: "jobs-prune",
                 cron: "0 30 3 * * *",
                 job: JobsPrune::job(&NoArgs {}),
+            },
+            ScheduleSpec {
+                name: "trash-purge",
+                cron: "0 0 4 * * *",
+                job: TrashPurge::job(&NoArgs {}),
             },
         ],
     }

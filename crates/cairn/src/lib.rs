@@ -75,7 +75,11 @@ pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyho
             .collect(),
         delay: std::time::Duration::from_millis(settings.caching.purge_delay_ms),
     });
-    let builtin = cairn_jobs::builtin::builtin(opened.store.clone(), opened.jobs.clone(), settings.jobs.keep(), caches);
+    let keep = cairn_jobs::builtin::Keep {
+        jobs: settings.jobs.keep(),
+        trash: std::time::Duration::from_secs(settings.trash.keep_days * 86_400),
+    };
+    let builtin = cairn_jobs::builtin::builtin(opened.store.clone(), opened.jobs.clone(), keep, caches);
     let bell = Arc::new(cairn_jobs::Bell::default());
     let metrics = Arc::new(cairn_core::jobs::JobMetrics::default());
     let sites = opened.sites.iter().map(|s| s.id.clone()).collect();
@@ -208,6 +212,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 .map(|(n, w, h)| (n.to_string(), *w, *h))
                 .collect(),
                 max_image_pixels: settings.limits.max_image_pixels,
+                trash_max_items: settings.trash.max_items,
                 ..Default::default()
             },
             store: store.clone(),

@@ -202,6 +202,25 @@ impl CachingSettings {
     }
 }
 
+/// The trash that DELETE fills.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrashSettings {
+    /// Days deleted items stay restorable; a nightly job purges older ones.
+    pub keep_days: u64,
+    /// Most objects one delete may take (the subtree included).
+    pub max_items: usize,
+}
+
+impl Default for TrashSettings {
+    fn default() -> Self {
+        Self {
+            keep_days: 30,
+            max_items: 500,
+        }
+    }
+}
+
 /// The background job queue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -266,6 +285,7 @@ pub struct Settings {
     pub blob_sweep_hours: u64,
     pub jobs: JobSettings,
     pub caching: CachingSettings,
+    pub trash: TrashSettings,
     pub limits: LimitSettings,
     pub sites: Vec<SiteSettings>,
 }
@@ -284,6 +304,7 @@ impl Default for Settings {
             blob_sweep_hours: 24,
             jobs: JobSettings::default(),
             caching: CachingSettings::default(),
+            trash: TrashSettings::default(),
             limits: LimitSettings::default(),
             sites: vec![SiteSettings {
                 id: "Plone".into(),

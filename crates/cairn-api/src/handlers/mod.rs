@@ -12,6 +12,7 @@ pub mod querystring;
 pub mod search;
 pub mod services;
 pub mod sharing;
+pub mod trash;
 pub mod vocabularies;
 
 use axum::http::{HeaderValue, StatusCode, header};

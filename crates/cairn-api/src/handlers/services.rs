@@ -192,7 +192,7 @@ pub fn copy_or_move(
 }
 
 /// A path below the site from an absolute URL, a `/path` or a UID.
-fn resolve_ref(ctx: &Ctx, r: &str) -> ApiResult<ContentPath> {
+pub(crate) fn resolve_ref(ctx: &Ctx, r: &str) -> ApiResult<ContentPath> {
     let bad = || ApiError::bad_request(format!("'{r}' does not name an object"));
     if let Ok(uid) = cairn_model::Uid::parse(r) {
         // A UID the reader may not see names nothing, exactly as an unknown one.

@@ -291,6 +291,27 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.redirects(site, target, filter, start, limit)
     }
 
+    fn trash(
+        &self,
+        site: &str,
+        owner: Option<&str>,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<crate::ports::TrashEntry>, usize)> {
+        self.stats.count(site);
+        self.inner.trash(site, owner, start, limit)
+    }
+
+    fn trash_entry(&self, site: &str, id: i64) -> CoreResult<Option<crate::ports::TrashEntry>> {
+        self.stats.count(site);
+        self.inner.trash_entry(site, id)
+    }
+
+    fn trash_before(&self, site: &str, before: i64) -> CoreResult<Vec<i64>> {
+        self.stats.count(site);
+        self.inner.trash_before(site, before)
+    }
+
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
         self.stats.count(site);
         self.inner.versions(site, uid)

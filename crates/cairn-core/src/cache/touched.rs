@@ -31,6 +31,7 @@ impl Touched {
                     t.uids.push(c.uid.clone());
                 }
                 WriteOp::DeleteSubtree(p) => t.subtrees.push(p.as_str().to_string()),
+                WriteOp::MoveToTrash(e) => t.subtrees.push(e.path.as_str().to_string()),
                 WriteOp::Move { from, to } => {
                     t.subtrees.push(from.as_str().to_string());
                     t.subtrees.push(to.as_str().to_string());
@@ -40,7 +41,9 @@ impl Touched {
                 WriteOp::AddRedirect(_)
                 | WriteOp::RemoveRedirect(_)
                 | WriteOp::RetargetRedirects { .. }
-                | WriteOp::AddVersion(_) => {}
+                | WriteOp::AddVersion(_)
+                | WriteOp::RemoveTrash(_)
+                | WriteOp::ForgetVersions(_) => {}
             }
         }
         // The events name what changed too; a batch is never narrower than them.

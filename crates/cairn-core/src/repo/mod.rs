@@ -14,6 +14,7 @@ mod order;
 mod read;
 pub mod sharing;
 pub mod surroundings;
+pub mod trash;
 mod update;
 pub mod workflow;
 

@@ -10,7 +10,7 @@ use super::read::get_visible;
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult, FieldError};
 use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
-use crate::security::{Principal, can_delete, can_modify};
+use crate::security::{Principal, can_modify};
 use crate::site::Site;
 
 /// Applies `body` to the object at `path`: field values, `layout`, and the
@@ -138,31 +138,7 @@ fn renamed_to(site: &Site, current: &Content, body: &Map<String, Value>) -> Core
     Ok(Some(id))
 }
 
-/// Deletes the object at `path` with everything inside it.
+/// Deletes the object at `path` with everything inside it: into the trash.
 pub fn delete(site: &Site, path: &ContentPath, who: &Principal, lock_token: Option<&str>) -> CoreResult<()> {
-    let current = get_visible(site, path, who)?;
-    if current.is_root() {
-        return Err(CoreError::Forbidden("The site root cannot be deleted".into()));
-    }
-    if who.is_anonymous() {
-        return Err(CoreError::Unauthorized(
-            "You are not allowed to delete this resource".into(),
-        ));
-    }
-    if !can_delete(site, who, &current)? {
-        return Err(CoreError::Forbidden(
-            "You are not allowed to delete this resource".into(),
-        ));
-    }
-    super::lock::check_unlocked(&current, who, lock_token)?;
-    let batch = WriteBatch {
-        ops: vec![WriteOp::DeleteSubtree(current.path.clone())],
-        events: vec![ChangeEvent {
-            kind: "removed",
-            uid: current.uid,
-            path: current.path,
-        }],
-        ..Default::default()
-    };
-    site.write(batch)
+    super::trash::trash(site, path, who, lock_token)
 }

@@ -1,5 +1,6 @@
 //! Which blobs the database refers to: every `"blob": "<key>"` inside an
-//! object's fields, a kept version or a user's properties, in every site.
+//! object's fields, a kept version, a user's properties or an object in the
+//! trash, in every site.
 //! Read whole by the blob sweep, so SQLite's `json_tree` walks each row once.
 
 use std::collections::HashSet;
@@ -18,6 +19,9 @@ const REFERENCED: &str = "
         WHERE j.key = 'blob' AND j.type = 'text'
     UNION
     SELECT j.value FROM users, json_tree(users.props) AS j
+        WHERE j.key = 'blob' AND j.type = 'text'
+    UNION
+    SELECT j.value FROM trash, json_tree(trash.objects) AS j
         WHERE j.key = 'blob' AND j.type = 'text'";
 
 pub fn referenced(conn: &Connection) -> CoreResult<HashSet<String>> {

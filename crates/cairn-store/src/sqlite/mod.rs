@@ -12,6 +12,7 @@ mod read;
 mod redirects;
 mod schema;
 mod search;
+mod trash;
 mod versions;
 mod write;
 
@@ -165,6 +166,7 @@ impl ContentStore for SqliteStore {
             conn.execute_batch(&stmt).map_err(db)?;
         }
         conn.execute_batch(jobs::DDL).map_err(db)?;
+        conn.execute_batch(trash::DDL).map_err(db)?;
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(db)?;
         // Statistics for the query planner, refreshed when tables grew a lot
@@ -280,6 +282,24 @@ impl ContentStore for SqliteStore {
         limit: usize,
     ) -> CoreResult<(Vec<cairn_core::ports::Redirect>, usize)> {
         redirects::list(&*self.conn()?, site, target, filter, start, limit)
+    }
+
+    fn trash(
+        &self,
+        site: &str,
+        owner: Option<&str>,
+        start: usize,
+        limit: usize,
+    ) -> CoreResult<(Vec<cairn_core::ports::TrashEntry>, usize)> {
+        trash::list(&*self.conn()?, site, owner, start, limit)
+    }
+
+    fn trash_entry(&self, site: &str, id: i64) -> CoreResult<Option<cairn_core::ports::TrashEntry>> {
+        trash::get(&*self.conn()?, site, id)
+    }
+
+    fn trash_before(&self, site: &str, before: i64) -> CoreResult<Vec<i64>> {
+        trash::before(&*self.conn()?, site, before)
     }
 
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<cairn_core::ports::VersionRecord>> {

@@ -278,6 +278,12 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
             WriteOp::RemoveRedirect(from) => super::redirects::remove(&tx, site, from)?,
             WriteOp::RetargetRedirects { from, to } => super::redirects::retarget(&tx, site, from, to)?,
             WriteOp::AddVersion(v) => super::versions::add(&tx, site, v)?,
+            WriteOp::MoveToTrash(e) => {
+                super::trash::add(&tx, site, e)?;
+                delete_subtree(&tx, site, &e.path)?;
+            }
+            WriteOp::RemoveTrash(id) => super::trash::remove(&tx, site, *id)?,
+            WriteOp::ForgetVersions(uids) => super::trash::forget_versions(&tx, site, uids)?,
         }
     }
     let at = format_ts(jiff::Timestamp::now());

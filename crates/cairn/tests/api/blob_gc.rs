@@ -134,6 +134,12 @@ fn the_sweep_removes_unreferenced_blobs_and_keeps_referenced_ones() {
     assert_eq!(app.sweep_blobs().removed, 0);
     assert_eq!(app.blob_files(), all);
 
+    // Deleted objects wait in the trash with their blobs; purged, they go.
+    let trash = app.get("/@trash", Auth::Admin).json();
+    assert_eq!(trash["items_total"], 2);
+    for e in trash["items"].as_array().unwrap() {
+        assert_eq!(app.delete(e["@id"].as_str().unwrap(), Auth::Admin).status, 204);
+    }
     app.age_blobs(Duration::from_secs(2 * 3600));
     // An orphan younger than the grace period (an upload still on its way) stays.
     let young = app.site().blobs.put(b"upload in flight").unwrap().key;

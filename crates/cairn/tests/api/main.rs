@@ -27,6 +27,7 @@ mod security;
 mod sharing;
 mod sites;
 mod structure;
+mod trash;
 mod uploads;
 mod users;
 mod varnish;

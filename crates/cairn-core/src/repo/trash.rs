@@ -1,0 +1,200 @@
+//! The trash: a DELETE keeps the object with its whole subtree (fields,
+//! blobs, history, sharing, workflow state) instead of erasing it, and it
+//! leaves the site in the same transaction. Administrators, and owners for
+//! their own items, list it, restore an entry (to its old place or into
+//! another folder) or purge it for good; a scheduled job purges what stayed
+//! longer than the site keeps it.
+
+use std::collections::HashMap;
+
+use cairn_model::{ContentId, ContentPath, Uid};
+
+use super::read::get_visible;
+use crate::content::Content;
+use crate::error::{CoreError, CoreResult};
+use crate::ports::{ChangeEvent, ContentStore, TrashEntry, ViewFilter, WriteBatch, WriteOp};
+use crate::security::{
+    LocalRoles, Principal, allowed_to_view, can_add, can_delete, chain, effective, effective_on_chain,
+};
+use crate::site::Site;
+
+/// Deepest subtree the trash takes (paths are bounded deeper anyway).
+const DEPTH: usize = 1000;
+
+/// Moves the object at `path` with everything inside it to the trash.
+pub fn trash(site: &Site, path: &ContentPath, who: &Principal, lock_token: Option<&str>) -> CoreResult<()> {
+    let current = get_visible(site, path, who)?;
+    if current.is_root() {
+        return Err(CoreError::Forbidden("The site root cannot be deleted".into()));
+    }
+    if who.is_anonymous() {
+        return Err(CoreError::Unauthorized(
+            "You are not allowed to delete this resource".into(),
+        ));
+    }
+    if !can_delete(site, who, &current)? {
+        return Err(CoreError::Forbidden(
+            "You are not allowed to delete this resource".into(),
+        ));
+    }
+    super::lock::check_unlocked(&current, who, lock_token)?;
+    let limit = site.settings.trash_max_items;
+    let mut objects = vec![current.clone()];
+    objects.extend(
+        site.store
+            .tree(&site.id, path, DEPTH, &[], &ViewFilter::unrestricted())?,
+    );
+    if objects.len() > limit {
+        return Err(CoreError::BadRequest(format!(
+            "{path} holds {} items; at most {limit} can be deleted at once. Delete its contents in parts first.",
+            objects.len()
+        )));
+    }
+    let entry = TrashEntry {
+        id: 0,
+        uid: current.uid.clone(),
+        path: current.path.clone(),
+        title: current.title().to_owned(),
+        portal_type: current.portal_type.clone(),
+        owner: crate::security::owner(&current),
+        deleted_by: who.id.clone().unwrap_or_default(),
+        deleted_at: crate::jobs::now_ms(),
+        items: objects.len(),
+        objects,
+    };
+    site.write(WriteBatch {
+        ops: vec![WriteOp::MoveToTrash(Box::new(entry))],
+        events: vec![ChangeEvent {
+            kind: "removed",
+            uid: current.uid,
+            path: current.path,
+        }],
+        ..Default::default()
+    })
+}
+
+/// Managers and Site Administrators see the whole trash; other members
+/// what they own.
+fn scope(who: &Principal) -> CoreResult<Option<&str>> {
+    match &who.id {
+        _ if who.is_admin() => Ok(None),
+        Some(id) => Ok(Some(id.as_str())),
+        None => Err(CoreError::Unauthorized("You are not allowed to see the trash".into())),
+    }
+}
+
+/// One page of the trash as `who` may see it, newest first.
+pub fn list(site: &Site, who: &Principal, start: usize, limit: usize) -> CoreResult<(Vec<TrashEntry>, usize)> {
+    site.store.trash(&site.id, scope(who)?, start, limit)
+}
+
+/// One entry with its objects, if `who` may see it.
+pub fn entry(site: &Site, who: &Principal, id: i64) -> CoreResult<TrashEntry> {
+    let owner = scope(who)?;
+    site.store
+        .trash_entry(&site.id, id)?
+        .filter(|e| owner.is_none() || e.owner.as_deref() == owner)
+        .ok_or(CoreError::NotFound)
+}
+
+/// Puts an entry back: into `into` (a folder), or where it was. Returns
+/// the restored object's path.
+pub fn restore(site: &Site, who: &Principal, id: i64, into: Option<&ContentPath>) -> CoreResult<ContentPath> {
+    let e = entry(site, who, id)?;
+    let parent_path = match into {
+        Some(p) => p.clone(),
+        None => e.path.parent().unwrap_or_else(ContentPath::root),
+    };
+    let Some(parent) = site.store.by_path(&site.id, &parent_path)? else {
+        return Err(CoreError::BadRequest(format!(
+            "{parent_path}, where it was, is gone; restore it into another folder"
+        )));
+    };
+    // The folder must be one the user may see and add this type to.
+    let parent = get_visible(site, &parent.path, who)?;
+    if !parent.is_folderish || !can_add(site, who, &parent, &e.portal_type)? {
+        return Err(CoreError::Forbidden(format!(
+            "You are not allowed to add {} to {parent_path}",
+            e.portal_type
+        )));
+    }
+    let name = ContentId::parse(e.path.name()).map_err(|err| CoreError::Internal(err.to_string()))?;
+    let root = parent.path.child(&name);
+    if site.store.by_path(&site.id, &root)?.is_some() {
+        return Err(CoreError::Conflict(format!(
+            "{root} is taken; rename what is there or restore into another folder"
+        )));
+    }
+    let position = site.store.next_position(&site.id, &parent.path)?;
+    let mut batch = placed(site, &e, &parent, &root, position)?;
+    batch.ops.push(WriteOp::RemoveTrash(e.id));
+    site.write(batch)?;
+    Ok(root)
+}
+
+/// The inserts (and "added" events) that put `e`'s objects below `parent`
+/// as `root`, with view permissions computed for that place.
+fn placed(site: &Site, e: &TrashEntry, parent: &Content, root: &ContentPath, position: i64) -> CoreResult<WriteBatch> {
+    let container_local = effective_on_chain(&chain(site, parent)?);
+    let mut computed: HashMap<ContentPath, (LocalRoles, Vec<String>, Uid)> = HashMap::new();
+    let mut batch = WriteBatch::default();
+    let mut objects = e.objects.clone();
+    // Parents before children, whatever order they were kept in.
+    objects.sort_by_key(|c| c.path.depth());
+    for obj in objects {
+        let rel = &obj.path.as_str()[e.path.as_str().len()..];
+        let path = ContentPath::parse(&format!("{root}{rel}")).map_err(|err| CoreError::BadRequest(err.to_string()))?;
+        let (parent_local, parent_allowed, parent_uid) = match path.parent().and_then(|p| computed.get(&p)) {
+            Some((l, a, u)) => (l.clone(), a.clone(), u.clone()),
+            None => (container_local.clone(), parent.allowed.clone(), parent.uid.clone()),
+        };
+        let mut next = obj;
+        next.path = path.clone();
+        next.parent = Some(parent_uid);
+        next.version += 1;
+        if path == *root {
+            next.position = position;
+        }
+        let local = effective(&parent_local, &next);
+        next.allowed = allowed_to_view(site, &next, &parent_allowed, &local);
+        computed.insert(path.clone(), (local, next.allowed.clone(), next.uid.clone()));
+        batch.events.push(ChangeEvent {
+            kind: "added",
+            uid: next.uid.clone(),
+            path,
+        });
+        batch.ops.push(WriteOp::Insert(Box::new(next)));
+    }
+    Ok(batch)
+}
+
+/// Removes an entry for good, with the kept versions of its objects (its
+/// blobs go with the next blob sweep).
+pub fn purge(site: &Site, who: &Principal, id: i64) -> CoreResult<()> {
+    let e = entry(site, who, id)?;
+    forget(&*site.store, &site.id, &e)
+}
+
+fn forget(store: &dyn ContentStore, site: &str, e: &TrashEntry) -> CoreResult<()> {
+    store.write(
+        site,
+        WriteBatch {
+            ops: vec![
+                WriteOp::RemoveTrash(e.id),
+                WriteOp::ForgetVersions(e.objects.iter().map(|c| c.uid.clone()).collect()),
+            ],
+            ..Default::default()
+        },
+    )
+}
+
+/// Purges what was deleted before `before` (Unix ms); returns how many entries.
+pub fn purge_before(store: &dyn ContentStore, site: &str, before: i64) -> CoreResult<usize> {
+    let ids = store.trash_before(site, before)?;
+    for id in &ids {
+        if let Some(e) = store.trash_entry(site, *id)? {
+            forget(store, site, &e)?;
+        }
+    }
+    Ok(ids.len())
+}
