@@ -35,7 +35,7 @@ fn only_administrators_see_the_jobs() {
         .jobs
         .enqueue("plone", &[NewJob::new("test.nobody-runs-this", json!({"secret": "x"}))])
         .unwrap();
-    let id = app.get("/@jobs", Auth::Admin).json()["items"][0]["id"]
+    let id = app.get("/@jobs?type=test.nobody-runs-this", Auth::Admin).json()["items"][0]["id"]
         .as_i64()
         .unwrap();
     for who in [
@@ -64,7 +64,7 @@ fn only_administrators_see_the_jobs() {
         .map(|q| q["name"].as_str().unwrap())
         .collect();
     assert_eq!(queues, ["important", "normal", "low"]);
-    assert_eq!(v["queues"][1]["queued"], 1);
+    assert!(v["queues"][1]["queued"].as_u64().unwrap() >= 1, "{v}");
     let schedules: Vec<&str> = v["schedules"]
         .as_array()
         .unwrap()
@@ -88,7 +88,9 @@ fn a_queued_job_can_be_cancelled_and_retried() {
         .jobs
         .enqueue("plone", &[NewJob::new("test.nobody-runs-this", json!({"n": 1}))])
         .unwrap();
-    let job = &app.get("/@jobs?state=queued", Auth::Admin).json()["items"][0];
+    let job = &app
+        .get("/@jobs?state=queued&type=test.nobody-runs-this", Auth::Admin)
+        .json()["items"][0];
     let url = job["@id"].as_str().unwrap().to_string();
     assert_eq!(job["args"], json!({"n": 1}));
     let r = app.post(&format!("{url}/retry"), Auth::Admin, &json!({}));
