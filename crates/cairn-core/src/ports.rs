@@ -113,6 +113,11 @@ pub enum WriteOp {
     RemoveTrash(i64),
     /// Forget the kept versions of objects purged for good.
     ForgetVersions(Vec<Uid>),
+    /// The objects `source` points to now (its relations and links).
+    SetLinks {
+        source: Uid,
+        targets: Vec<Uid>,
+    },
 }
 
 /// A deleted subtree in the site's trash.
@@ -302,6 +307,8 @@ pub trait ContentStore: Send + Sync {
     fn trash_entry(&self, site: &str, id: i64) -> CoreResult<Option<TrashEntry>>;
     /// Trash entries deleted before `before` (Unix ms).
     fn trash_before(&self, site: &str, before: i64) -> CoreResult<Vec<i64>>;
+    /// Links (source, target) into any of `targets`, from objects in the site.
+    fn linking_to(&self, site: &str, targets: &[Uid]) -> CoreResult<Vec<(Uid, Uid)>>;
     /// Every kept version of an object, oldest first.
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>>;
     /// Distinct Subject keywords of the objects the reader may view.

@@ -109,10 +109,11 @@ pub struct Site {
 }
 
 impl Site {
-    /// Commits a write batch with the jobs its content causes (scheduled
-    /// publication), in one transaction.
+    /// Commits a write batch with what its content causes (scheduled
+    /// publication jobs, the links it records), in one transaction.
     pub fn write(&self, mut batch: crate::ports::WriteBatch) -> crate::error::CoreResult<()> {
         crate::jobs::timers::plan(&mut batch);
+        crate::repo::links::plan(self, &mut batch);
         self.store.write(&self.id, batch)
     }
 

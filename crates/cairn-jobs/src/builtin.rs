@@ -81,6 +81,26 @@ impl JobKind for PlanStoredDates {
     }
 }
 
+/// Records the links of objects stored before links were recorded.
+pub struct PlanLinks {
+    pub sites: Vec<Arc<cairn_core::Site>>,
+}
+
+impl JobKind for PlanLinks {
+    const KIND: &'static str = cairn_core::repo::links::BACKFILL_JOB;
+    const PRIORITY: Priority = Priority::Low;
+    type Args = NoArgs;
+
+    fn run(&self, site: &str, _: NoArgs) -> Result<Value, JobError> {
+        let s = self
+            .sites
+            .iter()
+            .find(|s| s.id == site)
+            .ok_or_else(|| JobError::permanent(format!("no site {site}")))?;
+        Ok(json!({ "objects": cairn_core::repo::links::backfill_once(s)? }))
+    }
+}
+
 /// Purges trash entries older than `keep`.
 pub struct TrashPurge {
     pub content: Arc<dyn ContentStore>,
@@ -155,11 +175,18 @@ pub struct Keep {
     pub trash: Duration,
 }
 
-/// Everything built in, over the given stores. With `caches`, every change
-/// is purged from them.
-pub fn builtin(content: Arc<dyn ContentStore>, jobs: Arc<dyn JobStore>, keep: Keep, caches: Option<Caches>) -> Builtin {
+/// Everything built in, over the given stores and sites. With `caches`,
+/// every change is purged from them.
+pub fn builtin(
+    content: Arc<dyn ContentStore>,
+    jobs: Arc<dyn JobStore>,
+    sites: Vec<Arc<cairn_core::Site>>,
+    keep: Keep,
+    caches: Option<Caches>,
+) -> Builtin {
     let mut registry = Registry::default();
     registry
+        .add(PlanLinks { sites })
         .add(Publication {
             content: content.clone(),
         })

@@ -57,6 +57,13 @@ pub struct Jobs {
 /// and the clock (schedules, outbox consumers) over the opened sites.
 pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyhow::Result<Jobs> {
     for site in &opened.sites {
+        // Links stored before they were recorded on write.
+        if cairn_core::repo::links::needs_backfill(&*opened.store, &site.id)? {
+            let job = cairn_core::jobs::NewJob::new(cairn_core::repo::links::BACKFILL_JOB, serde_json::json!({}))
+                .priority(cairn_core::jobs::Priority::Low)
+                .dedupe(cairn_core::repo::links::BACKFILL_JOB);
+            opened.jobs.enqueue(&site.id, &[job])?;
+        }
         // Dates stored before publication jobs were planned at write time.
         if cairn_core::jobs::timers::needs_backfill(&*opened.store, &site.id)? {
             let job = cairn_core::jobs::NewJob::new(cairn_core::jobs::timers::BACKFILL_JOB, serde_json::json!({}))
@@ -79,7 +86,13 @@ pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyho
         jobs: settings.jobs.keep(),
         trash: std::time::Duration::from_secs(settings.trash.keep_days * 86_400),
     };
-    let builtin = cairn_jobs::builtin::builtin(opened.store.clone(), opened.jobs.clone(), keep, caches);
+    let builtin = cairn_jobs::builtin::builtin(
+        opened.store.clone(),
+        opened.jobs.clone(),
+        opened.sites.clone(),
+        keep,
+        caches,
+    );
     let bell = Arc::new(cairn_jobs::Bell::default());
     let metrics = Arc::new(cairn_core::jobs::JobMetrics::default());
     let sites = opened.sites.iter().map(|s| s.id.clone()).collect();

@@ -6,6 +6,7 @@ pub mod content;
 pub mod files;
 pub mod history;
 pub mod jobs;
+pub mod linkintegrity;
 pub mod login;
 pub mod principals;
 pub mod querystring;

@@ -312,6 +312,11 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.trash_before(site, before)
     }
 
+    fn linking_to(&self, site: &str, targets: &[Uid]) -> CoreResult<Vec<(Uid, Uid)>> {
+        self.stats.count(site);
+        self.inner.linking_to(site, targets)
+    }
+
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
         self.stats.count(site);
         self.inner.versions(site, uid)

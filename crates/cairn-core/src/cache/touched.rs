@@ -43,6 +43,7 @@ impl Touched {
                 | WriteOp::RetargetRedirects { .. }
                 | WriteOp::AddVersion(_)
                 | WriteOp::RemoveTrash(_)
+                | WriteOp::SetLinks { .. }
                 | WriteOp::ForgetVersions(_) => {}
             }
         }

@@ -9,6 +9,7 @@ pub mod copymove;
 mod create;
 mod fields;
 pub mod history;
+pub mod links;
 pub mod lock;
 mod order;
 mod read;

@@ -7,6 +7,7 @@
 mod blob_refs;
 mod checkpoint;
 mod jobs;
+mod links;
 mod principals;
 mod read;
 mod redirects;
@@ -167,6 +168,7 @@ impl ContentStore for SqliteStore {
         }
         conn.execute_batch(jobs::DDL).map_err(db)?;
         conn.execute_batch(trash::DDL).map_err(db)?;
+        conn.execute_batch(links::DDL).map_err(db)?;
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(db)?;
         // Statistics for the query planner, refreshed when tables grew a lot
@@ -300,6 +302,10 @@ impl ContentStore for SqliteStore {
 
     fn trash_before(&self, site: &str, before: i64) -> CoreResult<Vec<i64>> {
         trash::before(&*self.conn()?, site, before)
+    }
+
+    fn linking_to(&self, site: &str, targets: &[Uid]) -> CoreResult<Vec<(Uid, Uid)>> {
+        links::to(&*self.conn()?, site, targets)
     }
 
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<cairn_core::ports::VersionRecord>> {

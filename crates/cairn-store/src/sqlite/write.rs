@@ -271,7 +271,10 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
         match op {
             WriteOp::Insert(c) => insert(&tx, site, c)?,
             WriteOp::Update { content, expected } => update(&tx, site, content, *expected)?,
-            WriteOp::DeleteSubtree(p) => delete_subtree(&tx, site, p)?,
+            WriteOp::DeleteSubtree(p) => {
+                super::links::drop_subtree(&tx, site, p)?;
+                delete_subtree(&tx, site, p)?;
+            }
             WriteOp::Reposition(moves) => reposition(&tx, site, moves)?,
             WriteOp::Move { from, to } => move_subtree(&tx, site, from, to)?,
             WriteOp::AddRedirect(r) => super::redirects::add(&tx, site, r)?,
@@ -280,8 +283,10 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
             WriteOp::AddVersion(v) => super::versions::add(&tx, site, v)?,
             WriteOp::MoveToTrash(e) => {
                 super::trash::add(&tx, site, e)?;
+                super::links::drop_subtree(&tx, site, &e.path)?;
                 delete_subtree(&tx, site, &e.path)?;
             }
+            WriteOp::SetLinks { source, targets } => super::links::set(&tx, site, source, targets)?,
             WriteOp::RemoveTrash(id) => super::trash::remove(&tx, site, *id)?,
             WriteOp::ForgetVersions(uids) => super::trash::forget_versions(&tx, site, uids)?,
         }

@@ -193,6 +193,21 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             let r = f.app.post("/front-page/@aliases", Auth::Admin, &body);
             assert_eq!(r.status, 204, "adding the fixture alias");
         }
+        "linkintegrity_get" => {
+            // The first document links to the second (private) one.
+            f.create(
+                "",
+                json!({"@type": "Document", "id": "doc-2", "title": "Second document",
+                       "UID": "SomeUUID000000000000000000000002"}),
+            );
+            f.create(
+                "",
+                json!({"@type": "Document", "id": "doc-1", "title": "First document",
+                       "UID": "SomeUUID000000000000000000000001",
+                       "text": {"data": "<p><a href=\"resolveuid/SomeUUID000000000000000000000002\">2</a></p>",
+                                "content-type": "text/html"}}),
+            );
+        }
         "aliases_root_get" | "aliases_root_filter" => {
             let items = json!({"items": [
                 {"path": "/old-page", "redirect-to": "/front-page", "datetime": "2022-05-05"},

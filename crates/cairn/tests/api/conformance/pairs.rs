@@ -206,6 +206,7 @@ pub const PAIRS: &[(&str, Expect)] = &[
              from a plone.restapi that did not filter yet; vocabularies_get_filtered_by_title is the current answer",
         ),
     ),
+    ("linkintegrity_get", Pass),
     ("vocabularies_get_filtered_by_title", Pass),
     ("vocabularies_get_filtered_by_token", Pass),
     ("vocabularies_get_filtered_by_token_list", Pass),

@@ -1,0 +1,175 @@
+//! Which objects an object points to: its relation fields and every
+//! `resolveuid/<UID>` link in its rich text and blocks. Kept in the store
+//! on every write (same transaction), so `@linkintegrity` answers, before a
+//! delete, who would be left with a broken link.
+
+use std::collections::BTreeSet;
+
+use cairn_model::Uid;
+use serde_json::Value;
+
+use super::read::get_visible;
+use crate::content::Content;
+use crate::error::{CoreError, CoreResult};
+use crate::ports::{ViewFilter, WriteBatch, WriteOp};
+use crate::security::Principal;
+use crate::site::Site;
+
+/// Most objects one `@linkintegrity` request may ask about.
+pub const MAX_UIDS: usize = 500;
+
+/// The objects `c` points to (never itself).
+pub fn targets(site: &Site, c: &Content) -> Vec<Uid> {
+    let mut out: BTreeSet<Uid> = super::surroundings::relation_uids(site, c).into_iter().collect();
+    for v in c.fields.values() {
+        resolveuids(v, &mut out);
+    }
+    out.remove(&c.uid);
+    out.into_iter().collect()
+}
+
+/// Every `resolveuid/<UID>` inside string values, at any depth.
+fn resolveuids(v: &Value, out: &mut BTreeSet<Uid>) {
+    match v {
+        Value::String(s) => {
+            for (i, _) in s.match_indices("resolveuid/") {
+                let rest = &s[i + "resolveuid/".len()..];
+                if let Some(uid) = rest.get(..32).and_then(|u| Uid::parse(u).ok()) {
+                    out.insert(uid);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| resolveuids(x, out)),
+        Value::Object(o) => o.values().for_each(|x| resolveuids(x, out)),
+        _ => {}
+    }
+}
+
+/// Records the links of every object `batch` writes.
+pub fn plan(site: &Site, batch: &mut WriteBatch) {
+    let links: Vec<WriteOp> = batch
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            WriteOp::Insert(c) | WriteOp::Update { content: c, .. } => Some(WriteOp::SetLinks {
+                source: c.uid.clone(),
+                targets: targets(site, c),
+            }),
+            _ => None,
+        })
+        .collect();
+    batch.ops.extend(links);
+}
+
+/// What deleting one object would break.
+#[derive(Debug)]
+pub struct Report {
+    pub object: Content,
+    /// Objects inside it (not counting itself).
+    pub contained: usize,
+    /// Objects outside it, visible to the reader, that point into it.
+    pub breaches: Vec<Content>,
+}
+
+/// For each of `uids` the reader may see: who points into its subtree from
+/// outside it. Plone's `@linkintegrity`, which Volto asks before a delete.
+pub fn check(site: &Site, who: &Principal, uids: &[Uid]) -> CoreResult<Vec<Report>> {
+    if who.is_anonymous() {
+        return Err(CoreError::Unauthorized("You are not allowed to check links".into()));
+    }
+    if uids.len() > MAX_UIDS {
+        return Err(CoreError::BadRequest(format!("At most {MAX_UIDS} uids at once")));
+    }
+    let filter = crate::security::view_filter(site, who);
+    let mut out = Vec::new();
+    for object in site.store.by_uids(&site.id, uids)? {
+        let Ok(object) = get_visible(site, &object.path, who) else {
+            continue;
+        };
+        let inside = site
+            .store
+            .tree(&site.id, &object.path, 1000, &[], &ViewFilter::unrestricted())?;
+        let mut subtree: BTreeSet<Uid> = inside.iter().map(|c| c.uid.clone()).collect();
+        subtree.insert(object.uid.clone());
+        let targets: Vec<Uid> = subtree.iter().cloned().collect();
+        let sources: BTreeSet<Uid> = site
+            .store
+            .linking_to(&site.id, &targets)?
+            .into_iter()
+            .map(|(source, _)| source)
+            .filter(|s| !subtree.contains(s))
+            .collect();
+        let sources: Vec<Uid> = sources.into_iter().collect();
+        let breaches = site
+            .store
+            .by_uids(&site.id, &sources)?
+            .into_iter()
+            .filter(|c| filter.allows(c))
+            .collect();
+        out.push(Report {
+            object,
+            contained: inside.len(),
+            breaches,
+        });
+    }
+    Ok(out)
+}
+
+/// The job type that records the links of objects stored before links
+/// were recorded on write (a database from an older version).
+pub const BACKFILL_JOB: &str = "links.plan";
+/// Settings key set once a site's stored objects all have their links.
+const BACKFILLED: &str = "links.planned";
+/// Objects read and written per transaction while back-filling.
+const PAGE: usize = 500;
+
+/// Whether [`backfill_once`] still has to run for `site`.
+/// (A `null` stored under the key asks for it again.)
+pub fn needs_backfill(store: &dyn crate::ports::ContentStore, site: &str) -> CoreResult<bool> {
+    Ok(store.setting(site, BACKFILLED)?.is_none_or(|v| v.is_null()))
+}
+
+/// Records the links of every stored object, once per site, a page per
+/// transaction (writes go on meanwhile; each records its own links).
+/// Returns how many objects it read.
+pub fn backfill_once(site: &Site) -> CoreResult<usize> {
+    use crate::catalog::{CatalogQuery, SortOn};
+    if !needs_backfill(&*site.store, &site.id)? {
+        return Ok(0);
+    }
+    let mut query = CatalogQuery {
+        sort: vec![(SortOn::Path, false)],
+        limit: PAGE,
+        uncounted: true,
+        ..Default::default()
+    };
+    let mut read = 0;
+    loop {
+        let (page, _) = site.store.search(&site.id, &query, &ViewFilter::unrestricted())?;
+        read += page.len();
+        let ops = page
+            .iter()
+            .map(|c| WriteOp::SetLinks {
+                source: c.uid.clone(),
+                targets: targets(site, c),
+            })
+            .collect();
+        site.store.write(
+            &site.id,
+            WriteBatch {
+                ops,
+                ..Default::default()
+            },
+        )?;
+        match page.last() {
+            Some(last) if page.len() == PAGE => query.after_path = Some(last.path.clone()),
+            _ => break,
+        }
+    }
+    site.store.put_setting(
+        &site.id,
+        BACKFILLED,
+        &serde_json::json!(crate::jobs::iso(crate::jobs::now_ms())),
+    )?;
+    Ok(read)
+}
