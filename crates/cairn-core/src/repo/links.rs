@@ -65,7 +65,7 @@ pub fn plan(site: &Site, batch: &mut WriteBatch) {
 #[derive(Debug)]
 pub struct Report {
     pub object: Content,
-    /// Objects inside it (not counting itself).
+    /// Objects inside it the reader may see (not counting itself).
     pub contained: usize,
     /// Objects outside it, visible to the reader, that point into it.
     pub breaches: Vec<Content>,
@@ -106,9 +106,11 @@ pub fn check(site: &Site, who: &Principal, uids: &[Uid]) -> CoreResult<Vec<Repor
             .into_iter()
             .filter(|c| filter.allows(c))
             .collect();
+        // Counted as the reader sees them: a count must not reveal private items.
+        let contained = inside.iter().filter(|c| filter.allows(c)).count();
         out.push(Report {
             object,
-            contained: inside.len(),
+            contained,
             breaches,
         });
     }

@@ -83,13 +83,32 @@ fn scope(who: &Principal) -> CoreResult<Option<&str>> {
     }
 }
 
-/// One page of the trash as `who` may see it, newest first.
+/// One page of the trash as `who` may see it, newest first. An owner who
+/// is no administrator is told only of the objects they could see (by the
+/// view permissions they had when deleted), in counts too.
 pub fn list(site: &Site, who: &Principal, start: usize, limit: usize) -> CoreResult<(Vec<TrashEntry>, usize)> {
-    site.store.trash(&site.id, scope(who)?, start, limit)
+    let (mut entries, total) = site.store.trash(&site.id, scope(who)?, start, limit)?;
+    if !who.is_admin() {
+        for e in &mut entries {
+            e.items = entry(site, who, e.id)?.objects.len();
+        }
+    }
+    Ok((entries, total))
 }
 
-/// One entry with its objects, if `who` may see it.
+/// One entry with the objects `who` may know of, if they may see it.
 pub fn entry(site: &Site, who: &Principal, id: i64) -> CoreResult<TrashEntry> {
+    let mut e = whole(site, who, id)?;
+    if !who.is_admin() {
+        let filter = crate::security::view_filter(site, who);
+        e.objects.retain(|c| filter.allows(c));
+    }
+    Ok(e)
+}
+
+/// One entry with all its objects (what a restore or purge acts on), if
+/// `who` may see it.
+fn whole(site: &Site, who: &Principal, id: i64) -> CoreResult<TrashEntry> {
     let owner = scope(who)?;
     site.store
         .trash_entry(&site.id, id)?
@@ -100,7 +119,7 @@ pub fn entry(site: &Site, who: &Principal, id: i64) -> CoreResult<TrashEntry> {
 /// Puts an entry back: into `into` (a folder), or where it was. Returns
 /// the restored object's path.
 pub fn restore(site: &Site, who: &Principal, id: i64, into: Option<&ContentPath>) -> CoreResult<ContentPath> {
-    let e = entry(site, who, id)?;
+    let e = whole(site, who, id)?;
     let parent_path = match into {
         Some(p) => p.clone(),
         None => e.path.parent().unwrap_or_else(ContentPath::root),
@@ -171,7 +190,7 @@ fn placed(site: &Site, e: &TrashEntry, parent: &Content, root: &ContentPath, pos
 /// Removes an entry for good, with the kept versions of its objects (its
 /// blobs go with the next blob sweep).
 pub fn purge(site: &Site, who: &Principal, id: i64) -> CoreResult<()> {
-    let e = entry(site, who, id)?;
+    let e = whole(site, who, id)?;
     forget(&*site.store, &site.id, &e)
 }
 

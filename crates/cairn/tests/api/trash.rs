@@ -257,6 +257,10 @@ fn linkintegrity_names_who_points_into_a_subtree_from_outside() {
     assert_eq!(breaches, ["Related", "private-link"], "a link from inside is no breach");
     // A reader sees only the pointing objects they may view.
     let seen = check(mia).json();
+    assert_eq!(
+        seen[0]["items_total"], 1,
+        "the private page inside is not counted for her"
+    );
     let titles: Vec<&str> = seen[0]["breaches"]
         .as_array()
         .unwrap()
@@ -320,4 +324,44 @@ fn links_stored_before_they_were_recorded_are_recorded_once() {
     );
     assert_eq!(breaches(), 1);
     assert_eq!(cairn_core::repo::links::backfill_once(&site).unwrap(), 0, "once");
+}
+
+#[test]
+fn an_owner_is_told_only_of_what_they_could_see_but_gets_everything_back() {
+    let app = spawn_app();
+    app.add_user("ben", "ben-pw-1234", &["Member"]);
+    let ben = Auth::Basic("ben", "ben-pw-1234");
+    app.create("", json!({"@type": "Folder", "id": "area", "title": "Area"}));
+    let share = json!({"entries": [{"id": "ben", "type": "user", "roles": {"Contributor": true}}]});
+    assert_eq!(app.post("/area/@sharing", Auth::Admin, &share).status, 204);
+    let r = app.post(
+        "/area",
+        ben,
+        &json!({"@type": "Folder", "id": "benf", "title": "Ben's folder"}),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    app.create(
+        "/area/benf",
+        json!({"@type": "Document", "id": "hidden", "title": "Admin's secret"}),
+    );
+    // Not inheriting ben's roles from above, the page is not his to see.
+    let r = app.post(
+        "/area/benf/hidden/@sharing",
+        Auth::Admin,
+        &json!({"inherit": false, "entries": []}),
+    );
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    assert_ne!(app.get("/area/benf/hidden", ben).status, 200);
+    assert_eq!(app.delete("/area/benf", ben).status, 204);
+    let mine = entries(&app, ben);
+    assert_eq!(mine["items"][0]["items_total"], 1, "{mine}");
+    let url = mine["items"][0]["@id"].as_str().unwrap().to_owned();
+    let detail = app.get(&url, ben).json().to_string();
+    assert!(!detail.contains("secret") && !detail.contains("hidden"), "{detail}");
+    assert_eq!(entries(&app, Auth::Admin)["items"][0]["items_total"], 2);
+    assert_eq!(app.post(&format!("{url}/restore"), ben, &json!({})).status, 200);
+    assert_eq!(
+        app.get("/area/benf/hidden", Auth::Admin).json()["title"],
+        "Admin's secret"
+    );
 }
