@@ -112,6 +112,7 @@ impl Site {
     /// Commits a write batch with what its content causes (scheduled
     /// publication jobs, the links it records), in one transaction.
     pub fn write(&self, mut batch: crate::ports::WriteBatch) -> crate::error::CoreResult<()> {
+        crate::repo::urls::plan(self, &mut batch)?;
         crate::jobs::timers::plan(&mut batch);
         crate::repo::links::plan(self, &mut batch);
         self.store.write(&self.id, batch)

@@ -118,6 +118,7 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
             }
             o.insert(f.name.clone(), value(ctx, c, &url, f, around));
         }
+        super::links::render(ctx, &mut o);
     }
     o.insert("id".into(), json!(if c.is_root() { site.as_str() } else { c.id() }));
     o.insert("is_folderish".into(), json!(c.is_folderish));

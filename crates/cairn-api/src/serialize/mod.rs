@@ -4,5 +4,6 @@
 pub mod components;
 pub mod fields;
 pub mod full;
+pub mod links;
 pub mod navigation;
 pub mod summary;

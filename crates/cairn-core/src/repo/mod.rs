@@ -17,6 +17,7 @@ pub mod sharing;
 pub mod surroundings;
 pub mod trash;
 mod update;
+pub mod urls;
 pub mod workflow;
 
 pub use create::create;

@@ -18,6 +18,7 @@ mod helpers;
 mod image_limits;
 mod jobs;
 mod leaks;
+mod links;
 mod login;
 mod privileges;
 mod purges;

@@ -1,0 +1,105 @@
+//! Internal links stored as `resolveuid/<UID>` (see `cairn_core::repo::urls`)
+//! are written out as the linked object's current URL, in a Link's
+//! `remoteUrl`, rich text and Volto blocks, as plone.restapi's serializers
+//! do; a link to something that no longer exists stays as stored.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cairn_core::repo::urls::uids_in;
+use cairn_model::Uid;
+use serde_json::{Map, Value};
+
+use crate::ctx::Ctx;
+
+/// The serialized fields that may hold links.
+const LINKING: [&str; 3] = ["remoteUrl", "text", "blocks"];
+
+/// Replaces stored links in `o` (a serialized object) with current URLs.
+pub fn render(ctx: &Ctx, o: &mut Map<String, Value>) {
+    let mut uids = BTreeSet::new();
+    for k in LINKING {
+        if let Some(v) = o.get(k) {
+            uids_in(v, &mut uids);
+        }
+    }
+    if uids.is_empty() {
+        return;
+    }
+    let uids: Vec<Uid> = uids.into_iter().collect();
+    // Where the objects are now; a reader who may not see one still gets
+    // its URL (as in Plone), never anything else of it.
+    let Ok(found) = ctx.site.store.by_uids(&ctx.site.id, &uids) else {
+        return;
+    };
+    let urls: HashMap<String, String> = found
+        .iter()
+        .map(|c| (c.uid.as_str().to_owned(), ctx.url(&c.path)))
+        .collect();
+    for k in LINKING {
+        if let Some(v) = o.get_mut(k) {
+            rewrite(v, &urls);
+        }
+    }
+}
+
+fn rewrite(v: &mut Value, urls: &HashMap<String, String>) {
+    match v {
+        Value::String(s) if s.contains("resolveuid/") => *s = replace(s, urls),
+        Value::Array(a) => a.iter_mut().for_each(|x| rewrite(x, urls)),
+        Value::Object(o) => o.values_mut().for_each(|x| rewrite(x, urls)),
+        _ => {}
+    }
+}
+
+/// `s` with each `[../…][${portal_url}/]resolveuid/<UID>` of a known UID
+/// replaced by its URL.
+fn replace(s: &str, urls: &HashMap<String, String>) -> String {
+    const MARK: &str = "resolveuid/";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(MARK) {
+        let after = &rest[i + MARK.len()..];
+        let url = after
+            .get(..32)
+            .and_then(|u| Uid::parse(u).ok())
+            .and_then(|u| urls.get(u.as_str()));
+        let Some(url) = url else {
+            out.push_str(&rest[..i + MARK.len()]);
+            rest = after;
+            continue;
+        };
+        // What leads up to the mark and belongs to the link's old form.
+        let mut head = &rest[..i];
+        head = head.strip_suffix("${portal_url}/").unwrap_or(head);
+        while let Some(h) = head.strip_suffix("../") {
+            head = h;
+        }
+        out.push_str(head);
+        out.push_str(url);
+        rest = &after[32..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_links_become_urls_and_unknown_ones_stay() {
+        let uid = "0123456789abcdef0123456789abcdef";
+        let urls = HashMap::from([(uid.to_owned(), "https://x.ch/a/b".to_owned())]);
+        assert_eq!(replace(&format!("resolveuid/{uid}"), &urls), "https://x.ch/a/b");
+        assert_eq!(
+            replace(&format!("<a href=\"../../resolveuid/{uid}#top\">x</a>"), &urls),
+            "<a href=\"https://x.ch/a/b#top\">x</a>"
+        );
+        assert_eq!(
+            replace(&format!("${{portal_url}}/resolveuid/{uid}"), &urls),
+            "https://x.ch/a/b"
+        );
+        let unknown = "resolveuid/ffffffffffffffffffffffffffffffff";
+        assert_eq!(replace(unknown, &urls), unknown);
+    }
+}
