@@ -9,6 +9,7 @@
 //!   them, each item's page names its neighbours);
 //! - `p-<hash>` of a path: every response whose URL lies at or below that
 //!   path, so moving or deleting a folder reaches its whole subtree;
+//! - `r-<hash>` of a UID: every response that links to that object;
 //! - [`NAV`]: navigation and breadcrumbs (titles, order, visibility);
 //! - [`SEARCH`]: search and listing-block answers, stale after any change.
 
@@ -56,6 +57,14 @@ const MEMBERSHIP_KINDS: [&str; 6] = [
 /// The tag of the list of a folder's items.
 pub fn listing_tag(folder: &cairn_model::Uid) -> String {
     format!("l-{}", folder.as_str())
+}
+
+/// The tag of every response that links to `uid` (a teaser shows what the
+/// target lets its reader see). Hashed: a page may link to an object its
+/// reader may not see, whose UID its headers must not name.
+pub fn reference_tag(uid: &cairn_model::Uid) -> String {
+    let digest = Sha256::digest(uid.as_str().as_bytes());
+    format!("r-{}", hex::encode(&digest[..8]))
 }
 
 /// The tag of every response at or below `path`.
@@ -247,6 +256,7 @@ pub fn stale(store: &dyn ContentStore, site: &str, changes: &[OutboxEntry], curr
     for e in changes {
         let kind = e.kind.as_str();
         out.tags.insert(e.uid.as_str().to_owned());
+        out.tags.insert(reference_tag(&e.uid));
         out.tags.insert(SEARCH.to_owned());
         out.paths.insert(e.path.as_str().to_owned());
         if NAV_KINDS.contains(&kind) {

@@ -1,7 +1,9 @@
 //! Internal links stored as `resolveuid/<UID>` (see `cairn_core::repo::urls`)
 //! are written out as the linked object's current URL, in a Link's
 //! `remoteUrl`, rich text and Volto blocks, as plone.restapi's serializers
-//! do; a link to something that no longer exists stays as stored.
+//! do; a link to something that no longer exists stays as stored. What a
+//! block copied of its target (a teaser's title, description, image) is
+//! shown only to readers who may see the target.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -26,6 +28,10 @@ pub fn render(ctx: &Ctx, o: &mut Map<String, Value>) {
         return;
     }
     let uids: Vec<Uid> = uids.into_iter().collect();
+    // The URLs and what is shown of the targets change with them.
+    for uid in &uids {
+        ctx.depends_on(&cairn_core::caching::reference_tag(uid));
+    }
     // Where the objects are now; a reader who may not see one still gets
     // its URL (as in Plone), never anything else of it.
     let Ok(found) = ctx.site.store.by_uids(&ctx.site.id, &uids) else {
@@ -35,10 +41,41 @@ pub fn render(ctx: &Ctx, o: &mut Map<String, Value>) {
         .iter()
         .map(|c| (c.uid.as_str().to_owned(), ctx.url(&c.path)))
         .collect();
+    // A teaser keeps a copy of its target's title and more: shown only to
+    // readers who may see the target (now; it may have been retracted).
+    let visible: BTreeSet<String> = found
+        .iter()
+        .filter(|c| ctx.filter.allows(c))
+        .map(|c| c.uid.as_str().to_owned())
+        .collect();
+    if let Some(blocks) = o.get_mut("blocks") {
+        hide_unseen(blocks, &visible);
+    }
     for k in LINKING {
         if let Some(v) = o.get_mut(k) {
             rewrite(v, &urls);
         }
+    }
+}
+
+/// Reduces every linked-object copy (`{"@id": "resolveuid/<UID>", "title", ...}`)
+/// whose target the reader may not see to its `@id`.
+fn hide_unseen(v: &mut Value, visible: &BTreeSet<String>) {
+    match v {
+        Value::Object(o) => {
+            let target = o
+                .get("@id")
+                .and_then(Value::as_str)
+                .and_then(|id| id.split("resolveuid/").nth(1))
+                .and_then(|rest| rest.get(..32))
+                .and_then(|u| Uid::parse(u).ok());
+            match target {
+                Some(uid) if !visible.contains(uid.as_str()) => o.retain(|k, _| k == "@id"),
+                _ => o.values_mut().for_each(|x| hide_unseen(x, visible)),
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| hide_unseen(x, visible)),
+        _ => {}
     }
 }
 

@@ -158,3 +158,37 @@ fn internal_links_follow_their_target_through_a_rename() {
     assert_eq!(page["blocks"]["b1"]["href"][0]["@id"], now);
     assert_eq!(page["blocks"]["b2"]["url"], now);
 }
+
+#[test]
+fn a_teaser_shows_its_target_only_to_who_may_see_it() {
+    let app = spawn_app_with(|s| s.sites[0].profile = "volto".into());
+    let ziel = app.create(
+        "",
+        json!({"@type": "Document", "id": "ziel", "title": "Geheimer Titel"}),
+    );
+    let teaser =
+        json!({"@type": "teaser", "href": [{"@id": "/ziel", "title": "Geheimer Titel", "description": "Vertraulich"}]});
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "seite", "title": "Seite",
+               "blocks": {"t": teaser}, "blocks_layout": {"items": ["t"]}}),
+    );
+    app.publish(&format!("{}/seite", app.site));
+    let admin = app.get("/seite", Auth::Admin).json();
+    assert_eq!(admin["blocks"]["t"]["href"][0]["title"], "Geheimer Titel");
+    let anon = app.get("/seite", Auth::Anonymous);
+    assert_eq!(anon.status, 200);
+    let body = String::from_utf8_lossy(&anon.body);
+    assert!(!body.contains("Geheimer") && !body.contains("Vertraulich"), "{body}");
+    // Tagged so that a change of the target purges the page, without naming
+    // the private target's UID.
+    let uid = cairn_model::Uid::parse(ziel["UID"].as_str().unwrap()).unwrap();
+    let tags = anon.header("cache-tag").unwrap().to_owned();
+    assert!(tags.contains(&cairn_core::caching::reference_tag(&uid)), "{tags}");
+    assert!(!tags.contains(uid.as_str()), "{tags}");
+    let href = &anon.json()["blocks"]["t"]["href"][0];
+    assert_eq!(href["@id"], format!("{}/ziel", app.site), "the link itself stays");
+    app.publish(&format!("{}/ziel", app.site));
+    let anon = app.get("/seite", Auth::Anonymous).json();
+    assert_eq!(anon["blocks"]["t"]["href"][0]["title"], "Geheimer Titel");
+}
