@@ -40,7 +40,9 @@ fn the_most_important_due_job_is_taken_first() {
         ],
     )
     .unwrap();
-    let order: Vec<Value> = std::iter::from_fn(|| claim(&s, now).map(|j| j.args)).collect();
+    // A second later: the jobs queued for "now" are due whatever the clock
+    // read while they were enqueued.
+    let order: Vec<Value> = std::iter::from_fn(|| claim(&s, now + 1000).map(|j| j.args)).collect();
     assert_eq!(order, [json!("important"), json!("normal"), json!("low")]);
     assert_eq!(s.next_due(&["t"]).unwrap(), Some(now + 60_000));
     assert_eq!(claim(&s, now + 60_000).unwrap().args, json!("later"));
@@ -91,8 +93,9 @@ fn jobs_commit_and_roll_back_with_the_change_that_causes_them() {
 #[test]
 fn a_job_whose_worker_died_is_taken_again_until_its_attempts_run_out() {
     let (_d, s) = store();
-    let now = now_ms();
     s.enqueue("x", &[NewJob::new("t", json!(1)).attempts(2)]).unwrap();
+    // After the enqueue: the job is due from the millisecond it was queued.
+    let now = now_ms();
     let first = s.claim(&["t"], now, now + 1000).unwrap().unwrap();
     assert!(s.claim(&["t"], now + 500, now + 1500).unwrap().is_none(), "leased");
     let again = s.claim(&["t"], now + 2000, now + 3000).unwrap().unwrap();
