@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use cairn_model::Uid;
-use serde_json::Value;
 
 use super::read::get_visible;
 use crate::content::Content;
@@ -17,32 +16,18 @@ use crate::site::Site;
 
 /// Most objects one `@linkintegrity` request may ask about.
 pub const MAX_UIDS: usize = 500;
+/// Most objects (with everything inside them) one request may check
+/// (bigger subtrees cannot be deleted at once either).
+pub const MAX_SUBTREE: usize = 10_000;
 
 /// The objects `c` points to (never itself).
 pub fn targets(site: &Site, c: &Content) -> Vec<Uid> {
     let mut out: BTreeSet<Uid> = super::surroundings::relation_uids(site, c).into_iter().collect();
     for v in c.fields.values() {
-        resolveuids(v, &mut out);
+        super::urls::uids_in(v, &mut out);
     }
     out.remove(&c.uid);
     out.into_iter().collect()
-}
-
-/// Every `resolveuid/<UID>` inside string values, at any depth.
-fn resolveuids(v: &Value, out: &mut BTreeSet<Uid>) {
-    match v {
-        Value::String(s) => {
-            for (i, _) in s.match_indices("resolveuid/") {
-                let rest = &s[i + "resolveuid/".len()..];
-                if let Some(uid) = rest.get(..32).and_then(|u| Uid::parse(u).ok()) {
-                    out.insert(uid);
-                }
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|x| resolveuids(x, out)),
-        Value::Object(o) => o.values().for_each(|x| resolveuids(x, out)),
-        _ => {}
-    }
 }
 
 /// Records the links of every object `batch` writes.
@@ -81,11 +66,21 @@ pub fn check(site: &Site, who: &Principal, uids: &[Uid]) -> CoreResult<Vec<Repor
         return Err(CoreError::BadRequest(format!("At most {MAX_UIDS} uids at once")));
     }
     let filter = crate::security::view_filter(site, who);
+    let mut budget = MAX_SUBTREE;
     let mut out = Vec::new();
     for object in site.store.by_uids(&site.id, uids)? {
         let Ok(object) = get_visible(site, &object.path, who) else {
             continue;
         };
+        // One budget for the whole request: many big folders at once are as
+        // costly as one huge one.
+        let size = super::read::count_subtree(site, &object.path, budget)?;
+        if size > budget {
+            return Err(CoreError::BadRequest(format!(
+                "The objects asked about hold more than {MAX_SUBTREE} items together: too many to check at once"
+            )));
+        }
+        budget -= size;
         let inside = site
             .store
             .tree(&site.id, &object.path, 1000, &[], &ViewFilter::unrestricted())?;

@@ -35,6 +35,23 @@ pub fn get_visible(site: &Site, path: &ContentPath, who: &Principal) -> CoreResu
 
 /// A free id in `parent` based on `wanted`: `wanted`, then `wanted-1`, `wanted-2`...
 /// Candidates are probed by path in batches, so big folders cost no full scan.
+/// How many objects lie at or below `path` (itself included), counted up
+/// to `cap + 1` only: enough to refuse a subtree too large to load before
+/// any of it is loaded.
+pub fn count_subtree(site: &Site, path: &ContentPath, cap: usize) -> CoreResult<usize> {
+    let query = crate::catalog::CatalogQuery {
+        paths: vec![path.clone()],
+        limit: cap.saturating_add(1),
+        uncounted: true,
+        light: true,
+        ..Default::default()
+    };
+    let (found, _) = site
+        .store
+        .search(&site.id, &query, &crate::ports::ViewFilter::unrestricted())?;
+    Ok(found.len())
+}
+
 pub fn unique_id(site: &Site, parent: &ContentPath, wanted: &ContentId) -> CoreResult<ContentId> {
     unique_id_in(site, parent, wanted, Taken::InStore)
 }

@@ -141,7 +141,19 @@ fn insert(tx: &Transaction<'_>, site: &str, c: &Content) -> CoreResult<()> {
         .build_rusqlite(SqliteQueryBuilder);
     match exec(tx, &sql, &v) {
         Err(e) if e.is_storage(StorageKind::Duplicate) => {
-            return Err(CoreError::Conflict(format!("An object already exists at {}", c.path)));
+            // Two constraints can refuse it: say which.
+            let uid_taken: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM content WHERE site = ?1 AND uid = ?2)",
+                    rusqlite::params![site, c.uid.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            return Err(CoreError::Conflict(if uid_taken {
+                format!("An object with the UID {} already exists", c.uid.as_str())
+            } else {
+                format!("An object already exists at {}", c.path)
+            }));
         }
         other => other?,
     };
