@@ -28,18 +28,6 @@ pub const NAV: &str = "nav";
 /// Answers of `@search` and `@querystring-search`.
 pub const SEARCH: &str = "search";
 
-/// Change kinds after which navigation may show something else.
-const NAV_KINDS: [&str; 8] = [
-    "added",
-    "removed",
-    "moved",
-    "state_changed",
-    "sharing_changed",
-    "window",
-    MODIFIED_IN_NAV,
-    "reordered",
-];
-
 /// The change kind of an edit that touched what navigation shows (title,
 /// exclusion from navigation, the order of a folder's items).
 pub const MODIFIED_IN_NAV: &str = "modified_in_nav";
@@ -242,12 +230,6 @@ pub struct Stale {
     pub paths: BTreeSet<String>,
 }
 
-impl Stale {
-    pub fn is_empty(&self) -> bool {
-        self.tags.is_empty() && self.paths.is_empty()
-    }
-}
-
 /// The tags and URLs `changes` made stale. `current` has the changed
 /// objects as they are now (a removed one is missing).
 pub fn stale(store: &dyn ContentStore, site: &str, changes: &[OutboxEntry], current: &[Content]) -> CoreResult<Stale> {
@@ -259,7 +241,8 @@ pub fn stale(store: &dyn ContentStore, site: &str, changes: &[OutboxEntry], curr
         out.tags.insert(reference_tag(&e.uid));
         out.tags.insert(SEARCH.to_owned());
         out.paths.insert(e.path.as_str().to_owned());
-        if NAV_KINDS.contains(&kind) {
+        // Navigation shows what lists show, and titles and order.
+        if MEMBERSHIP_KINDS.contains(&kind) || kind == MODIFIED_IN_NAV {
             out.tags.insert(NAV.to_owned());
         }
         if kind == MODIFIED_IN_NAV {

@@ -177,52 +177,64 @@ impl State {
                 let key = (site.clone(), c.name());
                 let mut r = match read.get(&key) {
                     Some(r) => *r,
-                    None => {
-                        let mut saved = self.jobs.consumer_position(site, c.name())?;
-                        if saved == 0 && c.starts_at_head() {
-                            let head = self.content.outbox_head(site)?;
-                            if self.jobs.advance(site, c.name(), 0, head, &[])? {
-                                saved = head;
-                            }
-                        }
-                        Read {
-                            position: saved,
-                            saved,
-                            saved_at: Instant::now(),
-                        }
-                    }
+                    None => self.start(site, c.as_ref())?,
                 };
-                loop {
-                    let changes = self.content.outbox_after(site, r.position, BATCH)?;
-                    let Some(last) = changes.last() else { break };
-                    let jobs = c.jobs_for(site, &changes)?;
-                    r.position = last.seq;
-                    if !jobs.is_empty() || r.saved_at.elapsed() >= SECOND {
-                        if self.jobs.advance(site, c.name(), r.saved, r.position, &jobs)? {
-                            enqueued |= !jobs.is_empty();
-                            r.saved = r.position;
-                        } else {
-                            // Another process took these changes first: follow it.
-                            r.saved = self.jobs.consumer_position(site, c.name())?;
-                            r.position = r.saved;
-                        }
-                        r.saved_at = Instant::now();
-                    }
-                    if changes.len() < BATCH {
-                        break;
-                    }
-                }
-                if r.position != r.saved && r.saved_at.elapsed() >= SECOND {
-                    if !self.jobs.advance(site, c.name(), r.saved, r.position, &[])? {
-                        r.position = self.jobs.consumer_position(site, c.name())?;
-                    }
-                    r.saved = r.position;
-                    r.saved_at = Instant::now();
-                }
+                enqueued |= self.feed(site, c.as_ref(), &mut r)?;
                 read.insert(key, r);
             }
         }
         Ok(enqueued)
+    }
+
+    /// Where a consumer this process has not fed yet stands.
+    fn start(&self, site: &str, c: &dyn Consumer) -> CoreResult<Read> {
+        let mut saved = self.jobs.consumer_position(site, c.name())?;
+        if saved == 0 && c.starts_at_head() {
+            let head = self.content.outbox_head(site)?;
+            if self.jobs.advance(site, c.name(), 0, head, &[])? {
+                saved = head;
+            }
+        }
+        Ok(Read {
+            position: saved,
+            saved,
+            saved_at: Instant::now(),
+        })
+    }
+
+    /// Hands `c` the changes after its position; true when jobs were enqueued.
+    fn feed(&self, site: &str, c: &dyn Consumer, r: &mut Read) -> CoreResult<bool> {
+        let mut enqueued = false;
+        loop {
+            let changes = self.content.outbox_after(site, r.position, BATCH)?;
+            let Some(last) = changes.last() else { break };
+            let jobs = c.jobs_for(site, &changes)?;
+            r.position = last.seq;
+            if !jobs.is_empty() || r.saved_at.elapsed() >= SECOND {
+                enqueued |= self.save(site, c, r, &jobs)?;
+            }
+            if changes.len() < BATCH {
+                break;
+            }
+        }
+        // Changes that derived nothing are saved once a second.
+        if r.position != r.saved && r.saved_at.elapsed() >= SECOND {
+            self.save(site, c, r, &[])?;
+        }
+        Ok(enqueued)
+    }
+
+    /// Enqueues `jobs` and saves the position in one transaction; true when
+    /// it did. Another process may have taken these changes first: then this
+    /// one follows it.
+    fn save(&self, site: &str, c: &dyn Consumer, r: &mut Read, jobs: &[NewJob]) -> CoreResult<bool> {
+        let done = self.jobs.advance(site, c.name(), r.saved, r.position, jobs)?;
+        if !done {
+            r.position = self.jobs.consumer_position(site, c.name())?;
+        }
+        r.saved = r.position;
+        r.saved_at = Instant::now();
+        Ok(done && !jobs.is_empty())
     }
 }
 

@@ -62,8 +62,9 @@ const BACKFILLED: &str = "jobs.publication_planned";
 /// Objects read per page while planning for stored dates.
 const PAGE: usize = 500;
 
-/// The job type that runs [`backfill_once`], off the start-up path (run
-/// during start-up, the first start of a million-object site took 30 s).
+/// The job type that runs [`backfill_once`], off the start-up path: it
+/// reads every object with a date ahead, which at a million objects takes
+/// long enough to hold up a start.
 pub const BACKFILL_JOB: &str = "publication.plan";
 
 /// [`backfill`] once per site (the first start of a version that plans

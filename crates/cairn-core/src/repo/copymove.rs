@@ -2,7 +2,7 @@
 //! transaction (all sources of a request, or none), with view permissions
 //! recomputed for their new place.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use cairn_model::{ContentId, ContentPath, Uid};
 use jiff::Timestamp;
@@ -11,9 +11,7 @@ use super::read::{get_visible, unique_id};
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
 use crate::ports::{ChangeEvent, ViewFilter, WriteBatch, WriteOp};
-use crate::security::{
-    LocalRoles, Principal, allowed_to_view, can_add, can_delete, chain, effective, effective_on_chain,
-};
+use crate::security::{Principal, can_add, can_delete};
 use crate::site::Site;
 
 /// Copy or move.
@@ -160,24 +158,8 @@ fn subtree_ops(
         site.store
             .tree(&site.id, source, 1000, &[], &ViewFilter::unrestricted())?,
     );
-    let container_local = effective_on_chain(&chain(site, dst)?);
     let now = Timestamp::now();
-    let mut computed: HashMap<ContentPath, (LocalRoles, Vec<String>, Uid)> = HashMap::new();
-    let mut batch = WriteBatch::default();
-    for obj in subtree {
-        let rel = &obj.path.as_str()[source.as_str().len()..];
-        // Too deep a result is the caller's choice of target, not a fault.
-        let path = ContentPath::parse(&format!("{new_root}{rel}")).map_err(|e| CoreError::BadRequest(e.to_string()))?;
-        let (parent_local, parent_allowed, parent_uid) = match path.parent().and_then(|p| computed.get(&p)) {
-            Some((l, a, u)) => (l.clone(), a.clone(), u.clone()),
-            None => (container_local.clone(), dst.allowed.clone(), dst.uid.clone()),
-        };
-        let mut next: Content = obj.clone();
-        next.path = path.clone();
-        next.parent = Some(parent_uid);
-        if path == new_root {
-            next.position = position;
-        }
+    let placed = super::replant::replant(site, subtree, source, dst, &new_root, position, |obj, next| {
         if mode == Mode::Copy {
             // A copy is a new object: new UID, new history, the initial state.
             next.uid = Uid::new();
@@ -190,13 +172,13 @@ fn subtree_ops(
         } else {
             next.version = obj.version + 1;
         }
-        let local = effective(&parent_local, &next);
-        next.allowed = allowed_to_view(site, &next, &parent_allowed, &local);
-        computed.insert(path.clone(), (local, next.allowed.clone(), next.uid.clone()));
+    })?;
+    let mut batch = WriteBatch::default();
+    for (obj, next) in placed {
         // A move's event names the old place (what went stale there); the
         // new one is found through the UID.
         let (kind, at) = match mode {
-            Mode::Copy => ("added", path.clone()),
+            Mode::Copy => ("added", next.path.clone()),
             Mode::Move => ("moved", obj.path.clone()),
         };
         batch.events.push(ChangeEvent {

@@ -13,6 +13,7 @@ pub mod links;
 pub mod lock;
 mod order;
 mod read;
+mod replant;
 pub mod sharing;
 pub mod surroundings;
 pub mod trash;

@@ -5,17 +5,13 @@
 //! another folder) or purge it for good; a scheduled job purges what stayed
 //! longer than the site keeps it.
 
-use std::collections::HashMap;
-
-use cairn_model::{ContentId, ContentPath, Uid};
+use cairn_model::{ContentId, ContentPath};
 
 use super::read::get_visible;
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
 use crate::ports::{ChangeEvent, ContentStore, TrashEntry, ViewFilter, WriteBatch, WriteOp};
-use crate::security::{
-    LocalRoles, Principal, allowed_to_view, can_add, can_delete, chain, effective, effective_on_chain,
-};
+use crate::security::{Principal, can_add, can_delete};
 use crate::site::Site;
 
 /// Deepest subtree the trash takes (paths are bounded deeper anyway).
@@ -39,17 +35,19 @@ pub fn trash(site: &Site, path: &ContentPath, who: &Principal, lock_token: Optio
     }
     super::lock::check_unlocked(&current, who, lock_token)?;
     let limit = site.settings.trash_max_items;
+    // Counted before anything is loaded: a delete of the biggest folder
+    // must not read it whole to refuse it.
+    if super::read::count_subtree(site, path, limit)? > limit {
+        return Err(CoreError::BadRequest(format!(
+            "{path} holds more than {limit} items (itself included); at most {limit} can be deleted \
+             at once. Delete its contents in parts first."
+        )));
+    }
     let mut objects = vec![current.clone()];
     objects.extend(
         site.store
             .tree(&site.id, path, DEPTH, &[], &ViewFilter::unrestricted())?,
     );
-    if objects.len() > limit {
-        return Err(CoreError::BadRequest(format!(
-            "{path} holds {} items; at most {limit} can be deleted at once. Delete its contents in parts first.",
-            objects.len()
-        )));
-    }
     let entry = TrashEntry {
         id: 0,
         uid: current.uid.clone(),
@@ -154,33 +152,18 @@ pub fn restore(site: &Site, who: &Principal, id: i64, into: Option<&ContentPath>
 /// The inserts (and "added" events) that put `e`'s objects below `parent`
 /// as `root`, with view permissions computed for that place.
 fn placed(site: &Site, e: &TrashEntry, parent: &Content, root: &ContentPath, position: i64) -> CoreResult<WriteBatch> {
-    let container_local = effective_on_chain(&chain(site, parent)?);
-    let mut computed: HashMap<ContentPath, (LocalRoles, Vec<String>, Uid)> = HashMap::new();
-    let mut batch = WriteBatch::default();
     let mut objects = e.objects.clone();
     // Parents before children, whatever order they were kept in.
     objects.sort_by_key(|c| c.path.depth());
-    for obj in objects {
-        let rel = &obj.path.as_str()[e.path.as_str().len()..];
-        let path = ContentPath::parse(&format!("{root}{rel}")).map_err(|err| CoreError::BadRequest(err.to_string()))?;
-        let (parent_local, parent_allowed, parent_uid) = match path.parent().and_then(|p| computed.get(&p)) {
-            Some((l, a, u)) => (l.clone(), a.clone(), u.clone()),
-            None => (container_local.clone(), parent.allowed.clone(), parent.uid.clone()),
-        };
-        let mut next = obj;
-        next.path = path.clone();
-        next.parent = Some(parent_uid);
+    let placed = super::replant::replant(site, objects, &e.path, parent, root, position, |_, next| {
         next.version += 1;
-        if path == *root {
-            next.position = position;
-        }
-        let local = effective(&parent_local, &next);
-        next.allowed = allowed_to_view(site, &next, &parent_allowed, &local);
-        computed.insert(path.clone(), (local, next.allowed.clone(), next.uid.clone()));
+    })?;
+    let mut batch = WriteBatch::default();
+    for (_, next) in placed {
         batch.events.push(ChangeEvent {
             kind: "added",
             uid: next.uid.clone(),
-            path,
+            path: next.path.clone(),
         });
         batch.ops.push(WriteOp::Insert(Box::new(next)));
     }
