@@ -45,7 +45,7 @@ pub use error::{ApiError, ApiResult};
 use crate::ctx::Ctx;
 use crate::handlers::{
     aliases, content, files, history, jobs, linkintegrity, login, principals, querystring, search, services, sharing,
-    trash, vocabularies,
+    trash, vocabularies, workingcopy,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -427,6 +427,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, headers, body),
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
         (View::Service { name, args }, m) if name == "trash" => trash::handle(&ctx, path, &m, args, body),
+        (View::Service { name, args }, m) if name == "workingcopy" && args.is_empty() => {
+            workingcopy::handle(&ctx, path, &m, body)
+        }
         (View::Service { name, .. }, Method::GET) if name == "linkintegrity" => linkintegrity::get(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "invalidate" => {
             services::invalidate(&ctx, path, body, app.caching.purges)

@@ -56,8 +56,11 @@ fn list(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
     let (c, versions) = history::versions(&ctx.site, path, &ctx.who)?;
     let url = ctx.url(&c.path);
     let may_revert = cairn_core::security::can_modify(&ctx.site, &ctx.who, &c)?;
+    // Built newest first, so that the stable sort below keeps entries of
+    // one second in that order.
     let mut entries: Vec<(String, Value)> = versions
         .iter()
+        .rev()
         .map(|v| {
             let e = json!({
                 "@id": format!("{url}/@history/{}", v.version), "action": "Edited", "actor": actor(ctx, &v.actor),
@@ -75,13 +78,13 @@ fn list(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
             "state_title": state_title(&ctx.site, &c, &wf.initial_state), "time": created, "transition_title": "Create",
             "type": "workflow",
         });
-        entries.push((created, create));
         for step in c
             .fields
             .get("_workflow_history")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
+            .rev()
         {
             let action = step["action"].as_str().unwrap_or("");
             let title = wf.transition(action).map_or(action, |t| t.title.as_str());
@@ -92,8 +95,9 @@ fn list(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
             });
             entries.push((step["time"].as_str().unwrap_or("").to_string(), e));
         }
+        entries.push((created, create));
     }
-    // Newest first; a version and a step at the same second keep that order.
+    // Newest first; entries of the same second keep the order built above.
     entries.sort_by(|a, b| b.0.cmp(&a.0));
     let items: Vec<Value> = entries.into_iter().map(|(_, e)| e).collect();
     Ok(json(StatusCode::OK, &json!(items)))

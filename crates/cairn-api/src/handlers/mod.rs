@@ -15,6 +15,7 @@ pub mod services;
 pub mod sharing;
 pub mod trash;
 pub mod vocabularies;
+pub mod workingcopy;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -49,7 +49,7 @@ fn lock_value(ctx: &Ctx, seen: &LockView) -> Value {
     let mut v = json!({
         "created": cairn_model::time::format_ts(l.created),
         "locked": true,
-        "name": "plone.locking.stealable",
+        "name": l.name,
         "stealable": l.stealable,
         "time": l.created.as_second() as f64,
         "timeout": l.timeout,
@@ -126,8 +126,9 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
     o.insert("lock".into(), lock(ctx, c, around));
     o.insert("review_state".into(), json!(c.review_state));
     o.insert("type_title".into(), json!(type_title(ctx, c)));
-    o.insert("working_copy".into(), Value::Null);
-    o.insert("working_copy_of".into(), Value::Null);
+    let (copy, of) = super::pair::pair_json(ctx, c)?;
+    o.insert("working_copy".into(), copy);
+    o.insert("working_copy_of".into(), of);
     if c.is_root() {
         o.insert("parent".into(), json!({}));
     } else {

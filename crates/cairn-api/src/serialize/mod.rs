@@ -6,4 +6,5 @@ pub mod fields;
 pub mod full;
 pub mod links;
 pub mod navigation;
+pub mod pair;
 pub mod summary;

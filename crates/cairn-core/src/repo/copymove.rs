@@ -96,6 +96,7 @@ impl Plan {
         if src.is_root() || target.starts_with(source) {
             return Err(CoreError::BadRequest(format!("Cannot put {source} inside itself")));
         }
+        super::workingcopy::refuse_children(site, dst)?;
         if !dst.is_folderish || !can_add(site, who, dst, &src.portal_type)? {
             return Err(CoreError::Forbidden(format!(
                 "You are not allowed to add {} here",
@@ -169,6 +170,7 @@ fn subtree_ops(
             next.review_state = site.workflow_for(&next.portal_type).map(|wf| wf.initial_state.clone());
             next.fields.remove("_workflow_history");
             next.fields.remove("_lock");
+            super::workingcopy::forget_pair(&mut next.fields);
         } else {
             next.version = obj.version + 1;
         }

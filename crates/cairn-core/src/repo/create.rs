@@ -92,6 +92,7 @@ impl Draft {
         if !can_add(site, who, parent, type_name)? {
             return Err(CoreError::Forbidden(format!("Cannot create {type_name}")));
         }
+        super::workingcopy::refuse_children(site, parent)?;
         let parent_ty = site.registry.get(&parent.portal_type);
         let allowed_here = parent.is_folderish
             && match parent_ty {

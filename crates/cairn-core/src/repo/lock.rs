@@ -13,7 +13,9 @@ use crate::ports::{ChangeEvent, WriteBatch, WriteOp};
 use crate::security::{Principal, can_modify};
 use crate::site::Site;
 
-const FIELD: &str = "_lock";
+pub(super) const FIELD: &str = "_lock";
+/// The name of an ordinary edit lock.
+const STEALABLE: &str = "plone.locking.stealable";
 /// Plone's default lock timeout.
 pub const DEFAULT_TIMEOUT: u64 = 600;
 /// Longest lock a client may ask for (a day).
@@ -27,7 +29,21 @@ pub struct Lock {
     pub created: Timestamp,
     pub timeout: u64,
     pub stealable: bool,
+    /// plone.locking's lock type: `plone.locking.stealable`, or
+    /// `iterate.lock` while a working copy is checked out.
+    pub name: String,
 }
+
+impl Lock {
+    /// Held by a check-out: nobody edits the original, not even the one
+    /// who checked it out; check-in or cancel releases it.
+    pub fn is_checkout(&self) -> bool {
+        self.name == super::workingcopy::LOCK_NAME
+    }
+}
+
+/// Why a checked-out original refuses edits.
+pub const CHECKED_OUT: &str = "This item is checked out: edit its working copy, then check it in or cancel it.";
 
 /// The lock on `c`, if one is in force now.
 pub fn current(c: &Content) -> Option<Lock> {
@@ -43,6 +59,7 @@ pub fn current(c: &Content) -> Option<Lock> {
         created,
         timeout,
         stealable: v.get("stealable").and_then(Value::as_bool).unwrap_or(true),
+        name: v.get("name").and_then(Value::as_str).unwrap_or(STEALABLE).to_string(),
     })
 }
 
@@ -76,6 +93,7 @@ pub fn seen_by(site: &Site, c: &Content, who: &Principal) -> CoreResult<Option<L
 /// request carries the lock's token.
 pub fn check_unlocked(c: &Content, who: &Principal, token: Option<&str>) -> CoreResult<()> {
     match current(c) {
+        Some(l) if l.is_checkout() => Err(CoreError::Forbidden(CHECKED_OUT.into())),
         Some(l) if who.id.as_deref() != Some(l.creator.as_str()) && token != Some(l.token.as_str()) => {
             Err(CoreError::Forbidden("Resource is locked.".into()))
         }
@@ -130,6 +148,7 @@ pub fn lock(
     let c = editable(site, path, who)?;
     let me = who.id.clone().unwrap_or_default();
     let token = match current(&c) {
+        Some(l) if l.is_checkout() => return Err(CoreError::Forbidden(CHECKED_OUT.into())),
         Some(l) if l.creator != me => return Err(CoreError::Forbidden("Resource is locked.".into())),
         Some(l) => l.token,
         None => format!(
@@ -159,6 +178,7 @@ pub fn unlock(site: &Site, path: &ContentPath, who: &Principal, force: bool) -> 
     let c = editable(site, path, who)?;
     match current(&c) {
         None => Ok(c),
+        Some(l) if l.is_checkout() => Err(CoreError::Forbidden(CHECKED_OUT.into())),
         Some(l) if who.id.as_deref() == Some(l.creator.as_str()) => save(site, &c, None),
         Some(l) if force && (l.stealable || who.has_role("Manager")) => save(site, &c, None),
         Some(_) => Err(CoreError::Forbidden("Resource is locked.".into())),

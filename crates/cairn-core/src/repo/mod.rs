@@ -20,6 +20,7 @@ pub mod trash;
 mod update;
 pub mod urls;
 pub mod workflow;
+pub mod workingcopy;
 
 pub use create::create;
 pub use order::{Ordering, SortSpec};

@@ -48,6 +48,8 @@ pub fn trash(site: &Site, path: &ContentPath, who: &Principal, lock_token: Optio
         site.store
             .tree(&site.id, path, DEPTH, &[], &ViewFilter::unrestricted())?,
     );
+    let mut batch = WriteBatch::default();
+    pairs_leaving(site, &mut objects, &mut batch)?;
     let entry = TrashEntry {
         id: 0,
         uid: current.uid.clone(),
@@ -60,15 +62,40 @@ pub fn trash(site: &Site, path: &ContentPath, who: &Principal, lock_token: Optio
         items: objects.len(),
         objects,
     };
-    site.write(WriteBatch {
-        ops: vec![WriteOp::MoveToTrash(Box::new(entry))],
-        events: vec![ChangeEvent {
+    batch.ops.insert(0, WriteOp::MoveToTrash(Box::new(entry)));
+    batch.events.insert(
+        0,
+        ChangeEvent {
             kind: "removed",
             uid: current.uid,
             path: current.path,
-        }],
-        ..Default::default()
-    })
+        },
+    );
+    site.write(batch)
+}
+
+/// Working copies among `objects` (a subtree about to go) whose original
+/// stays: the original is unlocked in the same batch, as a cancel would.
+/// An original whose copy stays refuses the delete: the copy would lose
+/// what it is a copy of.
+fn pairs_leaving(site: &Site, objects: &mut [Content], batch: &mut WriteBatch) -> CoreResult<()> {
+    use super::workingcopy::{in_pair, pair_of, released_by_removal};
+    for c in objects.iter().filter(|c| in_pair(c)) {
+        if let Some(p) = pair_of(site, c)?
+            && p.baseline.uid == c.uid
+            && !objects.iter().any(|o| o.uid == p.copy.uid)
+        {
+            return Err(CoreError::BadRequest(format!(
+                "{} is checked out: check in or cancel its working copy {} first",
+                c.path, p.copy.path
+            )));
+        }
+    }
+    for (op, event) in released_by_removal(site, objects)? {
+        batch.ops.push(op);
+        batch.events.push(event);
+    }
+    Ok(())
 }
 
 /// Managers and Site Administrators see the whole trash; other members
@@ -129,6 +156,7 @@ pub fn restore(site: &Site, who: &Principal, id: i64, into: Option<&ContentPath>
     };
     // The folder must be one the user may see and add this type to.
     let parent = get_visible(site, &parent.path, who)?;
+    super::workingcopy::refuse_children(site, &parent)?;
     if !parent.is_folderish || !can_add(site, who, &parent, &e.portal_type)? {
         return Err(CoreError::Forbidden(format!(
             "You are not allowed to add {} to {parent_path}",

@@ -153,6 +153,9 @@ pub fn permission_roles<'a>(site: &'a Site, c: &'a Content, permission: &str) ->
     }
     let acquired_view = matches!(permission, "View" | "Access contents information");
     if acquired_view && workflow.is_none() {
+        if crate::repo::workingcopy::marked_copy(c) {
+            return Cow::Owned(crate::repo::workingcopy::PRIVATE_VIEW.map(String::from).to_vec());
+        }
         // Stored when the object was written: the container's View roles.
         return Cow::Owned(c.allowed.iter().filter(|a| !a.starts_with("user:")).cloned().collect());
     }
@@ -204,6 +207,9 @@ pub fn allowed_to_view(site: &Site, c: &Content, container_allowed: &[String], l
             Some(r) => r.to_vec(),
             None => site.workflows.site_roles(VIEW).to_vec(),
         },
+        _ if crate::repo::workingcopy::marked_copy(c) => {
+            crate::repo::workingcopy::PRIVATE_VIEW.map(String::from).to_vec()
+        }
         _ => container_allowed
             .iter()
             .filter(|a| !a.starts_with("user:"))

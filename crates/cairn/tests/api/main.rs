@@ -34,3 +34,4 @@ mod users;
 mod varnish;
 mod vocabularies;
 mod workflows;
+mod workingcopy;

@@ -221,6 +221,23 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             let r = f.app.post("/front-page/@lock", Auth::Admin, &json!({}));
             assert_eq!(r.status, 200, "locking the fixture");
         }
+        "workingcopy_post" => f.create(
+            "",
+            json!({"@type": "Document", "id": "document", "title": "Test document",
+                   "UID": "SomeUUID000000000000000000000001"}),
+        ),
+        "workingcopy_get"
+        | "workingcopy_baseline_get"
+        | "workingcopy_wc_get"
+        | "workingcopy_patch"
+        | "workingcopy_delete" => {
+            f.create(
+                "",
+                json!({"@type": "Document", "id": "document", "title": "Test document",
+                       "UID": "SomeUUID000000000000000000000001"}),
+            );
+            f.step("POST", "/document/@workingcopy", None, 201);
+        }
         "inherit_get" | "inherit_expansion" => {
             f.create(
                 "",

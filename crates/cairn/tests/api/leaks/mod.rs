@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::helpers::{Auth, TestApp, spawn_app};
 
 /// Strings only editors, reviewers and administrators may ever read.
-const SECRETS: [&str; 10] = [
+const SECRETS: [&str; 11] = [
     "GEHEIM",
     "geheimordner",
     "geheimdok",
@@ -23,6 +23,7 @@ const SECRETS: [&str; 10] = [
     "altname",
     "dokpost",
     "ruhend",
+    "copy_of_offen",
 ];
 
 const MEMBER: Auth<'static> = Auth::Basic("member", "memberpassword");
@@ -161,6 +162,15 @@ fn site_with_secrets() -> TestApp {
     );
     app.create("/huelle", json!({"@type": "Document", "id": "offen", "title": "Offen"}));
     app.publish(&format!("{}/huelle/offen", app.site));
+    // Its draft: a working copy, private, with a title of its own.
+    ok(
+        app.post("/huelle/offen/@workingcopy", Auth::Admin, &json!({})),
+        "check out",
+    );
+    ok(
+        app.patch("/huelle/copy_of_offen", Auth::Admin, &json!({"title": "GEHEIMKOPIE"})),
+        "edit the working copy",
+    );
     app.wait_indexed();
     app
 }

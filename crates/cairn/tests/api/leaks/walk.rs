@@ -65,6 +65,11 @@ fn reads() -> Vec<String> {
         "/geheimordner/nothing-here",
         "/huelle/offen?expand=breadcrumbs,navigation,contextnavigation,inherit&expand.inherit.behaviors=plone.dublincore",
         "/huelle/offen/@breadcrumbs",
+        "/huelle/offen/@workingcopy",
+        "/huelle/copy_of_offen",
+        "/huelle/copy_of_offen/@workingcopy",
+        "/huelle/copy_of_offen?fullobjects=1",
+        "/huelle/offen/@lock",
         "/huelle/offen/@contextnavigation",
         "/huelle/offen/@inherit?expand.inherit.behaviors=plone.dublincore,plone.navigationroot",
         "/oeffentlich?fullobjects=1&metadata_fields=_all",
@@ -130,9 +135,14 @@ fn reads() -> Vec<String> {
 /// Whether `url` points at or below something the reader may not see.
 fn addresses_private(url: &str) -> bool {
     let path = url.split('?').next().unwrap_or("");
-    ["/geheimordner", "/oeffentlich/entwurf", "/kurzlink"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    [
+        "/geheimordner",
+        "/oeffentlich/entwurf",
+        "/kurzlink",
+        "/huelle/copy_of_offen",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
         && !path.starts_with("/huelle/offen")
 }
 
@@ -226,6 +236,11 @@ fn writes(private_uid: &str) -> Vec<(&'static str, String, serde_json::Value)> {
         ("POST", format!("{doc}/@sharing"), json!({"entries": []})),
         ("POST", format!("{doc}/@aliases"), json!({"items": [{"path": "/x"}]})),
         ("PATCH", format!("{doc}/@history"), json!({"version": 0})),
+        ("POST", "/huelle/offen/@workingcopy".into(), json!({})),
+        ("PATCH", "/huelle/offen/@workingcopy".into(), json!({})),
+        ("DELETE", "/huelle/offen/@workingcopy".into(), json!({})),
+        ("PATCH", "/huelle/copy_of_offen".into(), json!({"title": "x"})),
+        ("POST", "/oeffentlich/seite/@workingcopy".into(), json!({})),
         (
             "POST",
             "/@querystring-search".into(),
