@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cairn_core::CoreError;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Which of Plone's two error bodies to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,8 @@ pub enum Code {
     NoSuchVocabulary,
     MethodNotAllowed,
     Conflict,
+    /// Some items of a bulk request (`@relations`) could not be applied.
+    Unprocessable,
     RequestTimeout,
     PayloadTooLarge,
     UriTooLong,
@@ -69,6 +71,7 @@ impl Code {
             Code::NoSuchVocabulary => (StatusCode::NOT_FOUND, "Not Found", Wrapped),
             Code::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", Plain),
             Code::Conflict => (StatusCode::CONFLICT, "Conflict", Plain),
+            Code::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content", Wrapped),
             Code::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "RequestTimeout", Plain),
             // plone.rest reports an oversized body as a BadRequest.
             Code::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "BadRequest", Plain),
@@ -90,6 +93,8 @@ pub struct ApiError {
     pub context: Option<String>,
     /// Seconds for a `Retry-After` header (429 and 503 answers).
     pub retry_after: Option<u64>,
+    /// One more key of the error object (the `failed` list of a 422).
+    pub extra: Option<Box<(&'static str, Value)>>,
 }
 
 impl ApiError {
@@ -100,7 +105,14 @@ impl ApiError {
             shape: code.spec().2,
             context: None,
             retry_after: None,
+            extra: None,
         }
+    }
+
+    /// Adds `key` to the error object.
+    pub fn with_extra(mut self, key: &'static str, value: Value) -> Self {
+        self.extra = Some(Box::new((key, value)));
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -184,7 +196,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, _) = self.code.spec();
         let body = match self.shape {
-            Shape::Wrapped => json!({"error": {"type": kind, "message": self.message}}),
+            Shape::Wrapped => {
+                let mut b = json!({"error": {"type": kind, "message": self.message}});
+                if let Some(extra) = self.extra {
+                    let (k, v) = *extra;
+                    b["error"][k] = v;
+                }
+                b
+            }
             Shape::Plain => {
                 let mut b = json!({"type": kind, "message": self.message});
                 if let Some(c) = self.context {

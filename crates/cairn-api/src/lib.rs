@@ -44,8 +44,8 @@ pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
 use crate::handlers::{
-    aliases, content, files, history, jobs, linkintegrity, login, principals, querystring, search, services, sharing,
-    trash, vocabularies, workingcopy,
+    aliases, content, files, history, jobs, linkintegrity, login, principals, querystring, relations, search, services,
+    sharing, trash, vocabularies, workingcopy,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -427,6 +427,7 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, headers, body),
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
         (View::Service { name, args }, m) if name == "trash" => trash::handle(&ctx, path, &m, args, body),
+        (View::Service { name, args }, m) if name == "relations" => relations::handle(&ctx, path, &m, args, body),
         (View::Service { name, args }, m) if name == "workingcopy" && args.is_empty() => {
             workingcopy::handle(&ctx, path, &m, body)
         }

@@ -116,8 +116,36 @@ pub enum WriteOp {
     /// The objects `source` points to now (its relations and links).
     SetLinks {
         source: Uid,
-        targets: Vec<Uid>,
+        targets: Vec<Link>,
     },
+}
+
+/// One relation of an object: the relation's name (a relation field's
+/// name, a named free relation, or `isReferencing` for a link in text or
+/// blocks, as Plone's relation catalog names them) and its target.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Link {
+    pub relation: String,
+    pub target: Uid,
+}
+
+/// A stored relation, source to target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub source: Uid,
+    pub relation: String,
+    pub target: Uid,
+}
+
+/// Which relations to list; every criterion set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct RelationQuery {
+    pub source: Option<Uid>,
+    pub target: Option<Uid>,
+    pub relation: Option<String>,
+    /// Only those whose target is not in the site.
+    pub only_broken: bool,
+    pub limit: usize,
 }
 
 /// A deleted subtree in the site's trash.
@@ -309,6 +337,12 @@ pub trait ContentStore: Send + Sync {
     fn trash_before(&self, site: &str, before: i64) -> CoreResult<Vec<i64>>;
     /// Links (source, target) into any of `targets`, from objects in the site.
     fn linking_to(&self, site: &str, targets: &[Uid]) -> CoreResult<Vec<(Uid, Uid)>>;
+    /// Relations matching `q`, by relation name, then in the order their
+    /// source holds them.
+    fn relations(&self, site: &str, q: &RelationQuery) -> CoreResult<Vec<Relation>>;
+    /// How many relations of each name there are, and how many of them are
+    /// broken (their target is not in the site).
+    fn relation_stats(&self, site: &str) -> CoreResult<Vec<(String, u64, u64)>>;
     /// Every kept version of an object, oldest first.
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>>;
     /// Distinct Subject keywords of the objects the reader may view.

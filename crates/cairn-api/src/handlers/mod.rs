@@ -10,6 +10,7 @@ pub mod linkintegrity;
 pub mod login;
 pub mod principals;
 pub mod querystring;
+pub mod relations;
 pub mod search;
 pub mod services;
 pub mod sharing;

@@ -317,6 +317,16 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.linking_to(site, targets)
     }
 
+    fn relations(&self, site: &str, q: &crate::ports::RelationQuery) -> CoreResult<Vec<crate::ports::Relation>> {
+        self.stats.count(site);
+        self.inner.relations(site, q)
+    }
+
+    fn relation_stats(&self, site: &str) -> CoreResult<Vec<(String, u64, u64)>> {
+        self.stats.count(site);
+        self.inner.relation_stats(site)
+    }
+
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
         self.stats.count(site);
         self.inner.versions(site, uid)

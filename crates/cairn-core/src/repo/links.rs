@@ -6,11 +6,12 @@
 use std::collections::BTreeSet;
 
 use cairn_model::Uid;
+use serde_json::Value;
 
 use super::read::get_visible;
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
-use crate::ports::{ViewFilter, WriteBatch, WriteOp};
+use crate::ports::{Link, ViewFilter, WriteBatch, WriteOp};
 use crate::security::Principal;
 use crate::site::Site;
 
@@ -20,14 +21,51 @@ pub const MAX_UIDS: usize = 500;
 /// (bigger subtrees cannot be deleted at once either).
 pub const MAX_SUBTREE: usize = 10_000;
 
-/// The objects `c` points to (never itself).
-pub fn targets(site: &Site, c: &Content) -> Vec<Uid> {
-    let mut out: BTreeSet<Uid> = super::surroundings::relation_uids(site, c).into_iter().collect();
-    for v in c.fields.values() {
-        super::urls::uids_in(v, &mut out);
+/// The relation name of links found in text and blocks (Plone's
+/// plone.app.linkintegrity records them under this name).
+pub const REFERENCING: &str = "isReferencing";
+/// Named relations without a field (created through `@relations`):
+/// `{"<name>": ["<uid>", ...]}`, kept on the source so that the source's
+/// content stays the one truth the catalog is rebuilt from.
+pub const FREE: &str = "_relations";
+
+/// What `c` points to, by relation (never itself): its relation fields,
+/// its free relations and every `resolveuid` link in its text and blocks.
+pub fn targets(site: &Site, c: &Content) -> Vec<Link> {
+    let mut out: BTreeSet<Link> = super::surroundings::relation_fields(site, c)
+        .into_iter()
+        .map(|(relation, target)| Link { relation, target })
+        .collect();
+    if let Some(Value::Object(free)) = c.fields.get(FREE) {
+        for (relation, uids) in free {
+            let uids = uids.as_array().into_iter().flatten().filter_map(Value::as_str);
+            out.extend(uids.filter_map(|u| Uid::parse(u).ok()).map(|target| Link {
+                relation: relation.clone(),
+                target,
+            }));
+        }
     }
-    out.remove(&c.uid);
-    out.into_iter().collect()
+    let mut linked = BTreeSet::new();
+    for (k, v) in &c.fields {
+        if !k.starts_with('_') {
+            super::urls::uids_in(v, &mut linked);
+        }
+    }
+    out.extend(linked.into_iter().map(|target| Link {
+        relation: REFERENCING.into(),
+        target,
+    }));
+    out.retain(|l| l.target != c.uid);
+    // Field order, not sorted order: a relation list is shown as its source holds it.
+    let mut ordered: Vec<Link> = Vec::with_capacity(out.len());
+    for (relation, target) in super::surroundings::relation_fields(site, c) {
+        let l = Link { relation, target };
+        if out.remove(&l) {
+            ordered.push(l);
+        }
+    }
+    ordered.extend(out);
+    ordered
 }
 
 /// Records the links of every object `batch` writes.
@@ -116,7 +154,7 @@ pub fn check(site: &Site, who: &Principal, uids: &[Uid]) -> CoreResult<Vec<Repor
 /// were recorded on write (a database from an older version).
 pub const BACKFILL_JOB: &str = "links.plan";
 /// Settings key set once a site's stored objects all have their links.
-const BACKFILLED: &str = "links.planned";
+pub(super) const BACKFILLED: &str = "links.planned";
 /// Objects read and written per transaction while back-filling.
 const PAGE: usize = 500;
 

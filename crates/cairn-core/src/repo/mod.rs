@@ -13,6 +13,7 @@ pub mod links;
 pub mod lock;
 mod order;
 mod read;
+pub mod relations;
 mod replant;
 pub mod sharing;
 pub mod surroundings;

@@ -127,6 +127,11 @@ fn distinct<T: Clone + Eq + std::hash::Hash>(values: impl IntoIterator<Item = T>
 
 /// UIDs referenced by the relation fields of `c`.
 pub fn relation_uids(site: &Site, c: &Content) -> Vec<Uid> {
+    relation_fields(site, c).into_iter().map(|(_, uid)| uid).collect()
+}
+
+/// Each relation field value of `c` with its field's name, in field order.
+pub fn relation_fields(site: &Site, c: &Content) -> Vec<(String, Uid)> {
     let Some(ty) = site.registry.get(&c.portal_type) else {
         return Vec::new();
     };
@@ -136,9 +141,15 @@ pub fn relation_uids(site: &Site, c: &Content) -> Vec<Uid> {
         .iter()
         .filter(|f| matches!(f.kind, FieldKind::Relation | FieldKind::RelationList))
     {
+        let name = || f.name.clone();
         match c.fields.get(&f.name) {
-            Some(Value::String(s)) => out.extend(Uid::parse(s).ok()),
-            Some(Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str).filter_map(|s| Uid::parse(s).ok())),
+            Some(Value::String(s)) => out.extend(Uid::parse(s).ok().map(|u| (name(), u))),
+            Some(Value::Array(a)) => out.extend(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|s| Uid::parse(s).ok())
+                    .map(|u| (name(), u)),
+            ),
             _ => {}
         }
     }

@@ -25,7 +25,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 
 /// Version of the table layout; a database of another version is refused,
 /// except for the steps [`upgrade`] knows.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// The embedded store: a pool of connections to one SQLite file. Clones share
 /// the pool and the writer queue.
@@ -129,6 +129,19 @@ fn upgrade(conn: &rusqlite::Connection, from: i64) -> CoreResult<()> {
             "BEGIN IMMEDIATE;
              UPDATE settings SET key = 'outbox.position.search' WHERE key = 'search.outbox_position';
              PRAGMA user_version = 7;
+             COMMIT;",
+        )
+        .map_err(db)?;
+    }
+    if (5..=7).contains(&from) {
+        // 7 -> 8: links carry their relation's name. The table is rebuilt
+        // from the content by the `links.plan` job, which forgetting its
+        // done-marker asks for again.
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             DROP TABLE IF EXISTS links;
+             DELETE FROM settings WHERE key = 'links.planned';
+             PRAGMA user_version = 8;
              COMMIT;",
         )
         .map_err(db)?;
@@ -306,6 +319,18 @@ impl ContentStore for SqliteStore {
 
     fn linking_to(&self, site: &str, targets: &[Uid]) -> CoreResult<Vec<(Uid, Uid)>> {
         links::to(&*self.conn()?, site, targets)
+    }
+
+    fn relations(
+        &self,
+        site: &str,
+        q: &cairn_core::ports::RelationQuery,
+    ) -> CoreResult<Vec<cairn_core::ports::Relation>> {
+        links::relations(&*self.conn()?, site, q)
+    }
+
+    fn relation_stats(&self, site: &str) -> CoreResult<Vec<(String, u64, u64)>> {
+        links::stats(&*self.conn()?, site)
     }
 
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<cairn_core::ports::VersionRecord>> {

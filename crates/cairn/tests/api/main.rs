@@ -23,6 +23,7 @@ mod login;
 mod privileges;
 mod purges;
 mod queries;
+mod relations;
 mod search;
 mod security;
 mod sharing;

@@ -171,6 +171,44 @@ pub(super) fn file_pdf() -> Value {
            "filename": "file.pdf", "content-type": "application/pdf"})
 }
 
+/// A config folder whose Document has the relations doc test's field
+/// `comprisesComponentPart` (a relation list), through a behavior of its own.
+pub(super) fn relations_config() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let types = dir.path().join("types");
+    let behaviors = dir.path().join("behaviors");
+    std::fs::create_dir_all(&types).unwrap();
+    std::fs::create_dir_all(&behaviors).unwrap();
+    std::fs::write(
+        behaviors.join("test.components.toml"),
+        r#"name = "test.components"
+title = "Components"
+description = ""
+
+[[fields]]
+name = "comprisesComponentPart"
+kind = "relation_list"
+value_kind = "relation"
+title = "Consists of"
+description = ""
+default = []
+missing = []
+"#,
+    )
+    .unwrap();
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../cairn-model/schema/types/Document.toml");
+    let document = std::fs::read_to_string(shipped).unwrap().replace(
+        "\"plone.allowdiscussion\",\n]",
+        "\"plone.allowdiscussion\",\n  \"test.components\",\n]",
+    );
+    assert!(
+        document.contains("test.components"),
+        "Document.toml changed its behaviors list"
+    );
+    std::fs::write(types.join("Document.toml"), document).unwrap();
+    dir
+}
+
 /// Builds what the doc test that recorded `name` had in its site, and returns the
 /// Bearer token to substitute for the recorded one (JWT pairs only).
 pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
@@ -237,6 +275,34 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
                        "UID": "SomeUUID000000000000000000000001"}),
             );
             f.step("POST", "/document/@workingcopy", None, 201);
+        }
+        n if n.starts_with("relations_") => {
+            for (i, title) in ["Test document 1", "Test document 2", "Test document 3"]
+                .iter()
+                .enumerate()
+            {
+                let id = if i == 0 {
+                    "document".to_string()
+                } else {
+                    format!("document-{}", i + 1)
+                };
+                f.create(
+                    "",
+                    json!({"@type": "Document", "id": id, "title": title,
+                           "UID": format!("SomeUUID00000000000000000000000{}", i + 1)}),
+                );
+            }
+            let uid = |n: u8| format!("someuuid00000000000000000000000{n}");
+            f.step(
+                "PATCH",
+                "/document",
+                Some(&json!({"comprisesComponentPart": [uid(2), uid(3)], "relatedItems": [uid(3)]})),
+                204,
+            );
+            f.step("PATCH", "/document-2", Some(&json!({"relatedItems": [uid(1)]})), 204);
+            for path in ["/document", "/document-2"] {
+                f.step("POST", &format!("{path}/@workflow/publish"), None, 200);
+            }
         }
         "inherit_get" | "inherit_expansion" => {
             f.create(

@@ -73,7 +73,11 @@ pub fn replay(name: &str) -> Vec<Diff> {
             }];
         }
     };
+    // The relations doc test's Document has a relation list field of its own.
+    let config = name.starts_with("relations_").then(fixtures::relations_config);
+    let config_dir = config.as_ref().map(|d| d.path().to_path_buf());
     let app = spawn_app_with(|s| {
+        s.config_dir = config_dir;
         if name == "site_get" {
             // The doc-test site had four languages configured.
             s.sites[0].available_languages = ["en", "de", "es", "fr"].map(String::from).to_vec();

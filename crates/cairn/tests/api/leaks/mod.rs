@@ -162,6 +162,27 @@ fn site_with_secrets() -> TestApp {
     );
     app.create("/huelle", json!({"@type": "Document", "id": "offen", "title": "Offen"}));
     app.publish(&format!("{}/huelle/offen", app.site));
+    // Relations between the published page and the private one, both ways.
+    ok(
+        app.post(
+            "/@relations",
+            Auth::Admin,
+            &json!({"items": [{"source": "/oeffentlich/seite", "target": "/geheimordner/geheimdok",
+                               "relation": "relatedItems"}]}),
+        ),
+        "relate",
+    );
+    let seite_uid = app.get("/oeffentlich/seite", Auth::Admin).json()["UID"].clone();
+    ok(
+        app.patch(
+            "/geheimordner/geheimdok",
+            Auth::Admin,
+            &json!({"text": {"data": format!("<p>GEHEIMTEXT <a href=\"resolveuid/{}\">s</a></p>",
+                                             seite_uid.as_str().unwrap()),
+                             "content-type": "text/html"}}),
+        ),
+        "link",
+    );
     // Its draft: a working copy, private, with a title of its own.
     ok(
         app.post("/huelle/offen/@workingcopy", Auth::Admin, &json!({})),
