@@ -345,6 +345,8 @@ pub trait ContentStore: Send + Sync {
     fn relation_stats(&self, site: &str) -> CoreResult<Vec<(String, u64, u64)>>;
     /// Every kept version of an object, oldest first.
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>>;
+    /// The number of an object's newest kept version.
+    fn last_version(&self, site: &str, uid: &Uid) -> CoreResult<Option<i64>>;
     /// Distinct Subject keywords of the objects the reader may view.
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>>;
     /// Every child id and position of a container (for naming and ordering).

@@ -3,6 +3,7 @@
 //! no async; every other crate builds on it.
 
 pub mod blocks;
+pub mod delta;
 pub mod fulltext;
 pub mod ids;
 pub mod links;

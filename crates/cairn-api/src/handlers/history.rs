@@ -1,5 +1,5 @@
 //! `@history`: the versions and workflow steps of an object, one version in
-//! full, and reverting to a version.
+//! full, two versions compared field by field, and reverting to a version.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -21,6 +21,7 @@ fn actor(ctx: &Ctx, id: &str) -> Value {
 pub fn handle(ctx: &Ctx, path: &ContentPath, method: &Method, args: &[String], body: &[u8]) -> ApiResult<Response> {
     match (method.clone(), args) {
         (Method::GET, []) => list(ctx, path),
+        (Method::GET, [c]) if c == "compare" => compare(ctx, path),
         (Method::GET, [n]) => {
             let n: i64 = n
                 .parse()
@@ -101,4 +102,55 @@ fn list(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
     entries.sort_by(|a, b| b.0.cmp(&a.0));
     let items: Vec<Value> = entries.into_iter().map(|(_, e)| e).collect();
     Ok(json(StatusCode::OK, &json!(items)))
+}
+
+/// `GET @history/compare?from=<n>&to=<m>|current`: the fields that differ
+/// between two versions, each with its value before and after, and for
+/// texts (rich text too) the words and characters that changed.
+fn compare(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
+    let number = |k: &str| -> ApiResult<Option<i64>> {
+        match ctx.params.get(k) {
+            None | Some("current") => Ok(None),
+            Some(raw) => raw
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("'{k}' must be a version number or 'current'"))),
+        }
+    };
+    let from = number("from")?.ok_or_else(|| ApiError::bad_request("'from' (a version number) is required"))?;
+    let to = number("to")?;
+    let (c, changes) = history::compare(&ctx.site, path, from, to, &ctx.who)?;
+    let ty = ctx.site.registry.get(&c.portal_type);
+    let items: Vec<Value> = changes
+        .into_iter()
+        .map(|ch| {
+            let title = ty
+                .and_then(|t| t.fields.iter().find(|f| f.name == ch.field))
+                .map_or(ch.field.as_str(), |f| f.title.as_str());
+            let mut o = json!({"field": ch.field, "title": title, "before": ch.before, "after": ch.after});
+            if let (Some(a), Some(b)) = (text_of(ch.before.as_ref()), text_of(ch.after.as_ref())) {
+                o["text"] = json!(cairn_model::delta::compare_text(a, b));
+            }
+            o
+        })
+        .collect();
+    let to_label = to.map_or(json!("current"), |n| json!(n));
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "@id": format!("{}/@history/compare?{}", ctx.url(&c.path), ctx.params.raw()),
+            "from": from,
+            "to": to_label,
+            "changes": items,
+        }),
+    ))
+}
+
+/// The text of a plain or rich text value.
+fn text_of(v: Option<&Value>) -> Option<&str> {
+    match v? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("data")?.as_str(),
+        _ => None,
+    }
 }

@@ -332,6 +332,11 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.versions(site, uid)
     }
 
+    fn last_version(&self, site: &str, uid: &Uid) -> CoreResult<Option<i64>> {
+        self.stats.count(site);
+        self.inner.last_version(site, uid)
+    }
+
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
         self.stats.count(site);
         self.inner.keywords(site, filter)

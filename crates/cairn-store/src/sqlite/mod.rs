@@ -136,11 +136,12 @@ fn upgrade(conn: &rusqlite::Connection, from: i64) -> CoreResult<()> {
     if (5..=7).contains(&from) {
         // 7 -> 8: links carry their relation's name. The table is rebuilt
         // from the content by the `links.plan` job, which forgetting its
-        // done-marker asks for again.
+        // done-marker asks for again. Versions may be stored as deltas.
         conn.execute_batch(
             "BEGIN IMMEDIATE;
              DROP TABLE IF EXISTS links;
              DELETE FROM settings WHERE key = 'links.planned';
+             ALTER TABLE versions ADD COLUMN delta boolean NOT NULL DEFAULT FALSE;
              PRAGMA user_version = 8;
              COMMIT;",
         )
@@ -335,6 +336,10 @@ impl ContentStore for SqliteStore {
 
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<cairn_core::ports::VersionRecord>> {
         versions::list(&*self.conn()?, site, uid)
+    }
+
+    fn last_version(&self, site: &str, uid: &Uid) -> CoreResult<Option<i64>> {
+        versions::last(&*self.conn()?, site, uid)
     }
 
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {

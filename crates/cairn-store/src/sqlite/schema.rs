@@ -68,6 +68,8 @@ pub enum Versions {
     Time,
     Comment,
     Data,
+    /// `data` holds a patch of the version before (else the fields whole).
+    Delta,
 }
 
 /// Redirects from old (moved, renamed) and alias paths.
@@ -352,6 +354,7 @@ pub fn ddl() -> Vec<String> {
         .col(ColumnDef::new(Versions::Time).text().not_null())
         .col(ColumnDef::new(Versions::Comment).text().not_null())
         .col(ColumnDef::new(Versions::Data).text().not_null())
+        .col(ColumnDef::new(Versions::Delta).boolean().not_null().default(false))
         .primary_key(
             Index::create()
                 .col(Versions::Site)

@@ -15,6 +15,7 @@ mod files;
 mod fulltext;
 mod hardening;
 mod helpers;
+mod history;
 mod image_limits;
 mod jobs;
 mod leaks;
