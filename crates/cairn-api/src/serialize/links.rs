@@ -3,7 +3,8 @@
 //! `remoteUrl`, rich text and Volto blocks, as plone.restapi's serializers
 //! do; a link to something that no longer exists stays as stored. What a
 //! block copied of its target (a teaser's title, description, image) is
-//! shown only to readers who may see the target.
+//! shown only to readers who may see the target, and the `image_scales`
+//! a block keeps are those of the image as it is now.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -50,6 +51,12 @@ pub fn render(ctx: &Ctx, o: &mut Map<String, Value>) {
         .collect();
     if let Some(blocks) = o.get_mut("blocks") {
         hide_unseen(blocks, &visible);
+        let seen: HashMap<&str, &cairn_core::Content> = found
+            .iter()
+            .filter(|c| visible.contains(c.uid.as_str()))
+            .map(|c| (c.uid.as_str(), c))
+            .collect();
+        fresh_scales(ctx, blocks, &seen);
     }
     for k in LINKING {
         if let Some(v) = o.get_mut(k) {
@@ -75,6 +82,47 @@ fn hide_unseen(v: &mut Value, visible: &BTreeSet<String>) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| hide_unseen(x, visible)),
+        _ => {}
+    }
+}
+
+/// The UID a block or link item points to through `url`, `href` or `@id`.
+fn linked_uid(o: &Map<String, Value>) -> Option<Uid> {
+    ["url", "href", "@id"]
+        .iter()
+        .filter_map(|k| o.get(*k)?.as_str())
+        .find_map(|link| {
+            link.split("resolveuid/")
+                .nth(1)?
+                .get(..32)
+                .and_then(|u| Uid::parse(u).ok())
+        })
+}
+
+/// Every `image_scales` a block keeps of the image it shows (image
+/// blocks, teaser items) as the image is now: a replaced image shows its
+/// new scales; one the reader may not see shows none.
+fn fresh_scales(ctx: &Ctx, v: &mut Value, seen: &HashMap<&str, &cairn_core::Content>) {
+    match v {
+        Value::Object(o) => {
+            if o.contains_key("image_scales")
+                && let Some(uid) = linked_uid(o)
+            {
+                match seen.get(uid.as_str()) {
+                    Some(target) => {
+                        let scales = super::summary::image_scales(ctx, target);
+                        if !scales.is_null() {
+                            o.insert("image_scales".into(), scales);
+                        }
+                    }
+                    None => {
+                        o.remove("image_scales");
+                    }
+                }
+            }
+            o.values_mut().for_each(|x| fresh_scales(ctx, x, seen));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| fresh_scales(ctx, x, seen)),
         _ => {}
     }
 }

@@ -71,7 +71,8 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
-fn image_scales(ctx: &Ctx, c: &Content) -> Value {
+/// The `image_scales` of `c` as a summary shows them (null without images).
+pub fn image_scales(ctx: &Ctx, c: &Content) -> Value {
     let Some(ty) = ctx.site.registry.get(&c.portal_type) else {
         return Value::Null;
     };

@@ -192,3 +192,64 @@ fn a_teaser_shows_its_target_only_to_who_may_see_it() {
     let anon = app.get("/seite", Auth::Anonymous).json();
     assert_eq!(anon["blocks"]["t"]["href"][0]["title"], "Geheimer Titel");
 }
+
+fn png(w: u32, h: u32, shade: u8) -> Value {
+    use base64::Engine;
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([shade, 90, 30])))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    json!({"data": base64::engine::general_purpose::STANDARD.encode(out), "encoding": "base64",
+           "filename": "karte.png", "content-type": "image/png"})
+}
+
+#[test]
+fn image_scales_in_blocks_follow_the_image_they_show() {
+    let app = spawn_app_with(|s| s.sites[0].profile = "volto".into());
+    // Images follow their folder's visibility: this one is private.
+    app.create("", json!({"@type": "Folder", "id": "intern", "title": "Intern"}));
+    app.create(
+        "/intern",
+        json!({"@type": "Image", "id": "karte", "title": "Karte", "image": png(400, 300, 10)}),
+    );
+    let image_url = format!("{}/intern/karte", app.site);
+    let stale = json!({"image": [{"download": "@@images/image-400-old.png", "scales": {}}]});
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "seite", "title": "Seite",
+               "blocks": {"b1": {"@type": "image", "url": image_url, "image_field": "image", "image_scales": stale},
+                          "b2": {"@type": "teaser", "href": [{"@id": image_url, "title": "Karte", "image_scales": stale}]}},
+               "blocks_layout": {"items": ["b1", "b2"]}}),
+    );
+    app.publish(&format!("{}/seite", app.site));
+    let scales = |who| {
+        let page = app.get("/seite", who).json();
+        (
+            page["blocks"]["b1"]["image_scales"].clone(),
+            page["blocks"]["b2"]["href"][0]["image_scales"].clone(),
+        )
+    };
+    let summary = app
+        .get("/@search?portal_type=Image&metadata_fields=image_scales", Auth::Admin)
+        .json();
+    let current = summary["items"][0]["image_scales"].clone();
+    assert!(
+        current["image"][0]["scales"].as_object().is_some_and(|s| !s.is_empty()),
+        "{current}"
+    );
+    assert_eq!(scales(Auth::Admin), (current.clone(), current.clone()));
+
+    // A new image: the page shows its scales, not the old ones.
+    assert_eq!(
+        app.patch("/intern/karte", Auth::Admin, &json!({"image": png(600, 200, 200)}))
+            .status,
+        204
+    );
+    let (b1, b2) = scales(Auth::Admin);
+    assert_ne!(b1, current);
+    assert_eq!(b1["image"][0]["width"], 600);
+    assert_eq!(b2, b1);
+    // The image is private: an anonymous reader of the page gets no copy of it.
+    let (b1, b2) = scales(Auth::Anonymous);
+    assert_eq!((b1, b2), (Value::Null, Value::Null));
+}
