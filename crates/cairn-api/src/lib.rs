@@ -45,7 +45,7 @@ pub use error::{ApiError, ApiResult};
 use crate::ctx::Ctx;
 use crate::handlers::{
     aliases, content, files, history, jobs, linkintegrity, login, principals, querystring, relations, search, services,
-    sharing, trash, vocabularies, workingcopy,
+    sharing, system, trash, vocabularies, workingcopy,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -428,6 +428,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
         (View::Service { name, args }, m) if name == "trash" => trash::handle(&ctx, path, &m, args, body),
         (View::Service { name, args }, m) if name == "relations" => relations::handle(&ctx, path, &m, args, body),
+        (View::Service { name, args }, m) if matches!(name.as_str(), "system" | "database" | "upgrade" | "addons") => {
+            system::handle(&ctx, path, name, &m, args, body)
+        }
         (View::Service { name, args }, m) if name == "workingcopy" && args.is_empty() => {
             workingcopy::handle(&ctx, path, &m, body)
         }

@@ -1,8 +1,9 @@
 //! The public URL `@id`s are built from. A VirtualHostMonster prefix wins,
 //! then a configured `public_url`; without one, the `Host` the request was
 //! sent to, as Zope does: Volto reaching cairn as `http://backend:8080`
-//! then gets links it can map back to its own URLs. The scheme is `https`
-//! only when a trusted proxy says so.
+//! then gets links it can map back to its own URLs. A trusted proxy's
+//! `X-Forwarded-Host` names the host instead, and the scheme is `https`
+//! only when a trusted proxy says so (`X-Forwarded-Proto`).
 
 use std::net::IpAddr;
 
@@ -19,14 +20,24 @@ pub fn base(site: &Site, vhm: Option<&str>, headers: &HeaderMap, peer: IpAddr, p
     if !site.follows_host {
         return site.public_url.clone();
     }
-    let Some(host) = headers
-        .get(header::HOST)
+    let trusted = proxies.trusts(peer);
+    // A trusted proxy names the host the browser asked for; anyone else's
+    // X-Forwarded-Host is ignored.
+    let forwarded = trusted
+        .then(|| headers.get("x-forwarded-host"))
+        .flatten()
         .and_then(|h| h.to_str().ok())
-        .filter(|h| is_host(h))
-    else {
+        .and_then(|h| h.split(',').next())
+        .map(str::trim);
+    let Some(host) = forwarded.filter(|h| is_host(h)).or_else(|| {
+        headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| is_host(h))
+    }) else {
         return site.public_url.clone();
     };
-    let https = proxies.trusts(peer)
+    let https = trusted
         && headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())

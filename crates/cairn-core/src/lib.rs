@@ -19,6 +19,7 @@ pub mod search;
 pub mod security;
 pub mod site;
 pub mod stats;
+pub mod upgrade;
 pub mod vocabularies;
 
 pub use content::Content;

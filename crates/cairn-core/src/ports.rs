@@ -148,6 +148,23 @@ pub struct RelationQuery {
     pub limit: usize,
 }
 
+/// What the store is and holds, for administrators (`@system`, `@database`).
+#[derive(Debug, Clone, Default)]
+pub struct StoreFacts {
+    /// The database engine and its version ("SQLite 3.50.2").
+    pub engine: String,
+    /// The schema version the database has.
+    pub schema_version: i64,
+    /// The schema version this build needs (migrations run at start).
+    pub schema_required: i64,
+    /// Size of the database (all sites) in bytes.
+    pub bytes: u64,
+    /// Objects, kept versions and trash entries of the site.
+    pub objects: u64,
+    pub versions: u64,
+    pub trash_entries: u64,
+}
+
 /// A deleted subtree in the site's trash.
 #[derive(Debug, Clone)]
 pub struct TrashEntry {
@@ -343,6 +360,8 @@ pub trait ContentStore: Send + Sync {
     /// How many relations of each name there are, and how many of them are
     /// broken (their target is not in the site).
     fn relation_stats(&self, site: &str) -> CoreResult<Vec<(String, u64, u64)>>;
+    /// What the store is and holds for `site`.
+    fn facts(&self, site: &str) -> CoreResult<StoreFacts>;
     /// Every kept version of an object, oldest first.
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>>;
     /// The number of an object's newest kept version.

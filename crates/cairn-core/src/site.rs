@@ -52,6 +52,8 @@ pub struct SiteSettings {
     pub max_image_pixels: u64,
     /// Most objects one delete may move to the trash (the subtree included).
     pub trash_max_items: usize,
+    /// The profile the types were built with (`classic` or `volto`).
+    pub profile: String,
 }
 
 impl Default for SiteSettings {
@@ -76,6 +78,7 @@ impl Default for SiteSettings {
             scales: DEFAULT_SCALES.iter().map(|(n, w, h)| (n.to_string(), *w, *h)).collect(),
             max_image_pixels: crate::images::DEFAULT_MAX_PIXELS,
             trash_max_items: 500,
+            profile: "classic".into(),
         }
     }
 }

@@ -57,20 +57,8 @@ pub struct Jobs {
 /// and the clock (schedules, outbox consumers) over the opened sites.
 pub fn start_jobs(settings: &Settings, opened: &Opened, workers: usize) -> anyhow::Result<Jobs> {
     for site in &opened.sites {
-        // Links stored before they were recorded on write.
-        if cairn_core::repo::links::needs_backfill(&*opened.store, &site.id)? {
-            let job = cairn_core::jobs::NewJob::new(cairn_core::repo::links::BACKFILL_JOB, serde_json::json!({}))
-                .priority(cairn_core::jobs::Priority::Low)
-                .dedupe(cairn_core::repo::links::BACKFILL_JOB);
-            opened.jobs.enqueue(&site.id, &[job])?;
-        }
-        // Dates stored before publication jobs were planned at write time.
-        if cairn_core::jobs::timers::needs_backfill(&*opened.store, &site.id)? {
-            let job = cairn_core::jobs::NewJob::new(cairn_core::jobs::timers::BACKFILL_JOB, serde_json::json!({}))
-                .priority(cairn_core::jobs::Priority::Low)
-                .dedupe(cairn_core::jobs::timers::BACKFILL_JOB);
-            opened.jobs.enqueue(&site.id, &[job])?;
-        }
+        // What an older cairn stored without links or publication jobs.
+        cairn_core::upgrade::run(site)?;
     }
     let purgers = settings.caching.purgers();
     let caches = (!purgers.is_empty()).then(|| cairn_jobs::builtin::Caches {
@@ -226,6 +214,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 .collect(),
                 max_image_pixels: settings.limits.max_image_pixels,
                 trash_max_items: settings.trash.max_items,
+                profile: s.profile.clone(),
                 ..Default::default()
             },
             store: store.clone(),

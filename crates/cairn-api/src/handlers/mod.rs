@@ -14,6 +14,7 @@ pub mod relations;
 pub mod search;
 pub mod services;
 pub mod sharing;
+pub mod system;
 pub mod trash;
 pub mod vocabularies;
 pub mod workingcopy;

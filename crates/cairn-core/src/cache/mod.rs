@@ -327,6 +327,11 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.relation_stats(site)
     }
 
+    fn facts(&self, site: &str) -> CoreResult<crate::ports::StoreFacts> {
+        self.stats.count(site);
+        self.inner.facts(site)
+    }
+
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
         self.stats.count(site);
         self.inner.versions(site, uid)

@@ -258,10 +258,7 @@ pub fn rebuild(site: &Site, who: &Principal) -> CoreResult<()> {
     require_admin(who, "rebuild the relations catalog")?;
     site.store
         .put_setting(&site.id, super::links::BACKFILLED, &Value::Null)?;
-    let job = crate::jobs::NewJob::new(super::links::BACKFILL_JOB, json!({}))
-        .priority(crate::jobs::Priority::Low)
-        .dedupe(super::links::BACKFILL_JOB);
-    site.jobs.enqueue(&site.id, &[job])
+    crate::upgrade::run(site).map(|_| ())
 }
 
 /// Records (or drops) `relation` to `target` in `c`: in the relation field

@@ -338,6 +338,28 @@ impl ContentStore for SqliteStore {
         versions::list(&*self.conn()?, site, uid)
     }
 
+    fn facts(&self, site: &str) -> CoreResult<cairn_core::ports::StoreFacts> {
+        let conn = self.conn()?;
+        let one =
+            |sql: &str| -> CoreResult<i64> { conn.query_row(sql, rusqlite::params![site], |r| r.get(0)).map_err(db) };
+        let pages = conn
+            .query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0))
+            .map_err(db)?;
+        let page = conn
+            .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+            .map_err(db)?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(cairn_core::ports::StoreFacts {
+            engine: format!("SQLite {}", rusqlite::version()),
+            schema_version: conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?,
+            schema_required: SCHEMA_VERSION,
+            bytes: count(pages * page),
+            objects: count(one("SELECT count(*) FROM content WHERE site = ?1")?),
+            versions: count(one("SELECT count(*) FROM versions WHERE site = ?1")?),
+            trash_entries: count(one("SELECT count(*) FROM trash WHERE site = ?1")?),
+        })
+    }
+
     fn last_version(&self, site: &str, uid: &Uid) -> CoreResult<Option<i64>> {
         versions::last(&*self.conn()?, site, uid)
     }

@@ -30,6 +30,7 @@ mod security;
 mod sharing;
 mod sites;
 mod structure;
+mod system;
 mod trash;
 mod uploads;
 mod users;

@@ -306,6 +306,26 @@ fn without_a_public_url_ids_follow_the_host_the_request_was_sent_to() {
 }
 
 #[test]
+fn a_trusted_proxy_names_the_host_and_scheme_and_nobody_else_does() {
+    let forwarded = [
+        ("X-Forwarded-Host", "www.kanton.example"),
+        ("X-Forwarded-Proto", "https"),
+    ];
+    let trusting = crate::helpers::spawn_app_with(|s| s.limits.trusted_proxies = vec!["127.0.0.1".into()]);
+    trusting.create("", json!({"@type": "Document", "id": "a", "title": "A"}));
+    let r = trusting.send("GET", "/a", Auth::Admin, None, &forwarded).json();
+    assert_eq!(r["@id"], "https://www.kanton.example/plone/a");
+    let forged = trusting
+        .send("GET", "/a", Auth::Admin, None, &[("X-Forwarded-Host", "evil.org/x")])
+        .json();
+    assert!(!forged["@id"].as_str().unwrap().contains("evil"), "{forged}");
+    let app = crate::helpers::spawn_app();
+    app.create("", json!({"@type": "Document", "id": "a", "title": "A"}));
+    let r = app.send("GET", "/a", Auth::Admin, None, &forwarded).json();
+    assert!(r["@id"].as_str().unwrap().starts_with("http://127.0.0.1"), "{r}");
+}
+
+#[test]
 fn a_configured_public_url_wins_over_the_host() {
     let app = crate::helpers::spawn_app_with(|s| s.sites[0].public_url = Some("https://www.kanton.example".into()));
     app.create("", json!({"@type": "Document", "id": "a", "title": "A"}));
