@@ -44,8 +44,8 @@ pub use error::{ApiError, ApiResult};
 
 use crate::ctx::Ctx;
 use crate::handlers::{
-    aliases, content, files, history, jobs, linkintegrity, login, principals, querystring, relations, search, services,
-    sharing, system, trash, vocabularies, workingcopy,
+    aliases, content, controlpanels, files, history, jobs, linkintegrity, login, principals, querystring, relations,
+    search, services, sharing, system, trash, vocabularies, workingcopy,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -428,6 +428,12 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
         (View::Service { name, args }, m) if name == "trash" => trash::handle(&ctx, path, &m, args, body),
         (View::Service { name, args }, m) if name == "relations" => relations::handle(&ctx, path, &m, args, body),
+        (View::Service { name, args }, m) if name == "controlpanels" => {
+            controlpanels::controlpanels(&ctx, path, &m, args, body)
+        }
+        (View::Service { name, args }, m) if name == "registry" => {
+            controlpanels::registry(&ctx, path, &m, args, body, app.limits.max_batch_size)
+        }
         (View::Service { name, args }, m) if matches!(name.as_str(), "system" | "database" | "upgrade" | "addons") => {
             system::handle(&ctx, path, name, &m, args, body)
         }

@@ -228,6 +228,8 @@ pub struct Stale {
     /// Site-relative paths whose URLs to purge as well (for caches that
     /// purge by URL only): the changed objects' old and new places.
     pub paths: BTreeSet<String>,
+    /// Everything of the site (a setting that may show on any page changed).
+    pub all: bool,
 }
 
 /// The tags and URLs `changes` made stale. `current` has the changed
@@ -249,6 +251,8 @@ pub fn stale(store: &dyn ContentStore, site: &str, changes: &[OutboxEntry], curr
             // Its own items may have been reordered.
             out.tags.insert(listing_tag(&e.uid));
         }
+        // A setting may show anywhere (the site title, navigation types).
+        out.all |= kind == crate::records::CHANGED;
         if matches!(kind, "moved" | "removed") {
             // Every response below the old place.
             out.tags.insert(path_tag(&e.path));

@@ -14,6 +14,7 @@ pub mod images;
 pub mod jobs;
 pub mod ports;
 pub mod principals;
+pub mod records;
 pub mod repo;
 pub mod search;
 pub mod security;

@@ -118,6 +118,11 @@ pub enum WriteOp {
         source: Uid,
         targets: Vec<Link>,
     },
+    /// Save a site setting (the registry's values).
+    PutSetting {
+        key: String,
+        value: Value,
+    },
 }
 
 /// One relation of an object: the relation's name (a relation field's

@@ -109,6 +109,8 @@ pub struct Site {
     pub jwt_previous_secrets: Vec<Vec<u8>>,
     /// Lifetime of issued tokens in seconds (Plone's default is 12 hours).
     pub token_timeout: u64,
+    /// The registry's saved values as last read (`crate::records`).
+    pub records: crate::records::Cached,
 }
 
 impl Site {

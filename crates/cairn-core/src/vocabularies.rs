@@ -22,7 +22,7 @@ fn term(token: impl Into<String>, title: impl Into<String>) -> Term {
 }
 
 /// Every vocabulary cairn provides.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 20] = [
     "plone.app.vocabularies.Keywords",
     "plone.app.vocabularies.AvailableContentLanguages",
     "plone.app.vocabularies.SupportedContentLanguages",
@@ -40,7 +40,13 @@ pub const NAMES: [&str; 17] = [
     "plone.app.vocabularies.Principals",
     "plone.app.vocabularies.ImagesScales",
     "plone.app.vocabularies.Weekdays",
+    "plone.app.vocabularies.CommonTimezones",
+    "plone.app.vocabularies.AvailableTimezones",
+    "plone.app.vocabularies.Timezones",
 ];
+
+/// The languages cairn knows the names of (the Language panel's choices).
+pub const LANGUAGES: [&str; 8] = ["de", "fr", "it", "rm", "en", "es", "pt", "nl"];
 
 const WEEKDAYS: [&str; 7] = [
     "Monday",
@@ -76,12 +82,18 @@ pub fn language_title(code: &str) -> &str {
 pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> {
     let short = name.strip_prefix("plone.app.vocabularies.").unwrap_or(name);
     Ok(match short {
-        "AvailableContentLanguages" | "SupportedContentLanguages" => site
-            .settings
-            .available_languages
+        // Every language a site may choose; those it has chosen.
+        "AvailableContentLanguages" => LANGUAGES.iter().map(|l| term(*l, language_title(l))).collect(),
+        "SupportedContentLanguages" => crate::records::strings(site, "plone.available_languages")?
             .iter()
             .map(|l| term(l.clone(), language_title(l)))
             .collect(),
+        // The IANA time zones (bundled with the binary).
+        "CommonTimezones" | "AvailableTimezones" | "Timezones" => {
+            let mut zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+            zones.sort();
+            zones.into_iter().map(|z| term(z.clone(), z)).collect()
+        }
         "Roles" => ROLES.iter().map(|r| term(*r, *r)).collect(),
         // Only keywords of what the reader may see: no leak of private tags.
         "Keywords" => {

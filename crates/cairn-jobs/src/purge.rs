@@ -52,7 +52,7 @@ impl Consumer for StaleAnswers {
         let args = PurgeArgs {
             tags: s.tags,
             paths: s.paths,
-            all: false,
+            all: s.all,
         };
         // A publication date reached is purged on the queue kept for time.
         let priority = if changes.iter().any(|c| c.kind == WINDOW_EVENT) {

@@ -38,6 +38,16 @@ pub fn sources() -> SchemaSources {
     }
 }
 
+/// The shipped control panel files, in Site Setup's order.
+pub fn control_panel_sources() -> Vec<(String, String)> {
+    let mut files = collect(SCHEMA.get_dir("controlpanels"));
+    files.sort_by_key(|(name, _)| PANEL_ORDER.iter().position(|p| name.strip_suffix(".toml") == Some(*p)));
+    files
+}
+
+/// Site Setup's order of the shipped panels.
+const PANEL_ORDER: [&str; 4] = ["date-and-time", "language", "navigation", "site"];
+
 /// The shipped workflows, rolemap and bindings.
 pub fn workflow_sources() -> WorkflowSources {
     WorkflowSources {

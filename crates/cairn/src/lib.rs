@@ -226,6 +226,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
             jwt_secret: bootstrap::jwt_secret(&*store, &s.id, s.jwt_secret.as_deref())?,
             jwt_previous_secrets: s.jwt_previous_secrets.iter().map(|x| x.as_bytes().to_vec()).collect(),
             token_timeout: settings.token_timeout,
+            records: Default::default(),
         });
         if created == Created::New && settings.sample_content {
             report.sample_objects += sample::fill(&site).context("while creating sample content")?;

@@ -3,6 +3,7 @@
 pub mod alias_upload;
 pub mod aliases;
 pub mod content;
+pub mod controlpanels;
 pub mod files;
 pub mod history;
 pub mod jobs;

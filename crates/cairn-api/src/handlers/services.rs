@@ -27,7 +27,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
             "workflow" => components::workflow(ctx, &c)?,
             "inherit" => components::inherit(ctx, &c)?,
             "contextnavigation" => crate::serialize::navigation::contextnavigation(ctx, &c)?,
-            "site" => site(ctx),
+            "site" => site(ctx)?,
             "types" => return types(ctx, &c, args),
             _ => unreachable!("filtered below"),
         };
@@ -48,20 +48,26 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
     .then(run)
 }
 
-fn site(ctx: &Ctx) -> serde_json::Value {
-    let s = &ctx.site.settings;
-    let sizes: Vec<String> = s.scales.iter().map(|(n, w, h)| format!("{n} {w}:{h}")).collect();
-    json!({
+fn site(ctx: &Ctx) -> ApiResult<serde_json::Value> {
+    use cairn_core::records::{strings, text};
+    let site = &ctx.site;
+    let sizes: Vec<String> = site
+        .settings
+        .scales
+        .iter()
+        .map(|(n, w, h)| format!("{n} {w}:{h}"))
+        .collect();
+    Ok(json!({
         "@id": format!("{}/@site", ctx.base),
         "features": {"filter_aliases_by_date": true, "multilingual": false},
         "plone.allowed_sizes": sizes,
-        "plone.available_languages": s.available_languages,
-        "plone.default_language": s.default_language,
-        "plone.portal_timezone": s.timezone,
+        "plone.available_languages": strings(site, "plone.available_languages")?,
+        "plone.default_language": text(site, "plone.default_language")?,
+        "plone.portal_timezone": text(site, "plone.portal_timezone")?,
         "plone.robots_txt": "Sitemap: {portal_url}/sitemap.xml.gz\n\nUser-agent: *\nDisallow:\n",
         "plone.site_logo": null,
-        "plone.site_title": s.title,
-    })
+        "plone.site_title": text(site, "plone.site_title")?,
+    }))
 }
 
 /// `@types` (addable types here) and `@types/{name}[/{field-or-fieldset}]`.

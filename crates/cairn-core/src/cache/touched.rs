@@ -44,6 +44,7 @@ impl Touched {
                 | WriteOp::AddVersion(_)
                 | WriteOp::RemoveTrash(_)
                 | WriteOp::SetLinks { .. }
+                | WriteOp::PutSetting { .. }
                 | WriteOp::ForgetVersions(_) => {}
             }
         }

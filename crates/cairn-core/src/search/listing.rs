@@ -33,8 +33,10 @@ impl Searcher<'_> {
     /// most `depth` levels down, by path then position, with summary fields
     /// only (shared with the store's cache: never write them back).
     pub fn nav_tree(&self, root: &ContentPath, depth: usize) -> CoreResult<Arc<Vec<Content>>> {
-        let types = &self.site.settings.displayed_types;
-        self.site.store.nav_tree(&self.site.id, root, depth, types, self.filter)
+        let types = crate::records::strings(self.site, "plone.displayed_types")?;
+        self.site
+            .store
+            .nav_tree(&self.site.id, root, depth, &types, self.filter)
     }
 
     /// The visible ancestors of `path` below the site root, top down.

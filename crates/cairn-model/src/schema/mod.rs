@@ -5,6 +5,7 @@
 //! adds or overrides types and behaviors with files in its configuration folder.
 
 mod jsonschema;
+pub mod panels;
 mod registry;
 
 use serde::Deserialize;

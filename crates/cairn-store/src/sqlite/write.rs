@@ -299,6 +299,7 @@ pub fn write(conn: &mut Connection, site: &str, batch: WriteBatch) -> CoreResult
                 delete_subtree(&tx, site, &e.path)?;
             }
             WriteOp::SetLinks { source, targets } => super::links::set(&tx, site, source, targets)?,
+            WriteOp::PutSetting { key, value } => put_setting(&tx, site, key, value)?,
             WriteOp::RemoveTrash(id) => super::trash::remove(&tx, site, *id)?,
             WriteOp::ForgetVersions(uids) => super::trash::forget_versions(&tx, site, uids)?,
         }

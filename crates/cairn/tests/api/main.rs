@@ -8,6 +8,7 @@ mod collections;
 mod conformance;
 mod consistency;
 mod content;
+mod controlpanels;
 mod crash;
 mod downloads;
 mod fake_cloudflare;

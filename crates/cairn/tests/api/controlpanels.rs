@@ -1,0 +1,205 @@
+//! Site Setup: control panels and the registry read and save the settings
+//! cairn acts on, checked like content fields, for administrators only; a
+//! saved setting shows on the next request and purges the site's caches.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Auth, ids, spawn_app};
+
+const MIRA: Auth<'static> = Auth::Basic("mira", "mira-pw-123");
+
+#[test]
+fn panels_show_and_save_what_the_site_uses() {
+    let app = spawn_app();
+    app.add_user("mira", "mira-pw-123", &["Member"]);
+    let list = app.get("/@controlpanels", Auth::Admin).json();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Date and Time", "Language", "Navigation", "Site"]);
+    let site = app.get("/@controlpanels/site", Auth::Admin).json();
+    assert_eq!(site["group"], "General");
+    assert_eq!(site["schema"]["properties"]["site_title"]["type"], "string");
+    assert_eq!(site["schema"]["required"], json!(["site_title"]));
+    let title = site["data"]["site_title"].clone();
+    assert_eq!(app.get("/@site", Auth::Anonymous).json()["plone.site_title"], title);
+
+    // Saved, it shows at once, also to readers whose answer was cached.
+    let r = app.patch(
+        "/@controlpanels/site",
+        Auth::Admin,
+        &json!({"site_title": "Kanton Beispiel"}),
+    );
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        app.get("/@site", Auth::Anonymous).json()["plone.site_title"],
+        "Kanton Beispiel"
+    );
+    assert_eq!(
+        app.get("/@registry/plone.site_title", Auth::Admin).json(),
+        "Kanton Beispiel"
+    );
+    // Checked as a field is: required, bounded, no unknown fields.
+    for bad in [
+        json!({"site_title": ""}),
+        json!({"site_title": "x".repeat(201)}),
+        json!({"nope": 1}),
+    ] {
+        assert_eq!(
+            app.patch("/@controlpanels/site", Auth::Admin, &bad).status,
+            400,
+            "{bad}"
+        );
+    }
+
+    let r = app.patch(
+        "/@controlpanels/language",
+        Auth::Admin,
+        &json!({"available_languages": ["de", "fr"], "default_language": "de"}),
+    );
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    let s = app.get("/@site", Auth::Anonymous).json();
+    assert_eq!(s["plone.available_languages"], json!(["de", "fr"]));
+    assert_eq!(s["plone.default_language"], "de");
+    let langs = app
+        .get(
+            "/@vocabularies/plone.app.vocabularies.SupportedContentLanguages",
+            Auth::Admin,
+        )
+        .json();
+    assert_eq!(ids_of(&langs), ["de", "fr"]);
+    let r = app.patch(
+        "/@controlpanels/language",
+        Auth::Admin,
+        &json!({"available_languages": ["de", "xx"]}),
+    );
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("xx"));
+
+    assert_eq!(
+        app.patch(
+            "/@controlpanels/date-and-time",
+            Auth::Admin,
+            &json!({"portal_timezone": "Europe/Zurich"})
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        app.get("/@site", Auth::Anonymous).json()["plone.portal_timezone"],
+        "Europe/Zurich"
+    );
+    assert_eq!(
+        app.patch(
+            "/@controlpanels/date-and-time",
+            Auth::Admin,
+            &json!({"portal_timezone": "Mars/Olympus"})
+        )
+        .status,
+        400
+    );
+
+    for who in [Auth::Anonymous, MIRA] {
+        let want = if matches!(who, Auth::Anonymous) { 401 } else { 403 };
+        assert_eq!(app.get("/@controlpanels", who).status, want);
+        assert_eq!(app.get("/@controlpanels/site", who).status, want);
+        assert_eq!(
+            app.patch("/@controlpanels/site", who, &json!({"site_title": "x"}))
+                .status,
+            want
+        );
+        assert_eq!(app.get("/@registry", who).status, want);
+        assert_eq!(
+            app.patch("/@registry", who, &json!({"plone.site_title": "x"})).status,
+            want
+        );
+    }
+    assert_eq!(
+        app.get("/@site", Auth::Anonymous).json()["plone.site_title"],
+        "Kanton Beispiel"
+    );
+}
+
+fn ids_of(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn navigation_shows_the_types_the_panel_names() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Folder", "id": "amt", "title": "Amt"}));
+    app.create("", json!({"@type": "Document", "id": "seite", "title": "Seite"}));
+    app.publish(&format!("{}/amt", app.site));
+    app.publish(&format!("{}/seite", app.site));
+    let nav = |who| {
+        let v = app.get("/@navigation", who).json();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(nav(Auth::Anonymous).contains(&"Seite".to_string()));
+    let r = app.patch("/@registry", Auth::Admin, &json!({"plone.displayed_types": ["Folder"]}));
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    let shown = nav(Auth::Anonymous);
+    assert!(
+        shown.contains(&"Amt".to_string()) && !shown.contains(&"Seite".to_string()),
+        "{shown:?}"
+    );
+    let all = app.get("/@registry?q=plone.displayed", Auth::Admin).json();
+    assert_eq!(all["items_total"], 1);
+    assert_eq!(all["items"][0]["value"], json!(["Folder"]));
+    assert_eq!(
+        app.patch("/@registry", Auth::Admin, &json!({"plone.unknown": 1}))
+            .status,
+        400
+    );
+    assert_eq!(
+        ids(&app.get("", Auth::Anonymous).json()).len(),
+        2,
+        "listings are not navigation"
+    );
+}
+
+#[test]
+fn a_saved_setting_purges_the_whole_site_from_the_cdn() {
+    let cf = crate::fake_cloudflare::FakeCloudflare::start(1);
+    let api = cf.api.clone();
+    let app = crate::helpers::spawn_app_with(move |s| {
+        s.caching.cloudflare = Some(cairn::settings::CloudflareSettings {
+            zone_id: crate::fake_cloudflare::ZONE.into(),
+            api_token: crate::fake_cloudflare::TOKEN.into(),
+            api_url: api,
+        });
+        s.caching.purge_delay_ms = 50;
+    });
+    assert_eq!(
+        app.patch("/@controlpanels/site", Auth::Admin, &json!({"site_title": "Neu"}))
+            .status,
+        204
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cf
+        .log
+        .lock()
+        .unwrap()
+        .purges
+        .iter()
+        .any(|p| p["purge_everything"] == true)
+    {
+        assert!(Instant::now() < deadline, "no full purge");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
