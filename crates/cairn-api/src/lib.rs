@@ -41,11 +41,12 @@ use cairn_core::{Principal, Site};
 
 pub use client_addr::{InvalidProxy, TrustedProxies};
 pub use error::{ApiError, ApiResult};
+pub use throttle::MAILS_PER_HOUR;
 
 use crate::ctx::Ctx;
 use crate::handlers::{
-    aliases, content, controlpanels, files, history, jobs, linkintegrity, login, principals, querystring, relations,
-    search, services, sharing, system, trash, vocabularies, workingcopy,
+    aliases, content, controlpanels, files, history, jobs, linkintegrity, login, mail, principals, querystring,
+    relations, search, services, sharing, system, trash, vocabularies, workingcopy,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -113,6 +114,7 @@ pub struct AppState {
     hasher: RandomState,
     responses: response_cache::ResponseCache,
     throttle: throttle::Throttle,
+    mail_limit: throttle::MailLimit,
     bodies: body::Bodies,
 }
 
@@ -133,6 +135,7 @@ impl AppState {
             hasher: RandomState::new(),
             responses,
             throttle: throttle::Throttle::default(),
+            mail_limit: throttle::MailLimit::default(),
             bodies: body::Bodies::new(&limits),
             limits,
         }
@@ -412,6 +415,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::POST) if name == "login" => login::login(&ctx, body, app, client),
         (View::Service { name, .. }, Method::POST) if name == "login-renew" => login::renew(&ctx),
         (View::Service { name, .. }, Method::POST) if name == "logout" => login::logout(&ctx),
+        (View::Service { name, .. }, Method::POST) if name == "email-send" && path.is_root() => mail::send(&ctx, body),
+        (View::Service { name, .. }, Method::POST) if name == "email-notification" && path.is_root() => {
+            mail::notify(&ctx, body, &app.mail_limit, client)
+        }
         (View::Service { name, args }, Method::POST)
             if name == "users" && args.len() == 2 && args[1] == "reset-password" =>
         {

@@ -116,6 +116,37 @@ impl Throttle {
     }
 }
 
+/// Contact-form mails one address may send an hour.
+pub const MAILS_PER_HOUR: u32 = 5;
+
+/// Counts the contact-form mails of each client address over an hour, so
+/// the form cannot be used to flood the site's mailbox.
+pub struct MailLimit(Cache<IpAddr, u32>);
+
+impl Default for MailLimit {
+    fn default() -> Self {
+        Self(
+            Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+        )
+    }
+}
+
+impl MailLimit {
+    /// Whether `ip` may send one more; counts it if so.
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let key = address_key(ip);
+        let sent = self.0.get(&key).unwrap_or(0);
+        if sent >= MAILS_PER_HOUR {
+            return false;
+        }
+        self.0.insert(key, sent + 1);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod content;
 pub mod error;
 pub mod images;
 pub mod jobs;
+pub mod mail;
 pub mod ports;
 pub mod principals;
 pub mod records;

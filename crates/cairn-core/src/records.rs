@@ -10,8 +10,8 @@
 use std::sync::{Arc, RwLock};
 
 use cairn_model::ContentPath;
-use cairn_model::schema::FieldDef;
 use cairn_model::schema::panels::{self, ControlPanel};
+use cairn_model::schema::{FieldDef, FieldKind};
 use cairn_model::values::{FieldInput, validate};
 use serde_json::{Map, Value, json};
 
@@ -89,13 +89,21 @@ fn configured(site: &Site, name: &str) -> Option<Value> {
     })
 }
 
-/// A panel's values in effect, by field name.
+/// A panel's values as an administrator may see them, by field name.
 pub fn panel_data(site: &Site, panel: &ControlPanel) -> CoreResult<Map<String, Value>> {
     panel
         .fields
         .iter()
-        .map(|f| Ok((f.name.clone(), value(site, &panel.record(f))?)))
+        .map(|f| Ok((f.name.clone(), shown(site, &panel.record(f))?)))
         .collect()
+}
+
+/// Record `name` as it is shown: a password never leaves the server.
+pub fn shown(site: &Site, name: &str) -> CoreResult<Value> {
+    match panels::record(name) {
+        Some((_, f)) if f.kind == FieldKind::Password => Ok(Value::Null),
+        _ => value(site, name),
+    }
 }
 
 /// Managers and Site Administrators change the registry; nobody else reads it.
@@ -118,6 +126,10 @@ pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreRe
             errors.push(FieldError::new(name, "No such record"));
             continue;
         };
+        // A form sends back the password it was never shown: keep the saved one.
+        if field.kind == FieldKind::Password && raw.as_str().is_none_or(str::is_empty) {
+            continue;
+        }
         match checked(site, who, field, raw) {
             Ok(Some(v)) => {
                 next.insert(name.clone(), v);

@@ -186,6 +186,7 @@ pub fn builtin(
 ) -> Builtin {
     let mut registry = Registry::default();
     registry
+        .add(crate::mail::SendMail { sites: sites.clone() })
         .add(PlanLinks { sites })
         .add(Publication {
             content: content.clone(),

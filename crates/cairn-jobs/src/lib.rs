@@ -10,6 +10,7 @@
 pub mod builtin;
 pub mod clock;
 pub mod handler;
+pub mod mail;
 pub mod purge;
 pub mod runner;
 

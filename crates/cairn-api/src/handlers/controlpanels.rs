@@ -117,7 +117,7 @@ pub fn registry(
             Ok(json(StatusCode::OK, &out))
         }
         (&Method::GET, [name]) => match panels::record(name) {
-            Some(_) => Ok(json(StatusCode::OK, &records::value(&ctx.site, name)?)),
+            Some(_) => Ok(json(StatusCode::OK, &records::shown(&ctx.site, name)?)),
             None => Err(ApiError::not_found(&format!("{base}/{name}"))),
         },
         (&Method::PATCH, []) => {

@@ -9,6 +9,7 @@ pub mod history;
 pub mod jobs;
 pub mod linkintegrity;
 pub mod login;
+pub mod mail;
 pub mod principals;
 pub mod querystring;
 pub mod relations;

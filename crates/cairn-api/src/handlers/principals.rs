@@ -161,7 +161,21 @@ pub fn reset_password(
     app: &crate::AppState,
     client: std::net::IpAddr,
 ) -> ApiResult<Response> {
-    svc::change_password(&ctx.site, &ctx.who, id, &body_object(body)?, |login, old| {
+    let body = body_object(body)?;
+    let text = |k: &str| body.get(k).and_then(serde_json::Value::as_str);
+    match (text("reset_token"), text("new_password")) {
+        // Forgotten: mail a link (the answer is the same whoever `id` is).
+        _ if body.is_empty() => {
+            cairn_core::principals::reset::request(&ctx.site, id, &ctx.base)?;
+            return Ok(json(StatusCode::OK, &json!({})));
+        }
+        (Some(token), Some(new)) => {
+            cairn_core::principals::reset::with_token(&ctx.site, id, token, new)?;
+            return Ok(json(StatusCode::OK, &json!({})));
+        }
+        _ => {}
+    }
+    svc::change_password(&ctx.site, &ctx.who, id, &body, |login, old| {
         crate::auth::checked_login(app, &ctx.site, login, old, client).map(|p| p.is_some())
     })?;
     Ok(no_content())

@@ -3,6 +3,7 @@
 //! who may change whom is decided in [`guard`].
 
 mod guard;
+pub mod reset;
 
 use serde_json::{Map, Value};
 

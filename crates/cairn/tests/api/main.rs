@@ -22,6 +22,7 @@ mod jobs;
 mod leaks;
 mod links;
 mod login;
+mod mail;
 mod privileges;
 mod purges;
 mod queries;
