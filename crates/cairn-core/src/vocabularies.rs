@@ -22,7 +22,7 @@ fn term(token: impl Into<String>, title: impl Into<String>) -> Term {
 }
 
 /// Every vocabulary cairn provides.
-pub const NAMES: [&str; 20] = [
+pub const NAMES: [&str; 26] = [
     "plone.app.vocabularies.Keywords",
     "plone.app.vocabularies.AvailableContentLanguages",
     "plone.app.vocabularies.SupportedContentLanguages",
@@ -43,6 +43,62 @@ pub const NAMES: [&str; 20] = [
     "plone.app.vocabularies.CommonTimezones",
     "plone.app.vocabularies.AvailableTimezones",
     "plone.app.vocabularies.Timezones",
+    "plone.app.vocabularies.WeekdaysAbbr",
+    "plone.app.vocabularies.WeekdaysShort",
+    "plone.app.vocabularies.Month",
+    "plone.app.vocabularies.MonthAbbr",
+    "plone.app.vocabularies.Behaviors",
+    "plone.app.vocabularies.MetadataFields",
+];
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The metadata columns a summary can carry (`metadata_fields`), with
+/// Plone's labels.
+pub const METADATA: [(&str, &str); 30] = [
+    ("CreationDate", "Created on"),
+    ("Creator", "Creator"),
+    ("Date", "Effective date"),
+    ("Description", "Description"),
+    ("EffectiveDate", "Publication date"),
+    ("ExpirationDate", "Expiration date"),
+    ("ModificationDate", "Last modified"),
+    ("Subject", "Tags"),
+    ("Title", "Title"),
+    ("Type", "Type"),
+    ("UID", "UID"),
+    ("created", "Created on"),
+    ("effective", "Publication date"),
+    ("end", "End Date"),
+    ("exclude_from_nav", "Excluded from navigation"),
+    ("expires", "Expiration date"),
+    ("getIcon", "Icon"),
+    ("getId", "ID"),
+    ("getObjSize", "Object Size"),
+    ("getRemoteUrl", "Remote URL"),
+    ("id", "ID"),
+    ("image_field", "Image field"),
+    ("image_scales", "Image scales"),
+    ("is_folderish", "Folder"),
+    ("listCreators", "Creators"),
+    ("location", "Location"),
+    ("mime_type", "MIME type"),
+    ("modified", "Last modified"),
+    ("portal_type", "Type"),
+    ("review_state", "Review state"),
 ];
 
 /// The languages cairn knows the names of (the Language panel's choices).
@@ -187,6 +243,24 @@ pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> 
             .enumerate()
             .map(|(i, d)| term(i.to_string(), *d))
             .collect(),
+        "WeekdaysAbbr" | "WeekdaysShort" => WEEKDAYS
+            .iter()
+            .enumerate()
+            .map(|(i, d)| term(i.to_string(), &d[..if short == "WeekdaysAbbr" { 3 } else { 2 }]))
+            .collect(),
+        "Month" | "MonthAbbr" => MONTHS
+            .iter()
+            .enumerate()
+            .map(|(i, m)| term(i.to_string(), if short == "Month" { m } else { &m[..3] }))
+            .collect(),
+        // Who may edit types needs them; the list says nothing about content.
+        "Behaviors" => site
+            .registry
+            .behaviors
+            .iter()
+            .map(|(name, title)| term(name.clone(), title.clone()))
+            .collect(),
+        "MetadataFields" => METADATA.iter().map(|(t, title)| term(*t, *title)).collect(),
         _ => return Err(CoreError::NotFound),
     })
 }

@@ -13,40 +13,6 @@ use crate::ctx::Ctx;
 const FLOOR_DATE: &str = "1969-12-31T00:00:00+00:00";
 const CEILING_DATE: &str = "2499-12-31T00:00:00+00:00";
 
-/// Every metadata column `metadata_fields=_all` adds.
-const ALL_COLUMNS: [&str; 30] = [
-    "CreationDate",
-    "Creator",
-    "Date",
-    "Description",
-    "EffectiveDate",
-    "ExpirationDate",
-    "ModificationDate",
-    "Subject",
-    "Title",
-    "Type",
-    "UID",
-    "created",
-    "effective",
-    "end",
-    "exclude_from_nav",
-    "expires",
-    "getIcon",
-    "getId",
-    "getObjSize",
-    "getRemoteUrl",
-    "id",
-    "image_field",
-    "image_scales",
-    "is_folderish",
-    "listCreators",
-    "location",
-    "mime_type",
-    "modified",
-    "portal_type",
-    "review_state",
-];
-
 /// The translated type title (`Document` → `Page`).
 pub fn type_title(ctx: &Ctx, c: &Content) -> String {
     if c.is_root() {
@@ -188,7 +154,12 @@ pub fn summary(ctx: &Ctx, c: &Content, metadata_fields: &[String]) -> Value {
     }
     let all = metadata_fields.iter().any(|m| m == "_all");
     let wanted: Vec<&str> = if all {
-        ALL_COLUMNS.iter().copied().chain(["getPath", "getURL"]).collect()
+        // Every metadata column (the MetadataFields vocabulary), and the URLs.
+        cairn_core::vocabularies::METADATA
+            .iter()
+            .map(|(c, _)| *c)
+            .chain(["getPath", "getURL"])
+            .collect()
     } else {
         metadata_fields.iter().map(String::as_str).collect()
     };

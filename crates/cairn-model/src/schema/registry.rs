@@ -39,6 +39,8 @@ pub struct TypeRegistry {
     /// Declaration order, so `@types` lists types in a stable order.
     order: Vec<String>,
     pub fieldsets: Vec<FieldsetDef>,
+    /// Every behavior a type may use: name and title (the Behaviors vocabulary).
+    pub behaviors: Vec<(String, String)>,
 }
 
 /// The raw files a registry is built from: `(file name, TOML text)` pairs.
@@ -107,6 +109,19 @@ impl TypeRegistry {
         }
         let mut reg = TypeRegistry {
             fieldsets,
+            behaviors: behaviors
+                .values()
+                .map(|b| {
+                    (
+                        b.name.clone(),
+                        if b.title.is_empty() {
+                            b.name.clone()
+                        } else {
+                            b.title.clone()
+                        },
+                    )
+                })
+                .collect(),
             ..Default::default()
         };
         for def in defs {

@@ -98,3 +98,41 @@ fn principal_vocabularies_are_for_managers_and_unknown_ones_are_404() {
         .json();
     assert_eq!(langs["items"][1], json!({"title": "Deutsch", "token": "de"}));
 }
+
+#[test]
+fn the_vocabularies_of_forms_and_site_setup_are_there() {
+    let app = spawn_app();
+    let tokens = |name: &str| -> Vec<(String, String)> {
+        let r = app.get(
+            &format!("/@vocabularies/plone.app.vocabularies.{name}?b_size=1000"),
+            Auth::Admin,
+        );
+        assert_eq!(r.status, 200, "{name}: {}", String::from_utf8_lossy(&r.body));
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["token"].as_str().unwrap().to_owned(),
+                    t["title"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(tokens("Month")[2], ("2".to_string(), "March".to_string()));
+    assert_eq!(tokens("MonthAbbr")[11], ("11".to_string(), "Dec".to_string()));
+    assert_eq!(tokens("WeekdaysAbbr")[0], ("0".to_string(), "Mon".to_string()));
+    assert!(tokens("Behaviors").iter().any(|(t, _)| t == "plone.versioning"));
+    assert!(
+        tokens("MetadataFields")
+            .iter()
+            .any(|(t, l)| t == "review_state" && l == "Review state")
+    );
+    assert!(tokens("CommonTimezones").iter().any(|(t, _)| t == "Europe/Zurich"));
+    assert!(
+        tokens("AvailableContentLanguages")
+            .iter()
+            .any(|(t, l)| t == "fr" && l == "Français")
+    );
+}

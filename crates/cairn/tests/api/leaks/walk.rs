@@ -256,7 +256,11 @@ fn writes(private_uid: &str) -> Vec<(&'static str, String, serde_json::Value)> {
         ("PATCH", "/@controlpanels/site".into(), json!({"site_title": "x"})),
         ("PATCH", "/@registry".into(), json!({"plone.site_title": "x"})),
         ("POST", "/@upgrade".into(), json!({"dry_run": false})),
-        ("POST", "/@email-send".into(), json!({"to": "a@example.org", "from": "b@example.org", "message": "x"})),
+        (
+            "POST",
+            "/@email-send".into(),
+            json!({"to": "a@example.org", "from": "b@example.org", "message": "x"}),
+        ),
         ("PATCH", "/huelle/offen/@workingcopy".into(), json!({})),
         ("DELETE", "/huelle/offen/@workingcopy".into(), json!({})),
         ("PATCH", "/huelle/copy_of_offen".into(), json!({"title": "x"})),
