@@ -459,6 +459,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
             services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Move)
         }
         (View::Service { name, args }, Method::GET) if name == "vocabularies" => vocabularies::get(&ctx, args),
+        (View::Service { name, args }, Method::GET) if name == "sources" => vocabularies::sources(&ctx, path, args),
+        (View::Service { name, args }, Method::GET) if name == "querysources" => {
+            vocabularies::querysources(&ctx, path, args)
+        }
         (View::Service { name, .. }, Method::GET) if name == "querystring" => querystring::registry(&ctx, path),
         (View::Service { name, .. }, Method::GET | Method::POST) if name == "querystring-search" => {
             querystring::search(&ctx, path, body, app.limits.max_batch_size)

@@ -1,10 +1,14 @@
 //! `@vocabularies` and `@vocabularies/{name}` with `title`/`token`/`tokens`
-//! filters, `sort_on=title` and batching (`b_size=-1` for everything).
+//! filters, `sort_on=title` and batching (`b_size=-1` for everything);
+//! `<obj>/@sources/{field}` and `<obj>/@querysources/{field}?query=` give
+//! the choices of one field of the object's type the same way.
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use cairn_core::CoreError;
-use cairn_core::vocabularies::{NAMES, terms};
+use cairn_core::repo::get_visible;
+use cairn_core::vocabularies::{NAMES, Term, terms};
+use cairn_model::ContentPath;
 use serde_json::{Value, json};
 
 use super::json;
@@ -22,7 +26,7 @@ pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
             .collect();
         return Ok(json(StatusCode::OK, &json!(list)));
     };
-    let mut items = terms(&ctx.site, &ctx.who, name).map_err(|e| match e {
+    let items = terms(&ctx.site, &ctx.who, name).map_err(|e| match e {
         CoreError::NotFound => ApiError::new(
             Code::NoSuchVocabulary,
             format!("No vocabulary named '{name}' was found."),
@@ -31,6 +35,63 @@ pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
         CoreError::Forbidden(m) => ApiError::new(Code::Forbidden, m),
         other => other.into(),
     })?;
+    listing(ctx, &format!("{}/@vocabularies/{name}", ctx.base), items)
+}
+
+/// The choices of `field` on the object at `path`: inline choices, or the
+/// named vocabulary the field declares.
+fn field_terms(ctx: &Ctx, path: &ContentPath, service: &str, args: &[String]) -> ApiResult<(String, Vec<Term>)> {
+    let c = get_visible(&ctx.site, path, &ctx.who)?;
+    let base = format!("{}/@{service}", ctx.url(path));
+    let [name] = args else {
+        return Err(ApiError::not_found(&base));
+    };
+    let url = format!("{base}/{name}");
+    let field = ctx
+        .site
+        .registry
+        .get(&c.portal_type)
+        .and_then(|t| t.fields.iter().find(|f| &f.name == name))
+        .ok_or_else(|| ApiError::not_found(&url))?;
+    let items = if !field.choices.is_empty() {
+        field
+            .choices
+            .iter()
+            .map(|(token, title)| Term {
+                token: token.clone(),
+                title: title.clone(),
+            })
+            .collect()
+    } else if let Some(v) = &field.vocabulary {
+        terms(&ctx.site, &ctx.who, v)?
+    } else {
+        return Err(ApiError::bad_request(format!(
+            "The field '{name}' has no source of choices"
+        )));
+    };
+    Ok((url, items))
+}
+
+/// GET `<obj>/@sources/{field}`.
+pub fn sources(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Response> {
+    let (url, items) = field_terms(ctx, path, "sources", args)?;
+    listing(ctx, &url, items)
+}
+
+/// GET `<obj>/@querysources/{field}?query=`: the choices whose title holds `query`.
+pub fn querysources(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Response> {
+    let (url, mut items) = field_terms(ctx, path, "querysources", args)?;
+    let query = ctx
+        .params
+        .get("query")
+        .ok_or_else(|| ApiError::bad_request("'query' is required"))?
+        .to_lowercase();
+    items.retain(|t| t.title.to_lowercase().contains(&query) || t.token.to_lowercase() == query);
+    listing(ctx, &url, items)
+}
+
+/// One filtered, sorted, batched page of terms, as plone.restapi lists them.
+fn listing(ctx: &Ctx, url: &str, mut items: Vec<Term>) -> ApiResult<Response> {
     let p = &ctx.params;
     if let Some(title) = p.get("title").or(p.get("q")).filter(|t| !t.is_empty()) {
         let needle = title.to_lowercase();
@@ -59,16 +120,15 @@ pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
         .take(size)
         .map(|t| json!({"title": t.title, "token": t.token}))
         .collect();
-    let url = format!("{}/@vocabularies/{name}", ctx.base);
     // The canonical URL, as plone.restapi's batching gives it: without batching and sorting.
     let canonical = encode(&p.without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]));
     let id = if canonical.is_empty() {
-        url.clone()
+        url.to_string()
     } else {
         format!("{url}?{canonical}")
     };
     let mut body = json!({"@id": id, "items": page, "items_total": total});
-    if let Some(b) = batching(ctx, &url, &crate::batch::Batch { start, size }, total) {
+    if let Some(b) = batching(ctx, url, &crate::batch::Batch { start, size }, total) {
         body["batching"] = b;
     }
     Ok(json(StatusCode::OK, &body))

@@ -136,3 +136,29 @@ fn the_vocabularies_of_forms_and_site_setup_are_there() {
             .any(|(t, l)| t == "fr" && l == "Français")
     );
 }
+
+#[test]
+fn a_field_lists_its_own_choices_as_a_source() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Document", "id": "doc", "title": "Doc"}));
+    let r = app.get("/doc/@sources/allow_discussion", Auth::Admin);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["@id"], format!("{}/doc/@sources/allow_discussion", app.site));
+    assert_eq!(
+        v["items"],
+        json!([{"title": "Yes", "token": "True"}, {"title": "No", "token": "False"}])
+    );
+    let q = app
+        .get("/doc/@querysources/allow_discussion?query=ye", Auth::Admin)
+        .json();
+    assert_eq!(q["items"], json!([{"title": "Yes", "token": "True"}]));
+    assert_eq!(q["items_total"], 1);
+    let langs = app.get("/doc/@sources/language", Auth::Admin).json();
+    assert_eq!(langs["items"][0]["token"], "en");
+    assert_eq!(app.get("/doc/@sources/title", Auth::Admin).status, 400);
+    assert_eq!(app.get("/doc/@sources/nothing", Auth::Admin).status, 404);
+    assert_eq!(app.get("/doc/@querysources/allow_discussion", Auth::Admin).status, 400);
+    // The document is private: its form's sources are too.
+    assert_eq!(app.get("/doc/@sources/allow_discussion", Auth::Anonymous).status, 401);
+}
