@@ -424,6 +424,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         {
             principals::reset_password(&ctx, &args[0], body, app, client)
         }
+        (View::Service { name, args }, Method::POST) if name == "users" && args.is_empty() => {
+            principals::create(&ctx, body, &app.mail_limit, client)
+        }
         (View::Service { name, args }, m) if name == "users" => principals::users(&ctx, &m, args, body),
         (View::Service { name, args }, m) if name == "groups" => principals::groups(&ctx, &m, args, body),
         (View::Service { name, .. }, Method::GET) if name == "roles" => principals::roles(&ctx),

@@ -46,7 +46,7 @@ pub fn control_panel_sources() -> Vec<(String, String)> {
 }
 
 /// Site Setup's order of the shipped panels.
-const PANEL_ORDER: [&str; 5] = ["date-and-time", "language", "mail", "navigation", "site"];
+const PANEL_ORDER: [&str; 6] = ["date-and-time", "language", "mail", "navigation", "site", "security"];
 
 /// The shipped workflows, rolemap and bindings.
 pub fn workflow_sources() -> WorkflowSources {

@@ -138,10 +138,6 @@ pub fn users(ctx: &Ctx, method: &Method, args: &[String], body: &[u8]) -> ApiRes
                 &user_json(ctx, &user, &request_url(ctx, "users", args))?,
             ))
         }
-        (Method::POST, []) => {
-            let user = svc::create_user(site, who, &body_object(body)?)?;
-            Ok(created(user_json(ctx, &user, &request_url(ctx, "users", args))?))
-        }
         (Method::PATCH, [id]) => svc::update_user(site, who, id, &body_object(body)?)
             .map(|_| no_content())
             .map_err(Into::into),
@@ -179,6 +175,35 @@ pub fn reset_password(
         crate::auth::checked_login(app, &ctx.site, login, old, client).map(|p| p.is_some())
     })?;
     Ok(no_content())
+}
+
+/// `POST @users`: a manager adds an account, or, when the Security panel
+/// allows it, a visitor registers (a few an hour per address). Unless the
+/// password was given, the account gets the reset mail to choose one.
+pub fn create(
+    ctx: &Ctx,
+    body: &[u8],
+    limit: &crate::throttle::MailLimit,
+    client: std::net::IpAddr,
+) -> ApiResult<Response> {
+    let body = body_object(body)?;
+    let registering = svc::self_registration(&ctx.site, &ctx.who)?;
+    let mails = body.get("sendPasswordReset") == Some(&json!(true)) || (registering && !body.contains_key("password"));
+    if mails {
+        // Before the account exists: it must not be left without a way in.
+        cairn_core::mail::smtp(&ctx.site)?;
+    }
+    if registering && !limit.allow(client) {
+        return Err(ApiError::new(
+            crate::error::Code::TooManyRequests,
+            "Too many registrations from this address; try again in an hour.",
+        ));
+    }
+    let user = svc::create_user(&ctx.site, &ctx.who, &body)?;
+    if mails {
+        cairn_core::principals::reset::request(&ctx.site, &user.id, &ctx.base)?;
+    }
+    Ok(created(user_json(ctx, &user, &request_url(ctx, "users", &[]))?))
 }
 
 /// `@groups[/{id}]`.

@@ -146,7 +146,14 @@ pub fn get_user(site: &Site, who: &Principal, id: &str) -> CoreResult<UserRecord
 
 /// Creates a user from `@users` POST; roles default to `Member`.
 pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> CoreResult<UserRecord> {
-    require_manager(site, who)?;
+    let registering = self_registration(site, who)?;
+    if !registering {
+        require_manager(site, who)?;
+    } else if body.contains_key("roles") || body.contains_key("groups") {
+        return Err(CoreError::BadRequest(
+            "Who registers cannot choose roles or groups".into(),
+        ));
+    }
     let id = str_of(body, "username")
         .or_else(|| str_of(body, "email"))
         .ok_or_else(|| CoreError::BadRequest("Property 'username' is required".into()))?;
@@ -155,14 +162,22 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
         return Err(invalid("username", format!("The login name '{id}' is already in use.")));
     }
     let reset = body.get("sendPasswordReset").and_then(Value::as_bool).unwrap_or(false);
+    let choosing = crate::records::value(site, "plone.enable_user_pwd_choice")?.as_bool() == Some(true);
+    if registering && !choosing && body.contains_key("password") {
+        return Err(CoreError::BadRequest(
+            "Passwords are chosen through the link mailed to the new account".into(),
+        ));
+    }
+    if registering && str_of(body, "email").is_none() {
+        return Err(invalid("email", "An e-mail address is required to register"));
+    }
     let password = match str_of(body, "password") {
         Some(p) => {
             check_password(p)?;
             p.to_string()
         }
-        // No mail is sent (cairn has no mail host yet): the account gets an
-        // unguessable password until a manager or the reset flow sets one.
-        None if reset => crate::bootstrap::random_secret(24),
+        // Unguessable until the mailed reset link sets one (the caller sends it).
+        None if reset || registering => crate::bootstrap::random_secret(24),
         None => {
             return Err(CoreError::BadRequest(
                 "You have to either send a password or sendPasswordReset".into(),
@@ -173,7 +188,10 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
     check_email(email)?;
     let roles = strings(body, "roles")?.unwrap_or_else(|| vec!["Member".into()]);
     check_roles(&roles)?;
-    guard::may_grant(who, &roles)?;
+    // Who registers gets Member, which nobody granted them by hand.
+    if !registering {
+        guard::may_grant(who, &roles)?;
+    }
     let groups = strings(body, "groups")?.unwrap_or_default();
     for g in &groups {
         site.principals
@@ -349,6 +367,12 @@ pub fn change_password<E: From<CoreError>>(
     check_password(new)?;
     user.password_hash = hash_password(new)?;
     Ok(site.principals.put_user(&site.id, &user)?)
+}
+
+/// Whether `who` is an anonymous visitor creating their own account, which
+/// the Security control panel allows or not.
+pub fn self_registration(site: &Site, who: &Principal) -> CoreResult<bool> {
+    Ok(who.is_anonymous() && crate::records::value(site, "plone.enable_self_reg")?.as_bool() == Some(true))
 }
 
 /// Deletes a user; `admin` cannot delete itself out of the site.

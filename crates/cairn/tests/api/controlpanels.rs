@@ -21,7 +21,10 @@ fn panels_show_and_save_what_the_site_uses() {
         .iter()
         .map(|p| p["title"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Date and Time", "Language", "Mail", "Navigation", "Site"]);
+    assert_eq!(
+        names,
+        ["Date and Time", "Language", "Mail", "Navigation", "Site", "Security"]
+    );
     let site = app.get("/@controlpanels/site", Auth::Admin).json();
     assert_eq!(site["group"], "General");
     assert_eq!(site["schema"]["properties"]["site_title"]["type"], "string");

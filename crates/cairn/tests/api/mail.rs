@@ -228,3 +228,69 @@ fn without_a_mail_server_the_site_says_so() {
     let form = json!({"from": "a@example.org", "message": "x"});
     assert_eq!(app.post("/@email-notification", Auth::Anonymous, &form).status, 400);
 }
+
+#[test]
+fn visitors_register_themselves_only_when_the_security_panel_allows_it() {
+    let sink = Sink::start();
+    let app = configured(&sink);
+    let eva = json!({"username": "eva", "email": "eva@example.org", "fullname": "Eva Muster"});
+    assert_eq!(app.post("/@users", Auth::Anonymous, &eva).status, 401);
+    let r = app.patch(
+        "/@controlpanels/security",
+        Auth::Admin,
+        &json!({"enable_self_reg": true}),
+    );
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+
+    // No roles of one's own choosing, and no password: it comes by mail.
+    let greedy = json!({"username": "eva", "email": "eva@example.org", "roles": ["Manager"]});
+    assert_eq!(app.post("/@users", Auth::Anonymous, &greedy).status, 400);
+    let chosen = json!({"username": "eva", "email": "eva@example.org", "password": "eigenes-pw-1234"});
+    assert_eq!(app.post("/@users", Auth::Anonymous, &chosen).status, 400);
+    let r = app.post("/@users", Auth::Anonymous, &eva);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let (to, data) = sink.nth(1);
+    assert_eq!(to, ["eva@example.org"]);
+    let data = data.replace("=\r\n", "").replace("=3D", "=");
+    let token = data
+        .split("passwordreset/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let set = json!({"reset_token": token, "new_password": "evas-pw-12345"});
+    assert_eq!(
+        app.post("/@users/eva/reset-password", Auth::Anonymous, &set).status,
+        200
+    );
+    let me = app.get("/@users/eva", Auth::Basic("eva", "evas-pw-12345")).json();
+    assert_eq!(me["roles"], json!(["Member"]));
+
+    // Where visitors choose their passwords, no mail is needed.
+    app.patch(
+        "/@controlpanels/security",
+        Auth::Admin,
+        &json!({"enable_user_pwd_choice": true}),
+    );
+    let queued = mail_jobs(&app);
+    let udo = json!({"username": "udo", "email": "udo@example.org", "password": "udos-pw-12345"});
+    assert_eq!(app.post("/@users", Auth::Anonymous, &udo).status, 201);
+    assert_eq!(mail_jobs(&app), queued);
+    assert_eq!(app.get("/@users/udo", Auth::Basic("udo", "udos-pw-12345")).status, 200);
+    // A manager may have the reset mail sent instead of giving a password.
+    let ida = json!({"username": "ida", "email": "ida@example.org", "sendPasswordReset": true});
+    assert_eq!(app.post("/@users", Auth::Admin, &ida).status, 201);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !sink
+        .mails
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(to, _)| to == &["ida@example.org"])
+    {
+        assert!(Instant::now() < deadline, "ida's mail never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -259,6 +259,11 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             let r = f.app.post("/front-page/@lock", Auth::Admin, &json!({}));
             assert_eq!(r.status, 200, "locking the fixture");
         }
+        // The doc test's site has a (mock) mail host for the reset mail.
+        "users_add" => {
+            let mail = json!({"smtp_host": "127.0.0.1", "smtp_port": 9, "email_from_address": "site@example.org"});
+            f.step("PATCH", "/@controlpanels/mail", Some(&mail), 204);
+        }
         "workingcopy_post" => f.create(
             "",
             json!({"@type": "Document", "id": "document", "title": "Test document",
