@@ -259,11 +259,6 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             let r = f.app.post("/front-page/@lock", Auth::Admin, &json!({}));
             assert_eq!(r.status, 200, "locking the fixture");
         }
-        // The doc test's site has a (mock) mail host for the reset mail.
-        "users_add" => {
-            let mail = json!({"smtp_host": "127.0.0.1", "smtp_port": 9, "email_from_address": "site@example.org"});
-            f.step("PATCH", "/@controlpanels/mail", Some(&mail), 204);
-        }
         "workingcopy_post" => f.create(
             "",
             json!({"@type": "Document", "id": "document", "title": "Test document",
@@ -425,6 +420,11 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
         }
         "users_created" | "users_add" | "users_add_csv_format" | "users_anonymous" | "groups_created" => {
             f.test_user();
+            if name == "users_add" {
+                // The doc test's site has a (mock) mail host for the reset mail.
+                let mail = json!({"smtp_host": "127.0.0.1", "smtp_port": 9, "email_from_address": "site@example.org"});
+                f.step("PATCH", "/@controlpanels/mail", Some(&mail), 204);
+            }
         }
         "users_get"
         | "users_anonymous_get"
