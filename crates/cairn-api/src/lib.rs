@@ -409,6 +409,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Content, Method::DELETE) => content::delete(&ctx, path, headers),
         (View::Content, _) => Err(ApiError::method_not_allowed()),
         (View::Images(args), Method::GET | Method::HEAD) => files::images(&ctx, path, args, headers),
+        (View::Service { name, .. }, Method::GET | Method::HEAD) if name == "site-logo" => {
+            files::site_logo(&ctx, path, headers)
+        }
         (View::Download { args, inline }, Method::GET | Method::HEAD) => {
             files::download(&ctx, path, args, *inline, headers)
         }

@@ -121,6 +121,8 @@ pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreRe
     require_admin(who)?;
     let mut next = (*saved(site)?).clone();
     let mut errors = Vec::new();
+    // Dropped on every early return: the upload of a refused change goes.
+    let mut uploads = site.uploads.begin();
     for (name, raw) in changes {
         let Some((_, field)) = panels::record(name) else {
             errors.push(FieldError::new(name, "No such record"));
@@ -130,7 +132,7 @@ pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreRe
         if field.kind == FieldKind::Password && raw.as_str().is_none_or(str::is_empty) {
             continue;
         }
-        match checked(site, who, field, raw) {
+        match checked(site, who, field, raw, &mut uploads) {
             Ok(Some(v)) => {
                 next.insert(name.clone(), v);
             }
@@ -144,7 +146,7 @@ pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreRe
         return Err(CoreError::Validation(errors));
     }
     let root = crate::repo::get(site, &ContentPath::root())?;
-    site.write(WriteBatch {
+    let written = site.write(WriteBatch {
         ops: vec![WriteOp::PutSetting {
             key: KEY.into(),
             value: Value::Object(next),
@@ -155,19 +157,29 @@ pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreRe
             path: root.path,
         }],
         ..Default::default()
-    })
+    });
+    if written.is_ok() {
+        uploads.commit();
+    }
+    written
 }
 
 /// The value to save for `field`, `None` to go back to the default.
-fn checked(site: &Site, who: &Principal, field: &FieldDef, raw: &Value) -> Result<Option<Value>, String> {
+fn checked(
+    site: &Site,
+    who: &Principal,
+    field: &FieldDef,
+    raw: &Value,
+    uploads: &mut crate::blobs::Pending<'_>,
+) -> Result<Option<Value>, String> {
     let v = match validate(field, raw)? {
         FieldInput::Keep => return Ok(None),
         FieldInput::Clear if field.required => return Err("Required input is missing.".into()),
         FieldInput::Clear => return Ok(None),
         FieldInput::Value(v) => v,
-        FieldInput::Blob(_) | FieldInput::Relations { .. } => {
-            return Err("Files and relations cannot be settings".into());
-        }
+        // A logo: kept in the blob store like an image field's.
+        FieldInput::Blob(up) => return crate::repo::fields::store_blob(site, field.kind, up, uploads).map(Some),
+        FieldInput::Relations { .. } => return Err("Relations cannot be settings".into()),
     };
     if let Some(vocabulary) = field.vocabulary.clone().or_else(|| item_vocabulary(field)) {
         let terms = crate::vocabularies::terms(site, who, &vocabulary).map_err(|e| e.to_string())?;

@@ -63,6 +63,26 @@ pub fn download(
     blob::stream(file, request, &how)
 }
 
+/// `@@site-logo/<filename>` on the site root: the logo of the Site control
+/// panel, public (it shows on every page); revalidated, since a new logo
+/// may keep the file name.
+pub fn site_logo(ctx: &Ctx, path: &ContentPath, request: &HeaderMap) -> ApiResult<Response> {
+    let not_found = || ApiError::not_found(&format!("{}/@@site-logo", ctx.url(path)));
+    if !path.is_root() {
+        return Err(not_found());
+    }
+    let logo = cairn_core::records::value(&ctx.site, "plone.site_logo")?;
+    let key = logo.get("blob").and_then(Value::as_str).ok_or_else(not_found)?;
+    let file = ctx.site.blobs.open(key)?.ok_or_else(not_found)?;
+    let how = Stored {
+        content_type: logo.get("content-type").and_then(Value::as_str).unwrap_or("image/png"),
+        filename: logo.get("filename").and_then(Value::as_str),
+        want: Want::Inline,
+        cache_control: "public, max-age=0, must-revalidate",
+    };
+    blob::stream(file, request, &how)
+}
+
 /// The image type the first bytes of `file` show, the file rewound after.
 fn sniff(file: &mut BlobFile) -> ApiResult<Option<&'static str>> {
     let mut head = Vec::with_capacity(64);

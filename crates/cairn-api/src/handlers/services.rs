@@ -65,9 +65,22 @@ fn site(ctx: &Ctx) -> ApiResult<serde_json::Value> {
         "plone.default_language": text(site, "plone.default_language")?,
         "plone.portal_timezone": text(site, "plone.portal_timezone")?,
         "plone.robots_txt": "Sitemap: {portal_url}/sitemap.xml.gz\n\nUser-agent: *\nDisallow:\n",
-        "plone.site_logo": null,
+        "plone.site_logo": logo_url(ctx)?,
         "plone.site_title": text(site, "plone.site_title")?,
     }))
+}
+
+/// Where the site's logo is served, if it has one.
+fn logo_url(ctx: &Ctx) -> ApiResult<serde_json::Value> {
+    let logo = cairn_core::records::value(&ctx.site, "plone.site_logo")?;
+    Ok(match logo.get("filename").and_then(serde_json::Value::as_str) {
+        Some(name) => json!(format!(
+            "{}/@@site-logo/{}",
+            ctx.base,
+            percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+        )),
+        None => serde_json::Value::Null,
+    })
 }
 
 /// `@types` (addable types here) and `@types/{name}[/{field-or-fieldset}]`.

@@ -90,7 +90,12 @@ pub fn apply(
 /// Writes an upload to the blob store. What a schema calls an image must be
 /// one: its format is sniffed and decoded (within the pixel limit) and the
 /// stored content type is the sniffed one, whatever the client declared.
-fn store_blob(site: &Site, kind: FieldKind, up: BlobUpload, uploads: &mut Pending<'_>) -> Result<Value, String> {
+pub(crate) fn store_blob(
+    site: &Site,
+    kind: FieldKind,
+    up: BlobUpload,
+    uploads: &mut Pending<'_>,
+) -> Result<Value, String> {
     let mut v = json!({
         "filename": up.filename,
         "content-type": up.content_type,

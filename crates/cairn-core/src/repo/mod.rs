@@ -7,7 +7,7 @@ pub mod aliases;
 pub mod bulk;
 pub mod copymove;
 mod create;
-mod fields;
+pub(crate) mod fields;
 pub mod history;
 pub mod links;
 pub mod lock;

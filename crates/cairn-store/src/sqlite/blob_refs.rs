@@ -1,6 +1,6 @@
 //! Which blobs the database refers to: every `"blob": "<key>"` inside an
-//! object's fields, a kept version, a user's properties or an object in the
-//! trash, in every site.
+//! object's fields, a kept version, a user's properties, an object in the
+//! trash or a site setting (the logo), in every site.
 //! Read whole by the blob sweep, so SQLite's `json_tree` walks each row once.
 
 use std::collections::HashSet;
@@ -22,7 +22,10 @@ const REFERENCED: &str = "
         WHERE j.key = 'blob' AND j.type = 'text'
     UNION
     SELECT j.value FROM trash, json_tree(trash.objects) AS j
-        WHERE j.key = 'blob' AND j.type = 'text'";
+        WHERE j.key = 'blob' AND j.type = 'text'
+    UNION
+    SELECT j.value FROM settings, json_tree(settings.value) AS j
+        WHERE settings.key = 'registry' AND j.key = 'blob' AND j.type = 'text'";
 
 pub fn referenced(conn: &Connection) -> CoreResult<HashSet<String>> {
     let mut stmt = conn.prepare(REFERENCED).map_err(db)?;

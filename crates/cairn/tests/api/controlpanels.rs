@@ -206,3 +206,45 @@ fn a_saved_setting_purges_the_whole_site_from_the_cdn() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn the_site_logo_is_served_to_everyone_and_kept_by_the_blob_sweep() {
+    let app = spawn_app();
+    let r = app.patch(
+        "/@controlpanels/site",
+        Auth::Admin,
+        &json!({"site_logo": crate::content::tiny_png()}),
+    );
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    let url = app.get("/@site", Auth::Anonymous).json()["plone.site_logo"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(url, format!("{}/@@site-logo/t%2Epng", app.site));
+    let path = url.strip_prefix(&app.site).unwrap().to_owned();
+    let logo = app.get(&path, Auth::Anonymous);
+    assert_eq!(logo.status, 200);
+    assert_eq!(logo.header("content-type"), Some("image/png"));
+    assert!(logo.body.starts_with(b"\x89PNG"));
+    // Only the registry refers to it, and that counts.
+    app.age_blobs(Duration::from_secs(7 * 86_400));
+    app.sweep_blobs();
+    assert_eq!(app.get(&path, Auth::Anonymous).status, 200);
+    // Not an image: refused; removed: gone.
+    let text = json!({"data": "aGVsbG8=", "encoding": "base64", "filename": "x.png", "content-type": "image/png"});
+    assert_eq!(
+        app.patch("/@controlpanels/site", Auth::Admin, &json!({"site_logo": text}))
+            .status,
+        400
+    );
+    assert_eq!(
+        app.patch("/@controlpanels/site", Auth::Admin, &json!({"site_logo": null}))
+            .status,
+        204
+    );
+    assert_eq!(
+        app.get("/@site", Auth::Anonymous).json()["plone.site_logo"],
+        Value::Null
+    );
+    assert_eq!(app.get(&path, Auth::Anonymous).status, 404);
+}
