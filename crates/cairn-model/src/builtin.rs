@@ -46,7 +46,16 @@ pub fn control_panel_sources() -> Vec<(String, String)> {
 }
 
 /// Site Setup's order of the shipped panels.
-const PANEL_ORDER: [&str; 6] = ["date-and-time", "language", "mail", "navigation", "site", "security"];
+const PANEL_ORDER: [&str; 8] = [
+    "date-and-time",
+    "language",
+    "mail",
+    "navigation",
+    "site",
+    "editing",
+    "usergroup",
+    "security",
+];
 
 /// The shipped workflows, rolemap and bindings.
 pub fn workflow_sources() -> WorkflowSources {

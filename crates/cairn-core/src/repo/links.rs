@@ -125,9 +125,14 @@ pub fn check(site: &Site, who: &Principal, uids: &[Uid]) -> CoreResult<Vec<Repor
         let mut subtree: BTreeSet<Uid> = inside.iter().map(|c| c.uid.clone()).collect();
         subtree.insert(object.uid.clone());
         let targets: Vec<Uid> = subtree.iter().cloned().collect();
-        let sources: BTreeSet<Uid> = site
-            .store
-            .linking_to(&site.id, &targets)?
+        // The Editing control panel may switch the warnings off.
+        let checking = crate::records::value(site, "plone.enable_link_integrity_checks")?.as_bool() != Some(false);
+        let linking = if checking {
+            site.store.linking_to(&site.id, &targets)?
+        } else {
+            Vec::new()
+        };
+        let sources: BTreeSet<Uid> = linking
             .into_iter()
             .map(|(source, _)| source)
             .filter(|s| !subtree.contains(s))

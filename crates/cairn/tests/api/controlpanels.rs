@@ -23,8 +23,19 @@ fn panels_show_and_save_what_the_site_uses() {
         .collect();
     assert_eq!(
         names,
-        ["Date and Time", "Language", "Mail", "Navigation", "Site", "Security"]
+        [
+            "Date and Time",
+            "Language",
+            "Mail",
+            "Navigation",
+            "Site",
+            "Editing",
+            "User and Group Settings",
+            "Security"
+        ]
     );
+    let usergroup = app.get("/@controlpanels/usergroup", Auth::Admin).json();
+    assert_eq!(usergroup["data"], json!({"many_groups": false, "many_users": false}));
     let site = app.get("/@controlpanels/site", Auth::Admin).json();
     assert_eq!(site["group"], "General");
     assert_eq!(site["schema"]["properties"]["site_title"]["type"], "string");

@@ -62,6 +62,13 @@ fn linkintegrity_names_who_points_into_a_subtree_from_outside() {
     assert_eq!(after[0]["breaches"][0]["title"], "private-link");
     assert_ne!(after[0]["breaches"][0]["uid"], uid(&related).as_str());
     assert_eq!(app.get("/@linkintegrity?uids=nonsense", Auth::Admin).status, 400);
+    // The Editing control panel switches the warnings off (and on again).
+    let off = json!({"enable_link_integrity_checks": false});
+    assert_eq!(app.patch("/@controlpanels/editing", Auth::Admin, &off).status, 204);
+    assert_eq!(check(Auth::Admin).json()[0]["breaches"], json!([]));
+    let on = json!({"enable_link_integrity_checks": true});
+    assert_eq!(app.patch("/@controlpanels/editing", Auth::Admin, &on).status, 204);
+    assert_eq!(check(Auth::Admin).json()[0]["breaches"].as_array().unwrap().len(), 1);
 }
 
 #[test]
