@@ -2,7 +2,7 @@
 //! cairn acts on, checked like content fields, for administrators only; a
 //! saved setting shows on the next request and purges the site's caches.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -204,18 +204,7 @@ fn a_saved_setting_purges_the_whole_site_from_the_cdn() {
             .status,
         204
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cf
-        .log
-        .lock()
-        .unwrap()
-        .purges
-        .iter()
-        .any(|p| p["purge_everything"] == true)
-    {
-        assert!(Instant::now() < deadline, "no full purge");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    cf.wait_full_purge();
 }
 
 #[test]

@@ -75,6 +75,22 @@ impl FakeCloudflare {
         Self { api, log }
     }
 
+    /// Waits until a call has purged everything.
+    pub fn wait_full_purge(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self
+            .log
+            .lock()
+            .unwrap()
+            .purges
+            .iter()
+            .any(|p| p["purge_everything"] == true)
+        {
+            assert!(std::time::Instant::now() < deadline, "no full purge");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Tags purged so far, all calls together.
     pub fn tags(&self) -> Vec<String> {
         let log = self.log.lock().unwrap();

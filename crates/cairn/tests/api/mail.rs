@@ -68,6 +68,21 @@ impl Sink {
         Sink { port, mails }
     }
 
+    /// Waits for a message to `address`.
+    fn wait_for(&self, address: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self
+            .mails
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(to, _)| to.iter().any(|t| t == address))
+        {
+            assert!(Instant::now() < deadline, "no mail to {address} arrived");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for the `n`th message and returns it.
     fn nth(&self, n: usize) -> (Vec<String>, String) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -206,17 +221,7 @@ fn the_contact_form_reaches_the_site_and_cannot_flood_it() {
     let send = json!({"to": "amt@example.org", "from": "kanzlei@example.org", "message": "Bitte prüfen", "subject": "Prüfung"});
     assert_eq!(app.post("/@email-send", Auth::Anonymous, &send).status, 401);
     assert_eq!(app.post("/@email-send", Auth::Admin, &send).status, 204);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !sink
-        .mails
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|(to, _)| to == &["amt@example.org"])
-    {
-        assert!(Instant::now() < deadline, "the sent mail never arrived");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    sink.wait_for("amt@example.org");
 }
 
 #[test]
@@ -282,15 +287,5 @@ fn visitors_register_themselves_only_when_the_security_panel_allows_it() {
     // A manager may have the reset mail sent instead of giving a password.
     let ida = json!({"username": "ida", "email": "ida@example.org", "sendPasswordReset": true});
     assert_eq!(app.post("/@users", Auth::Admin, &ida).status, 201);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !sink
-        .mails
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|(to, _)| to == &["ida@example.org"])
-    {
-        assert!(Instant::now() < deadline, "ida's mail never arrived");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    sink.wait_for("ida@example.org");
 }

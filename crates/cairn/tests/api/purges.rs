@@ -157,16 +157,5 @@ fn invalidate_is_for_administrators() {
     assert!(cf.tags().contains(&path_tag(&ContentPath::parse("/f").unwrap())));
     let r = app.post("/@invalidate", Auth::Admin, &json!({"scope": "site"}));
     assert_eq!(r.status, 202);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cf
-        .log
-        .lock()
-        .unwrap()
-        .purges
-        .iter()
-        .any(|p| p["purge_everything"] == true)
-    {
-        assert!(Instant::now() < deadline, "no full purge");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    cf.wait_full_purge();
 }
