@@ -212,6 +212,11 @@ pub fn check_in(site: &Site, path: &ContentPath, who: &Principal, message: &str)
     let mut next = p.baseline.clone();
     next.fields.retain(|k, _| k.starts_with('_'));
     next.fields.extend(schema_fields(&p.copy.fields));
+    // Named relations are edited on the copy like its fields.
+    match p.copy.fields.get(super::links::FREE) {
+        Some(free) => next.fields.insert(super::links::FREE.into(), free.clone()),
+        None => next.fields.remove(super::links::FREE),
+    };
     next.fields.remove(COPY);
     next.fields.remove(super::lock::FIELD);
     next.layout = p.copy.layout.clone();

@@ -120,6 +120,9 @@ fn a_live_page_is_edited_through_its_working_copy_and_checked_in_whole() {
         "Neue Öffnungszeiten"
     );
 
+    // A named relation set on the copy comes along.
+    let rel = json!({"items": [{"source": copy.clone(), "target": "/amt", "relation": "isPartOf"}]});
+    assert_eq!(app.post("/@relations", JANA, &rel).status, 204);
     let r = app.patch(
         &format!("{copy}/@workingcopy"),
         JANA,
@@ -139,6 +142,11 @@ fn a_live_page_is_edited_through_its_working_copy_and_checked_in_whole() {
     let history = history.as_array().unwrap();
     assert_eq!(history.len(), versions + 1);
     assert_eq!(history[0]["comments"], "Neue Zeiten ab Mai");
+    let rels = app.get("/@relations?relation=isPartOf", Auth::Admin).json();
+    assert_eq!(
+        rels["relations"]["isPartOf"]["items"][0]["source"]["@id"],
+        format!("{}/amt/page", app.site)
+    );
     // Editable again, and nothing is left in the pair.
     assert_eq!(app.patch("/amt/page", JANA, &json!({"description": "ok"})).status, 204);
     assert_eq!(app.patch("/amt/page/@workingcopy", JANA, &json!({})).status, 400);
