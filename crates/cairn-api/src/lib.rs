@@ -46,7 +46,7 @@ pub use throttle::MAILS_PER_HOUR;
 use crate::ctx::Ctx;
 use crate::handlers::{
     aliases, content, controlpanels, files, history, jobs, linkintegrity, login, mail, principals, querystring,
-    relations, search, services, sharing, system, trash, vocabularies, workingcopy,
+    relations, search, services, sharing, system, translations, trash, vocabularies, workingcopy,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -440,6 +440,10 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, m) if name == "aliases" => aliases::handle(&ctx, path, &m, headers, body),
         (View::Service { name, args }, m) if name == "jobs" => jobs::handle(&ctx, path, &m, args),
         (View::Service { name, args }, m) if name == "trash" => trash::handle(&ctx, path, &m, args, body),
+        (View::Service { name, args }, m) if name == "translations" && args.is_empty() => {
+            translations::handle(&ctx, path, &m, body)
+        }
+        (View::Service { name, .. }, Method::GET) if name == "translation-locator" => translations::locator(&ctx, path),
         (View::Service { name, args }, m) if name == "relations" => relations::handle(&ctx, path, &m, args, body),
         (View::Service { name, args }, m) if name == "controlpanels" => {
             controlpanels::controlpanels(&ctx, path, &m, args, body)

@@ -365,6 +365,8 @@ pub trait ContentStore: Send + Sync {
     /// How many relations of each name there are, and how many of them are
     /// broken (their target is not in the site).
     fn relation_stats(&self, site: &str) -> CoreResult<Vec<(String, u64, u64)>>;
+    /// The objects of translation group `group`.
+    fn translations(&self, site: &str, group: &str) -> CoreResult<Vec<Content>>;
     /// What the store is and holds for `site`.
     fn facts(&self, site: &str) -> CoreResult<StoreFacts>;
     /// Every kept version of an object, oldest first.

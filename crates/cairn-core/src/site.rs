@@ -54,6 +54,8 @@ pub struct SiteSettings {
     pub trash_max_items: usize,
     /// The profile the types were built with (`classic` or `volto`).
     pub profile: String,
+    /// Items may be linked as translations (`crate::repo::translations`).
+    pub multilingual: bool,
 }
 
 impl Default for SiteSettings {
@@ -79,6 +81,7 @@ impl Default for SiteSettings {
             max_image_pixels: crate::images::DEFAULT_MAX_PIXELS,
             trash_max_items: 500,
             profile: "classic".into(),
+            multilingual: false,
         }
     }
 }

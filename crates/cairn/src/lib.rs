@@ -215,6 +215,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 max_image_pixels: settings.limits.max_image_pixels,
                 trash_max_items: settings.trash.max_items,
                 profile: s.profile.clone(),
+                multilingual: s.multilingual,
                 ..Default::default()
             },
             store: store.clone(),

@@ -30,6 +30,10 @@ pub struct SiteSettings {
     /// Type profile: `volto` (blocks, folderish pages) or `classic`.
     #[serde(default = "default_profile")]
     pub profile: String,
+    /// Items are linked as translations of each other (`@translations`),
+    /// as plone.app.multilingual does.
+    #[serde(default)]
+    pub multilingual: bool,
 }
 
 fn default_title() -> String {
@@ -315,6 +319,7 @@ impl Default for Settings {
                 default_language: default_language(),
                 available_languages: default_languages(),
                 profile: default_profile(),
+                multilingual: false,
             }],
         }
     }

@@ -17,6 +17,7 @@ pub mod search;
 pub mod services;
 pub mod sharing;
 pub mod system;
+pub mod translations;
 pub mod trash;
 pub mod vocabularies;
 pub mod workingcopy;

@@ -59,7 +59,7 @@ fn site(ctx: &Ctx) -> ApiResult<serde_json::Value> {
         .collect();
     Ok(json!({
         "@id": format!("{}/@site", ctx.base),
-        "features": {"filter_aliases_by_date": true, "multilingual": false},
+        "features": {"filter_aliases_by_date": true, "multilingual": site.settings.multilingual},
         "plone.allowed_sizes": sizes,
         "plone.available_languages": strings(site, "plone.available_languages")?,
         "plone.default_language": text(site, "plone.default_language")?,

@@ -49,6 +49,16 @@ pub fn components(ctx: &Ctx, c: &Content, expand: &[String]) -> CoreResult<Value
             body.unwrap_or_else(|| json!({"@id": format!("{url}/@{name}")})),
         );
     }
+    // On a multilingual site, as plone.app.multilingual adds it.
+    if ctx.site.settings.multilingual {
+        let wanted = expand.iter().any(|e| e == "translations");
+        let body = if wanted {
+            translations(ctx, c)?
+        } else {
+            json!({"@id": format!("{url}/@translations")})
+        };
+        o.insert("translations".into(), body);
+    }
     // `inherit` only shows up when asked for, as in plone.restapi.
     if expand.iter().any(|e| e == "inherit") {
         o.insert("inherit".into(), inherit(ctx, c)?);
@@ -298,4 +308,31 @@ pub fn workflow(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
         "state": {"id": state, "title": state_title(&ctx.site, c, state)},
         "transitions": transitions,
     }))
+}
+
+/// `@translations`: the other members of the item's translation group the
+/// reader may see, and the site's language roots.
+pub fn translations(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
+    let url = ctx.url(&c.path);
+    let others = cairn_core::repo::translations::of(&ctx.site, &ctx.who, c)?;
+    // Its translations' titles and places show here: their changes make this stale.
+    for t in &others {
+        ctx.depends_on(&cairn_core::caching::reference_tag(&t.uid));
+    }
+    let items: Vec<Value> = others
+        .iter()
+        .map(|t| json!({"@id": ctx.url(&t.path), "language": t.str_field("language")}))
+        .collect();
+    let mut root = Map::new();
+    for lang in cairn_core::records::strings(&ctx.site, "plone.available_languages")? {
+        let folder = cairn_model::ContentId::parse(&lang)
+            .ok()
+            .map(|id| cairn_model::ContentPath::root().child(&id));
+        let at = match folder {
+            Some(p) if cairn_core::repo::find(&ctx.site, &p)?.is_some() => p,
+            _ => cairn_model::ContentPath::root(),
+        };
+        root.insert(lang, json!(ctx.url(&at)));
+    }
+    Ok(json!({"@id": format!("{url}/@translations"), "items": items, "root": root}))
 }

@@ -327,6 +327,11 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.relation_stats(site)
     }
 
+    fn translations(&self, site: &str, group: &str) -> CoreResult<Vec<Content>> {
+        self.stats.count(site);
+        self.inner.translations(site, group)
+    }
+
     fn facts(&self, site: &str) -> CoreResult<crate::ports::StoreFacts> {
         self.stats.count(site);
         self.inner.facts(site)

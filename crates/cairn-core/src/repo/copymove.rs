@@ -171,6 +171,8 @@ fn subtree_ops(
             next.fields.remove("_workflow_history");
             next.fields.remove("_lock");
             super::workingcopy::forget_pair(&mut next.fields);
+            // A copy is no translation.
+            next.fields.remove(super::translations::GROUP);
         } else {
             next.version = obj.version + 1;
         }

@@ -23,7 +23,19 @@ pub fn create(
     let parent = get_visible(site, parent_path, who)?;
     // Dropped on every early return below: uploads of a failed create go.
     let mut uploads = site.uploads.begin();
-    let draft = Draft::new(site, &parent, body, who, &mut uploads)?;
+    let mut draft = Draft::new(site, &parent, body, who, &mut uploads)?;
+    // Created as a translation: it joins the original's group, which the
+    // same transaction starts on the original if it had none.
+    let mut joined = None;
+    if let Some(of) = body.get("translation_of") {
+        let of = of
+            .as_str()
+            .ok_or_else(|| CoreError::BadRequest("'translation_of' must be a UID".into()))?;
+        let lang = draft.values.get("language").and_then(Value::as_str).unwrap_or_default();
+        let (group, original) = super::translations::join(site, who, of, lang)?;
+        draft.values.insert(super::translations::GROUP.into(), json!(group));
+        joined = original.map(|o| (o, group));
+    }
     let parent_local = effective_on_chain(&chain(site, &parent)?);
     let explicit = body.get("id").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
     let mut attempt = 0;
@@ -33,6 +45,9 @@ pub fn create(
         let content = draft.place(site, &parent, &parent_local, &id, position);
         let mut batch = WriteBatch::default();
         draft.write_ops(site, content.clone(), who, &mut batch)?;
+        if let Some((original, group)) = &joined {
+            super::translations::set_group(&mut batch, original, Some(group));
+        }
         match site.write(batch) {
             Ok(()) => {
                 uploads.commit();

@@ -17,6 +17,7 @@ pub mod relations;
 mod replant;
 pub mod sharing;
 pub mod surroundings;
+pub mod translations;
 pub mod trash;
 mod update;
 pub mod urls;

@@ -338,6 +338,10 @@ impl ContentStore for SqliteStore {
         versions::list(&*self.conn()?, site, uid)
     }
 
+    fn translations(&self, site: &str, group: &str) -> CoreResult<Vec<Content>> {
+        read::translations(&*self.conn()?, site, group)
+    }
+
     fn facts(&self, site: &str) -> CoreResult<cairn_core::ports::StoreFacts> {
         let conn = self.conn()?;
         let one =

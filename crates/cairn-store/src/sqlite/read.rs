@@ -153,6 +153,13 @@ pub fn by_uids(conn: &Connection, site: &str, uids: &[Uid]) -> CoreResult<Vec<Co
     fetch(conn, &q)
 }
 
+/// The members of translation group `group` (the partial index on `_tg`).
+pub fn translations(conn: &Connection, site: &str, group: &str) -> CoreResult<Vec<Content>> {
+    let mut q = select(site);
+    q.and_where(Expr::cust_with_values("json_extract(fields, '$._tg') = ?", [group]));
+    fetch(conn, &q)
+}
+
 pub fn children(
     conn: &Connection,
     site: &str,

@@ -422,5 +422,10 @@ pub fn ddl() -> Vec<String> {
         members,
         members_by_member,
         settings,
+        // The members of a translation group (`_tg`, see
+        // cairn_core::repo::translations): few objects have one.
+        "CREATE INDEX IF NOT EXISTS content_translation_group ON content \
+         (site, json_extract(fields, '$._tg')) WHERE json_extract(fields, '$._tg') IS NOT NULL"
+            .to_string(),
     ]
 }

@@ -76,6 +76,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         default_language: "en".into(),
         available_languages: vec!["en".into(), "de".into()],
         profile: "classic".into(),
+        multilingual: false,
     }];
     adjust(&mut settings);
     let built = cairn::build(&settings, &addr).expect("server builds");

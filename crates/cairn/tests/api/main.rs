@@ -33,6 +33,7 @@ mod sharing;
 mod sites;
 mod structure;
 mod system;
+mod translations;
 mod trash;
 mod uploads;
 mod users;

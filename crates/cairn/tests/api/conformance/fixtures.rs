@@ -259,6 +259,42 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             let r = f.app.post("/front-page/@lock", Auth::Admin, &json!({}));
             assert_eq!(r.status, 200, "locking the fixture");
         }
+        n if n.starts_with("translation") => {
+            // Language root folders, and a document in English and in Spanish.
+            for (lang, title) in [
+                ("en", "English"),
+                ("es", "Español"),
+                ("de", "Deutsch"),
+                ("fr", "Français"),
+            ] {
+                f.create(
+                    "",
+                    json!({"@type": "Folder", "id": lang, "title": title, "language": lang}),
+                );
+                f.step("POST", &format!("/{lang}/@workflow/publish"), None, 200);
+            }
+            for (lang, n) in [("en", 1), ("es", 3)] {
+                f.create(
+                    &format!("/{lang}"),
+                    json!({"@type": "Document", "id": "test-document", "title": "Test document", "language": lang,
+                           "UID": format!("SomeUUID00000000000000000000000{n}")}),
+                );
+            }
+            let linked = [
+                "translations_get",
+                "translations_delete",
+                "translation_locator",
+                "translations_expand_get",
+            ];
+            if linked.contains(&n) {
+                f.step(
+                    "POST",
+                    "/en/test-document/@translations",
+                    Some(&json!({"id": "/es/test-document"})),
+                    201,
+                );
+            }
+        }
         "workingcopy_post" => f.create(
             "",
             json!({"@type": "Document", "id": "document", "title": "Test document",
