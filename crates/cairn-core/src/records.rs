@@ -160,6 +160,12 @@ pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreRe
     });
     if written.is_ok() {
         uploads.commit();
+        // Read again on the next request, whatever the store's generation says.
+        *site
+            .records
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
     written
 }

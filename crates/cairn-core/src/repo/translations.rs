@@ -69,6 +69,9 @@ pub fn link(site: &Site, who: &Principal, path: &ContentPath, target: &Content) 
     let source = get_visible(site, path, who)?;
     editable(site, who, &source)?;
     editable(site, who, target)?;
+    if target.uid == source.uid {
+        return Err(CoreError::BadRequest("An item is no translation of itself".into()));
+    }
     if language(target).is_empty() || language(&source).is_empty() {
         return Err(CoreError::BadRequest(
             "Both items need a language to be translations".into(),

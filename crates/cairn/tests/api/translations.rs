@@ -75,6 +75,11 @@ fn items_are_linked_listed_and_unlinked_as_translations() {
     );
     let second = app.post("/en/page/@translations", Auth::Admin, &json!({"id": "/de/zweite"}));
     assert_eq!(second.status, 400, "{}", String::from_utf8_lossy(&second.body));
+    assert_eq!(
+        app.post("/en/page/@translations", Auth::Admin, &json!({"id": "/en/page"}))
+            .status,
+        400
+    );
     // Only who may edit both links them.
     assert_eq!(
         app.post("/en/page/@translations", Auth::Anonymous, &json!({"id": "/de/zweite"}))
