@@ -38,6 +38,11 @@ pub fn sources() -> SchemaSources {
     }
 }
 
+/// The types a multilingual site adds (the Language Root Folder).
+pub fn multilingual_types() -> Vec<(String, String)> {
+    collect(SCHEMA.get_dir("multilingual"))
+}
+
 /// The shipped control panel files, in Site Setup's order.
 pub fn control_panel_sources() -> Vec<(String, String)> {
     let mut files = collect(SCHEMA.get_dir("controlpanels"));

@@ -188,7 +188,14 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
     let mut sites = Vec::new();
     for s in &settings.sites {
         let profile = (s.profile != "classic").then_some(s.profile.as_str());
-        let registry = TypeRegistry::build(&sources, profile).context("while loading content types")?;
+        let registry = if s.multilingual {
+            let mut with_lrf = sources.clone();
+            with_lrf.types.extend(builtin::multilingual_types());
+            TypeRegistry::build(&with_lrf, profile)
+        } else {
+            TypeRegistry::build(&sources, profile)
+        }
+        .context("while loading content types")?;
         let created = bootstrap::ensure_root(&*store, &s.id, &s.title, &s.default_language)?;
         let generated = bootstrap::ensure_admin(&*principals, &s.id, settings.admin_password.as_deref())?;
         bootstrap::ensure_groups(&*principals, &s.id)?;
@@ -231,6 +238,10 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
         });
         if created == Created::New && settings.sample_content {
             report.sample_objects += sample::fill(&site).context("while creating sample content")?;
+        }
+        if s.multilingual {
+            cairn_core::repo::translations::ensure_language_roots(&site)
+                .context("while creating the language root folders")?;
         }
         sites.push(site);
     }

@@ -78,12 +78,51 @@ pub(super) fn nav_title(c: &Content) -> &str {
 pub fn breadcrumbs(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
     ctx.depends_on(cairn_core::caching::NAV);
     let chain = ctx.searcher().ancestors(&c.path)?;
+    // They start below the navigation root (a language's root folder).
+    let root = nav_root_in(ctx, c, &chain)?;
     let items: Vec<Value> = chain
         .iter()
         .chain((!c.is_root()).then_some(c))
+        .filter(|a| a.path.depth() > root.path.depth())
         .map(|a| json!({"@id": ctx.url(&a.path), "title": nav_title(a)}))
         .collect();
-    Ok(json!({"@id": format!("{}/@breadcrumbs", ctx.url(&c.path)), "items": items, "root": ctx.base}))
+    Ok(json!({"@id": format!("{}/@breadcrumbs", ctx.url(&c.path)), "items": items, "root": ctx.url(&root.path)}))
+}
+
+/// Whether `c` is a navigation root: the site, or an object whose type has
+/// `plone.navigationroot` (a Language Root Folder).
+fn is_nav_root(ctx: &Ctx, c: &Content) -> bool {
+    c.is_root()
+        || ctx
+            .site
+            .registry
+            .get(&c.portal_type)
+            .is_some_and(|t| t.has_behavior("plone.navigationroot"))
+}
+
+/// The navigation root of `c`: it or its nearest visible ancestor that is
+/// one, else the site root.
+pub fn nav_root(ctx: &Ctx, c: &Content) -> CoreResult<Content> {
+    if is_nav_root(ctx, c) {
+        return Ok(c.clone());
+    }
+    // Sites without such types (all but multilingual ones) need no lookup.
+    if !ctx.site.registry.all().any(|t| t.has_behavior("plone.navigationroot")) {
+        return cairn_core::repo::get(&ctx.site, &ContentPath::root());
+    }
+    let chain = ctx.searcher().ancestors(&c.path)?;
+    nav_root_in(ctx, c, &chain)
+}
+
+/// [`nav_root`] when `c`'s visible ancestors (top down) are at hand.
+fn nav_root_in(ctx: &Ctx, c: &Content, chain: &[Content]) -> CoreResult<Content> {
+    if is_nav_root(ctx, c) {
+        return Ok(c.clone());
+    }
+    match chain.iter().rev().find(|a| is_nav_root(ctx, a)) {
+        Some(a) => Ok(a.clone()),
+        None => cairn_core::repo::get(&ctx.site, &ContentPath::root()),
+    }
 }
 
 /// `@inherit`: for each behavior in `expand.inherit.behaviors`, the closest
@@ -140,9 +179,10 @@ pub fn inherit(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
     Ok(Value::Object(o))
 }
 
-/// `@navroot`: the navigation root (the site) serialized in full, without items.
+/// `@navroot`: the navigation root (the site, or a language's root folder)
+/// serialized in full, without items.
 pub fn navroot(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
-    let root = cairn_core::repo::get(&ctx.site, &ContentPath::root())?;
+    let root = nav_root(ctx, c)?;
     let opts = super::full::Opts::default();
     let mut body = super::full::full(ctx, &root, None, &opts)?;
     if let Some(o) = body.as_object_mut() {

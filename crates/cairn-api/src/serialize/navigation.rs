@@ -1,4 +1,5 @@
-//! `@navigation`: "Home" plus the tree below the root, `depth` levels deep,
+//! `@navigation`: "Home" plus the tree below the navigation root (the
+//! site, or a language's root folder), `depth` levels deep,
 //! from one (cached) query, serialized straight from typed nodes because a
 //! sitemap-deep tree is the largest answer the API gives.
 
@@ -32,7 +33,9 @@ struct Navigation<'a> {
     items: Vec<Node<'a>>,
 }
 
-fn build<'a>(ctx: &Ctx, parent: &str, by_parent: &HashMap<&str, Vec<&'a Content>>) -> Vec<Node<'a>> {
+/// The entries below `parent`; `tabs` is the depth of the top entries (one
+/// below the navigation root).
+fn build<'a>(ctx: &Ctx, parent: &str, tabs: usize, by_parent: &HashMap<&str, Vec<&'a Content>>) -> Vec<Node<'a>> {
     let Some(kids) = by_parent.get(parent) else {
         return Vec::new();
     };
@@ -40,11 +43,11 @@ fn build<'a>(ctx: &Ctx, parent: &str, by_parent: &HashMap<&str, Vec<&'a Content>
         .map(|n| Node {
             id: ctx.url(&n.path),
             description: n.description(),
-            items: build(ctx, n.path.as_str(), by_parent),
+            items: build(ctx, n.path.as_str(), tabs, by_parent),
             review_state: n.review_state.as_deref(),
             title: nav_title(n),
             // Below the tabs, entries come from the navtree builder, which adds this flag.
-            use_view_action_in_listings: (n.path.depth() > 1)
+            use_view_action_in_listings: (n.path.depth() > tabs)
                 .then_some(matches!(n.portal_type.as_str(), "File" | "Image")),
         })
         .collect()
@@ -68,10 +71,12 @@ fn by_parent<'a>(nodes: &'a [Content], current: &Content) -> HashMap<&'a str, Ve
 fn with_navigation<R>(ctx: &Ctx, c: &Content, depth: usize, f: impl FnOnce(&Navigation<'_>) -> R) -> CoreResult<R> {
     ctx.depends_on(cairn_core::caching::NAV);
     let depth = depth.clamp(1, 10);
-    let nodes = ctx.searcher().nav_tree(&ContentPath::root(), depth)?;
+    // From the navigation root: the site, or a language's root folder.
+    let root = super::components::nav_root(ctx, c)?;
+    let nodes = ctx.searcher().nav_tree(&root.path, depth)?;
     let by_parent = by_parent(&nodes, c);
     let home = Node {
-        id: ctx.base.clone(),
+        id: ctx.url(&root.path),
         description: "",
         items: Vec::new(),
         review_state: None,
@@ -79,7 +84,7 @@ fn with_navigation<R>(ctx: &Ctx, c: &Content, depth: usize, f: impl FnOnce(&Navi
         use_view_action_in_listings: None,
     };
     let mut items = vec![home];
-    items.extend(build(ctx, "", &by_parent));
+    items.extend(build(ctx, root.path.as_str(), root.path.depth() + 1, &by_parent));
     let nav = Navigation {
         id: format!("{}/@navigation", ctx.url(&c.path)),
         items,

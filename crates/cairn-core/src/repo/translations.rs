@@ -220,3 +220,69 @@ pub fn locate(site: &Site, who: &Principal, c: &Content, lang: &str) -> CoreResu
     }
     language_root()
 }
+
+/// Creates the Language Root Folder (`/<code>`) of each of the site's
+/// languages that has none, as translations of each other. A place taken
+/// by something else is left alone (logged): renaming content is no
+/// start-up's business.
+pub fn ensure_language_roots(site: &Site) -> CoreResult<()> {
+    let root = super::read::get(site, &ContentPath::root())?;
+    let mut group = None;
+    let mut missing = Vec::new();
+    for lang in crate::records::strings(site, "plone.available_languages")? {
+        let Ok(id) = cairn_model::ContentId::parse(&lang) else {
+            continue;
+        };
+        let path = ContentPath::root().child(&id);
+        match super::read::find(site, &path)? {
+            Some(c) if c.portal_type == "LRF" => group = group.or_else(|| group_of(&c).map(str::to_string)),
+            Some(c) => tracing::warn!(path = %c.path, "a language root folder's place is taken by a {}", c.portal_type),
+            None => missing.push((lang, path)),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let group = group.unwrap_or_else(|| Uid::new().as_str().to_string());
+    let now = jiff::Timestamp::now();
+    let first = site.store.next_position(&site.id, &root.path)?;
+    let mut batch = WriteBatch::default();
+    for (position, (lang, path)) in (first..).zip(missing) {
+        let mut fields = serde_json::Map::new();
+        fields.insert("title".into(), json!(crate::vocabularies::language_title(&lang)));
+        fields.insert("language".into(), json!(lang));
+        fields.insert(GROUP.into(), json!(group));
+        let lrf = Content {
+            uid: Uid::new(),
+            path: path.clone(),
+            parent: Some(root.uid.clone()),
+            position,
+            portal_type: "LRF".into(),
+            // Published from the start, where its workflow has that state.
+            review_state: site.workflow_for("LRF").map(|wf| {
+                if wf.states.iter().any(|st| st.id == "published") {
+                    "published".to_string()
+                } else {
+                    wf.initial_state.clone()
+                }
+            }),
+            is_folderish: true,
+            created: now,
+            modified: now,
+            version: 1,
+            layout: None,
+            fields,
+            allowed: Vec::new(),
+        };
+        let placed = super::replant::replant(site, vec![lrf], &path, &root, &path, position, |_, _| {})?;
+        for (_, c) in placed {
+            batch.events.push(ChangeEvent {
+                kind: "added",
+                uid: c.uid.clone(),
+                path: c.path.clone(),
+            });
+            batch.ops.push(WriteOp::Insert(Box::new(c)));
+        }
+    }
+    site.write(batch)
+}

@@ -12,23 +12,75 @@ fn uid(app: &TestApp, path: &str) -> String {
     app.get(path, Auth::Admin).json()["UID"].as_str().unwrap().to_owned()
 }
 
-/// Language root folders `/en` and `/de`, each with a page, all published.
+/// A site in English and German: cairn makes the language root folders
+/// `/en` and `/de`; each gets a published page.
 fn bilingual() -> TestApp {
     let app = spawn_app_with(|s| s.sites[0].multilingual = true);
     app.add_user("mira", "mira-pw-123", &["Member"]);
     for (folder, page, lang) in [("en", "page", "en"), ("de", "seite", "de")] {
         app.create(
-            "",
-            json!({"@type": "Folder", "id": folder, "title": folder, "language": lang}),
-        );
-        app.create(
             &format!("/{folder}"),
             json!({"@type": "Document", "id": page, "title": page, "language": lang}),
         );
-        app.publish(&format!("{}/{folder}", app.site));
         app.publish(&format!("{}/{folder}/{page}", app.site));
     }
     app
+}
+
+#[test]
+fn each_language_has_its_root_folder_where_navigation_starts() {
+    let app = bilingual();
+    let de = app.get("/de", Auth::Anonymous).json();
+    assert_eq!(
+        (de["@type"].as_str(), de["title"].as_str()),
+        (Some("LRF"), Some("Deutsch"))
+    );
+    assert_eq!(de["type_title"], "Language Root Folder");
+    // The roots are translations of each other.
+    let roots = app.get("/de/@translations", Auth::Anonymous).json();
+    assert_eq!(listed(&roots), [(format!("{}/en", app.site), "en".to_string())]);
+    // Below a language root, navigation, breadcrumbs and @navroot start there.
+    app.create(
+        "/de",
+        json!({"@type": "Folder", "id": "amt", "title": "Amt", "language": "de"}),
+    );
+    app.publish(&format!("{}/de/amt", app.site));
+    let nav = app.get("/de/seite/@navigation", Auth::Anonymous).json();
+    let titles: Vec<&str> = nav["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Home", "seite", "Amt"]);
+    assert_eq!(nav["items"][0]["@id"], format!("{}/de", app.site));
+    let crumbs = app.get("/de/amt/@breadcrumbs", Auth::Anonymous).json();
+    assert_eq!(crumbs["root"], format!("{}/de", app.site));
+    assert_eq!(
+        crumbs["items"],
+        json!([{"@id": format!("{}/de/amt", app.site), "title": "Amt"}])
+    );
+    let navroot = app.get("/de/amt/@navroot", Auth::Anonymous).json();
+    assert_eq!(navroot["navroot"]["@id"], format!("{}/de", app.site));
+    // At the top, the site's own navigation lists the language roots once
+    // the Navigation panel shows their type.
+    let types = json!({"plone.displayed_types": ["LRF", "Folder", "Document"]});
+    assert_eq!(app.patch("/@registry", Auth::Admin, &types).status, 204);
+    let top = app.get("/@navigation", Auth::Anonymous).json();
+    let titles: Vec<&str> = top["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Home", "English", "Deutsch"]);
+    // Nobody adds another by hand.
+    let r = app.post(
+        "",
+        Auth::Admin,
+        &json!({"@type": "LRF", "id": "fr", "title": "Français"}),
+    );
+    assert!(r.status == 400 || r.status == 403, "{}", r.status);
 }
 
 fn listed(v: &Value) -> Vec<(String, String)> {

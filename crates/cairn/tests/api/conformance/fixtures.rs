@@ -260,19 +260,7 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
             assert_eq!(r.status, 200, "locking the fixture");
         }
         n if n.starts_with("translation") => {
-            // Language root folders, and a document in English and in Spanish.
-            for (lang, title) in [
-                ("en", "English"),
-                ("es", "Español"),
-                ("de", "Deutsch"),
-                ("fr", "Français"),
-            ] {
-                f.create(
-                    "",
-                    json!({"@type": "Folder", "id": lang, "title": title, "language": lang}),
-                );
-                f.step("POST", &format!("/{lang}/@workflow/publish"), None, 200);
-            }
+            // cairn made the language root folders; a document in English and in Spanish.
             for (lang, n) in [("en", 1), ("es", 3)] {
                 f.create(
                     &format!("/{lang}"),

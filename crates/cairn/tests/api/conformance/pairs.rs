@@ -237,10 +237,10 @@ pub const PAIRS: &[(&str, Expect)] = &[
     ("translation_locator", Pass),
     (
         "translations_link_on_post",
-        Known("as translations_expand_get, and type titles are not translated (Accept-Language: de gives \"Page\")"),
+        Known("type titles are not translated (Accept-Language: de gives \"Page\" and \"Language Root Folder\")"),
     ),
-    ("translations_expand_get", Known(NO_LRF)),
-    ("translations_unexpanded_get", Known(NO_LRF)),
+    ("translations_expand_get", Pass),
+    ("translations_unexpanded_get", Pass),
     ("workingcopy_post", Pass),
     ("workingcopy_get", Known(WC_CREATOR)),
     ("workingcopy_baseline_get", Known(WC_VERSIONING)),
@@ -280,6 +280,3 @@ const WC_CREATOR: &str = "`creator_name` is the full name of who checked out (ca
 
 const WC_VERSIONING: &str = "as workingcopy_get, and the iterate doc test's Document lacks plone.versioning \
     (no `changeNote` / `versioning_enabled`), where cairn's Document keeps versions as Plone's default profile does";
-
-const NO_LRF: &str = "cairn has no Language Root Folder type (`LRF`) yet: the doc test's language folders are \
-    Folders here, so the parent's `@type` and `type_title` differ";
