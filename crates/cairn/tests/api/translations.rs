@@ -74,6 +74,11 @@ fn each_language_has_its_root_folder_where_navigation_starts() {
         .map(|i| i["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["Home", "English", "Deutsch"]);
+    // Search per language, as Volto asks on a multilingual site.
+    let german = app
+        .get("/@search?portal_type=Document&Language=de", Auth::Anonymous)
+        .json();
+    assert_eq!(crate::helpers::ids(&german), ["seite"]);
     // Nobody adds another by hand.
     let r = app.post(
         "",
