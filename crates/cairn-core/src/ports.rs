@@ -76,6 +76,20 @@ impl WriteBatch {
         self.events.extend(other.events);
         self.jobs.extend(other.jobs);
     }
+
+    /// Replaces `before` with `next` (which carries the next version) and
+    /// records a change of `kind` at `before`'s place.
+    pub fn update(&mut self, before: &Content, next: Content, kind: &'static str) {
+        self.events.push(ChangeEvent {
+            kind,
+            uid: before.uid.clone(),
+            path: before.path.clone(),
+        });
+        self.ops.push(WriteOp::Update {
+            content: Box::new(next),
+            expected: before.version,
+        });
+    }
 }
 
 /// A single change inside a [`WriteBatch`].

@@ -106,19 +106,10 @@ pub fn shown(site: &Site, name: &str) -> CoreResult<Value> {
     }
 }
 
-/// Managers and Site Administrators change the registry; nobody else reads it.
-pub fn require_admin(who: &Principal) -> CoreResult<()> {
-    match () {
-        _ if who.is_anonymous() => Err(CoreError::Unauthorized("You are not allowed to manage the site".into())),
-        _ if !who.is_admin() => Err(CoreError::Forbidden("You are not allowed to manage the site".into())),
-        _ => Ok(()),
-    }
-}
-
 /// Saves `changes` (record name to value), all or none: each value is
 /// checked as its field checks content, against its vocabulary too.
 pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreResult<()> {
-    require_admin(who)?;
+    crate::security::require_admin(who, "manage the site")?;
     let mut next = (*saved(site)?).clone();
     let mut errors = Vec::new();
     // Dropped on every early return: the upload of a refused change goes.

@@ -26,7 +26,7 @@ pub fn controlpanels(
     if !path.is_root() {
         return Err(ApiError::not_found(&base));
     }
-    records::require_admin(&ctx.who)?;
+    cairn_core::security::require_admin(&ctx.who, "manage the site")?;
     match (method, args) {
         (&Method::GET, []) => {
             let list: Vec<Value> = panels::panels()
@@ -87,7 +87,7 @@ pub fn registry(
     if !path.is_root() {
         return Err(ApiError::not_found(&base));
     }
-    records::require_admin(&ctx.who)?;
+    cairn_core::security::require_admin(&ctx.who, "manage the site")?;
     match (method, args) {
         (&Method::GET, []) => {
             let mut names: Vec<(String, &'static cairn_model::schema::FieldDef)> = panels::panels()

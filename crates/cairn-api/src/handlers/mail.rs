@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cairn_core::mail::{MAX_BODY, Mail, check_address, check_line};
 use cairn_core::ports::WriteBatch;
-use cairn_core::records::require_admin;
+use cairn_core::security::require_admin;
 use serde_json::{Map, Value};
 
 use super::body_object;
@@ -58,7 +58,7 @@ fn queue(ctx: &Ctx, mail: Mail) -> ApiResult<Response> {
 
 /// `POST @email-send {"to", "from", "message", "name"?, "subject"?}`.
 pub fn send(ctx: &Ctx, body: &[u8]) -> ApiResult<Response> {
-    require_admin(&ctx.who)?;
+    require_admin(&ctx.who, "send mail from the site")?;
     let body = body_object(body)?;
     let f = form(&body)?;
     let to = body

@@ -39,14 +39,7 @@ pub fn handle(
     if !path.is_root() || !args.is_empty() && name != "addons" {
         return Err(ApiError::not_found(&base));
     }
-    if ctx.who.is_anonymous() {
-        return Err(ApiError::unauthorized(
-            "You are not authorized to access this resource.",
-        ));
-    }
-    if !ctx.who.is_admin() {
-        return Err(cairn_core::CoreError::Forbidden(format!("You are not allowed to use @{name}")).into());
-    }
+    cairn_core::security::require_admin(&ctx.who, &format!("use @{name}"))?;
     let facts = ctx.site.store.facts(&ctx.site.id)?;
     let body = match (name, method, args) {
         ("system", &Method::GET, []) => json!({

@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use super::links::{FREE, REFERENCING};
 use crate::content::Content;
 use crate::error::{CoreError, CoreResult};
-use crate::ports::{ChangeEvent, Relation, RelationQuery, WriteBatch, WriteOp};
-use crate::security::{Principal, can_modify, view_filter};
+use crate::ports::{Relation, RelationQuery, WriteBatch};
+use crate::security::{Principal, can_modify, require_admin, view_filter};
 use crate::site::Site;
 
 /// Most relations one query reads; an answer lists and counts at most these.
@@ -327,15 +327,7 @@ fn write(site: &Site, edited: Vec<(Content, Content)>) -> CoreResult<()> {
         }
         next.version = before.version + 1;
         next.modified = now.max(before.modified);
-        batch.events.push(ChangeEvent {
-            kind: "modified",
-            uid: next.uid.clone(),
-            path: next.path.clone(),
-        });
-        batch.ops.push(WriteOp::Update {
-            content: Box::new(next),
-            expected: before.version,
-        });
+        batch.update(&before, next, "modified");
     }
     if batch.ops.is_empty() {
         return Ok(());
@@ -366,14 +358,5 @@ pub fn resolve(site: &Site, raw: &str) -> CoreResult<Option<Content>> {
     match ContentPath::parse(raw) {
         Ok(p) => site.store.by_path(&site.id, &p),
         Err(_) => Ok(None),
-    }
-}
-
-fn require_admin(who: &Principal, what: &str) -> CoreResult<()> {
-    let why = format!("You are not allowed to {what}");
-    match () {
-        _ if who.is_anonymous() => Err(CoreError::Unauthorized(why)),
-        _ if !who.is_admin() => Err(CoreError::Forbidden(why)),
-        _ => Ok(()),
     }
 }

@@ -173,15 +173,7 @@ pub(super) fn set_group(batch: &mut WriteBatch, c: &Content, group: Option<&str>
         None => next.fields.remove(GROUP),
     };
     next.version = c.version + 1;
-    batch.events.push(ChangeEvent {
-        kind: "modified",
-        uid: c.uid.clone(),
-        path: c.path.clone(),
-    });
-    batch.ops.push(WriteOp::Update {
-        content: Box::new(next),
-        expected: c.version,
-    });
+    batch.update(c, next, "modified");
 }
 
 /// Where a translation of `c` into `lang` belongs (`@translation-locator`):

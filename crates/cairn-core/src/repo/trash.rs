@@ -91,10 +91,7 @@ fn pairs_leaving(site: &Site, objects: &mut [Content], batch: &mut WriteBatch) -
             )));
         }
     }
-    for (op, event) in released_by_removal(site, objects)? {
-        batch.ops.push(op);
-        batch.events.push(event);
-    }
+    batch.merge(released_by_removal(site, objects)?);
     Ok(())
 }
 

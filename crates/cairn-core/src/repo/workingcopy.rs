@@ -217,8 +217,7 @@ pub fn check_in(site: &Site, path: &ContentPath, who: &Principal, message: &str)
         Some(free) => next.fields.insert(super::links::FREE.into(), free.clone()),
         None => next.fields.remove(super::links::FREE),
     };
-    next.fields.remove(COPY);
-    next.fields.remove(super::lock::FIELD);
+    unlock(&mut next);
     next.layout = p.copy.layout.clone();
     next.modified = Timestamp::now().max(p.baseline.modified);
     next.version = p.baseline.version + 1;
@@ -245,8 +244,7 @@ pub fn cancel(site: &Site, path: &ContentPath, who: &Principal) -> CoreResult<Co
         require_modify(site, who, &p.baseline, "cancel the check-out of")?;
     }
     let mut next = p.baseline.clone();
-    next.fields.remove(COPY);
-    next.fields.remove(super::lock::FIELD);
+    unlock(&mut next);
     next.version = p.baseline.version + 1;
     site.write(release(&p, next.clone()))?;
     Ok(next)
@@ -270,10 +268,10 @@ fn release(p: &Pair, next: Content) -> WriteBatch {
 
 /// For a subtree leaving the site another way (to the trash): the
 /// originals of working copies in `removed` whose original stays are
-/// unlocked (the ops and events to add to the same batch), and those copies
-/// become ordinary objects.
-pub fn released_by_removal(site: &Site, removed: &mut [Content]) -> CoreResult<Vec<(WriteOp, ChangeEvent)>> {
-    let mut out = Vec::new();
+/// unlocked (the writes to add to the same batch), and those copies become
+/// ordinary objects.
+pub fn released_by_removal(site: &Site, removed: &mut [Content]) -> CoreResult<WriteBatch> {
+    let mut batch = WriteBatch::default();
     let uids: Vec<Uid> = removed.iter().map(|c| c.uid.clone()).collect();
     for c in removed.iter_mut().filter(|c| c.fields.contains_key(BASELINE)) {
         let Some(p) = pair_of(site, c)? else { continue };
@@ -281,19 +279,18 @@ pub fn released_by_removal(site: &Site, removed: &mut [Content]) -> CoreResult<V
             continue;
         }
         let mut next = p.baseline.clone();
-        next.fields.remove(COPY);
-        next.fields.remove(super::lock::FIELD);
+        unlock(&mut next);
         next.version = p.baseline.version + 1;
         forget_pair(&mut c.fields);
-        out.push((
-            WriteOp::Update {
-                content: Box::new(next),
-                expected: p.baseline.version,
-            },
-            event("lock_changed", &p.baseline),
-        ));
+        batch.update(&p.baseline, next, "lock_changed");
     }
-    Ok(out)
+    Ok(batch)
+}
+
+/// The original's fields without the check-out: no pair, no iterate lock.
+fn unlock(original: &mut Content) {
+    original.fields.remove(COPY);
+    original.fields.remove(super::lock::FIELD);
 }
 
 /// Drops the pair markers from objects leaving the pair another way (a

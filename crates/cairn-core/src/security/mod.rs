@@ -19,7 +19,7 @@ pub use local_roles::{
 pub use reindex::reindex_subtree;
 
 use crate::content::Content;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::ports::ViewFilter;
 use crate::site::Site;
 
@@ -64,6 +64,17 @@ impl Principal {
     /// May see authoring information (`@types`) at all.
     pub fn can_author(&self) -> bool {
         !self.is_anonymous()
+    }
+}
+
+/// Refuses anyone but Managers and Site Administrators: 401 for anonymous
+/// visitors, 403 for other users; `what` completes "You are not allowed to".
+pub fn require_admin(who: &Principal, what: &str) -> CoreResult<()> {
+    let why = format!("You are not allowed to {what}");
+    match () {
+        _ if who.is_anonymous() => Err(CoreError::Unauthorized(why)),
+        _ if !who.is_admin() => Err(CoreError::Forbidden(why)),
+        _ => Ok(()),
     }
 }
 

@@ -137,17 +137,7 @@ impl ResolvedType {
                 Value::Object(o)
             })
             .collect();
-        let properties: Map<String, Value> = self
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), f.json_schema(portal_url)))
-            .collect();
-        let required: Vec<&str> = self
-            .fields
-            .iter()
-            .filter(|f| f.required)
-            .map(|f| f.name.as_str())
-            .collect();
+        let (properties, required) = properties(&self.fields, portal_url);
         let layouts = if self.def.view_methods.is_empty() {
             vec![self.def.default_view.clone()]
         } else {
@@ -162,4 +152,15 @@ impl ResolvedType {
             "layouts": layouts,
         })
     }
+}
+
+/// The `properties` and `required` of a JSON Schema of `fields` (a type's,
+/// a control panel's).
+pub fn properties<'a>(fields: &'a [FieldDef], portal_url: &str) -> (Map<String, Value>, Vec<&'a str>) {
+    let properties = fields
+        .iter()
+        .map(|f| (f.name.clone(), f.json_schema(portal_url)))
+        .collect();
+    let required = fields.iter().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    (properties, required)
 }

@@ -4,7 +4,7 @@
 //! The standard set ships inside the binary (`schema/` beside this crate); a site
 //! adds or overrides types and behaviors with files in its configuration folder.
 
-mod jsonschema;
+pub(crate) mod jsonschema;
 pub mod panels;
 mod registry;
 

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::FieldDef;
 
@@ -30,17 +30,7 @@ impl ControlPanel {
 
     /// The panel's schema as plone.restapi prints it: one `default` fieldset.
     pub fn json_schema(&self, portal_url: &str) -> Value {
-        let properties: Map<String, Value> = self
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), f.json_schema(portal_url)))
-            .collect();
-        let required: Vec<&str> = self
-            .fields
-            .iter()
-            .filter(|f| f.required)
-            .map(|f| f.name.as_str())
-            .collect();
+        let (properties, required) = super::jsonschema::properties(&self.fields, portal_url);
         let names: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
         json!({
             "fieldsets": [{"behavior": "plone", "fields": names, "id": "default", "title": "Default"}],
