@@ -9,7 +9,7 @@ use super::allowed_to_view;
 use super::local_roles::{LocalRoles, chain, effective, effective_on_chain};
 use crate::content::Content;
 use crate::error::CoreResult;
-use crate::ports::{ChangeEvent, ViewFilter, WriteBatch, WriteOp};
+use crate::ports::{ViewFilter, WriteBatch};
 use crate::site::Site;
 
 /// Walks `root` and everything below it, parents first. `visit` may change an
@@ -44,15 +44,7 @@ pub fn reindex_subtree(
         computed.insert(next.path.clone(), (local, next.allowed.clone()));
         if changed || next.allowed != obj.allowed {
             next.version = obj.version + 1;
-            batch.events.push(ChangeEvent {
-                kind,
-                uid: next.uid.clone(),
-                path: next.path.clone(),
-            });
-            batch.ops.push(WriteOp::Update {
-                content: Box::new(next),
-                expected: obj.version,
-            });
+            batch.update(&obj, next, kind);
         }
     }
     Ok(batch)
