@@ -71,7 +71,7 @@ impl Ctx {
     /// True on sites running the Volto profile (summaries carry Volto's extra columns).
     pub fn volto(&self) -> bool {
         self.site
-            .registry
+            .types()
             .get("Document")
             .is_some_and(|t| t.has_behavior("volto.blocks"))
     }

@@ -46,7 +46,7 @@ pub use throttle::MAILS_PER_HOUR;
 use crate::ctx::Ctx;
 use crate::handlers::{
     aliases, content, controlpanels, files, history, jobs, linkintegrity, login, mail, principals, querystring,
-    relations, search, services, sharing, system, translations, trash, vocabularies, workingcopy,
+    relations, search, services, sharing, system, translations, trash, types, vocabularies, workingcopy,
 };
 use crate::query::Params;
 use crate::route::View;
@@ -445,6 +445,11 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         }
         (View::Service { name, .. }, Method::GET) if name == "translation-locator" => translations::locator(&ctx, path),
         (View::Service { name, args }, m) if name == "relations" => relations::handle(&ctx, path, &m, args, body),
+        (View::Service { name, args }, m)
+            if name == "types" && matches!(m, Method::POST | Method::PATCH | Method::PUT | Method::DELETE) =>
+        {
+            types::write(&ctx, path, &m, args, body)
+        }
         (View::Service { name, args }, m) if name == "controlpanels" => {
             controlpanels::controlpanels(&ctx, path, &m, args, body)
         }

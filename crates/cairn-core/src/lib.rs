@@ -21,6 +21,7 @@ pub mod search;
 pub mod security;
 pub mod site;
 pub mod stats;
+pub mod types;
 pub mod upgrade;
 pub mod vocabularies;
 

@@ -383,6 +383,8 @@ pub trait ContentStore: Send + Sync {
     fn translations(&self, site: &str, group: &str) -> CoreResult<Vec<Content>>;
     /// What the store is and holds for `site`.
     fn facts(&self, site: &str) -> CoreResult<StoreFacts>;
+    /// How many objects of each type the site has.
+    fn type_counts(&self, site: &str) -> CoreResult<Vec<(String, u64)>>;
     /// Every kept version of an object, oldest first.
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>>;
     /// The number of an object's newest kept version.

@@ -94,7 +94,8 @@ pub struct Site {
     /// No public URL was configured: each request's `@id`s are built from
     /// the host it was sent to, as Zope does (`public_url` is the fallback).
     pub follows_host: bool,
-    pub registry: Arc<TypeRegistry>,
+    /// The content types (`Site::types` gives the registry in effect).
+    pub schemas: crate::types::Types,
     pub workflows: Arc<Workflows>,
     pub settings: SiteSettings,
     pub store: Arc<dyn ContentStore>,
@@ -129,11 +130,16 @@ impl Site {
     /// The workflow bound to a type (`None`: the type follows its container).
     pub fn workflow_for(&self, type_id: &str) -> Option<&WorkflowDef> {
         let default = self
-            .registry
+            .types()
             .get(type_id)
-            .map(|t| t.def.workflow.as_str())
-            .unwrap_or("");
-        self.workflows.for_type(type_id, default)
+            .map(|t| t.def.workflow.clone())
+            .unwrap_or_default();
+        self.workflows.for_type(type_id, &default)
+    }
+
+    /// The content types in effect (those saved through the web included).
+    pub fn types(&self) -> Arc<TypeRegistry> {
+        crate::types::current(self)
     }
 
     /// Absolute URL of a physical path below the site.

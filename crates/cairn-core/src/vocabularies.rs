@@ -22,7 +22,7 @@ fn term(token: impl Into<String>, title: impl Into<String>) -> Term {
 }
 
 /// Every vocabulary cairn provides.
-pub const NAMES: [&str; 26] = [
+pub const NAMES: [&str; 27] = [
     "plone.app.vocabularies.Keywords",
     "plone.app.vocabularies.AvailableContentLanguages",
     "plone.app.vocabularies.SupportedContentLanguages",
@@ -47,8 +47,9 @@ pub const NAMES: [&str; 26] = [
     "plone.app.vocabularies.WeekdaysShort",
     "plone.app.vocabularies.Month",
     "plone.app.vocabularies.MonthAbbr",
-    "plone.app.vocabularies.Behaviors",
+    "Behaviors",
     "plone.app.vocabularies.MetadataFields",
+    "Fields",
 ];
 
 const MONTHS: [&str; 12] = [
@@ -165,14 +166,14 @@ pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> 
         | "PortalTypes"
         | "ReallyUserFriendlyTypes"
         | "UserFriendlyTypes" => site
-            .registry
+            .types()
             .all()
             .filter(|t| t.def.id != "Plone Site")
             .map(|t| term(t.def.id.clone(), t.def.title.clone()))
             .collect(),
         "Workflows" => {
             let mut out: Vec<Term> = Vec::new();
-            for t in site.registry.all() {
+            for t in site.types().all() {
                 if let Some(wf) = site.workflow_for(&t.def.id)
                     && !out.iter().any(|x| x.token == wf.id)
                 {
@@ -183,7 +184,7 @@ pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> 
         }
         "WorkflowStates" | "WorkflowTransitions" => {
             let mut out: Vec<Term> = Vec::new();
-            for t in site.registry.all() {
+            for t in site.types().all() {
                 let Some(wf) = site.workflow_for(&t.def.id) else {
                     continue;
                 };
@@ -255,10 +256,15 @@ pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> 
             .collect(),
         // Who may edit types needs them; the list says nothing about content.
         "Behaviors" => site
-            .registry
+            .types()
             .behaviors
             .iter()
-            .map(|(name, title)| term(name.clone(), title.clone()))
+            .map(|b| term(b.name.clone(), b.title.clone()))
+            .collect(),
+        // The field kinds the schema editor can add (`@types` POST `factory`).
+        "Fields" => cairn_model::schema::editing::FACTORIES
+            .iter()
+            .map(|f| term(f.token, f.title))
             .collect(),
         "MetadataFields" => METADATA.iter().map(|(t, title)| term(*t, *title)).collect(),
         _ => return Err(CoreError::NotFound),

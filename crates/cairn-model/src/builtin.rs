@@ -35,6 +35,7 @@ pub fn sources() -> SchemaSources {
         behaviors: collect(SCHEMA.get_dir("behaviors")),
         types: collect(SCHEMA.get_dir("types")),
         profiles: collect(SCHEMA.get_dir("profiles")),
+        web: Vec::new(),
     }
 }
 

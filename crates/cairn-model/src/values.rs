@@ -87,7 +87,7 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
             if !s.is_empty() && !valid {
                 return Err(format!("Invalid email address: {s}"));
             }
-            json!(s)
+            json!(length_checked(field, &s)?)
         }
         Uri => {
             let s = string(value)?;
@@ -95,7 +95,7 @@ fn scalar(field: &FieldDef, kind: FieldKind, value: &Value) -> Result<Value, Str
                 return Err("The specified URI is not valid.".into());
             }
             crate::links::check(s)?;
-            json!(s)
+            json!(length_checked(field, s)?)
         }
         Richtext => richtext(value)?,
         Int => {

@@ -16,7 +16,7 @@ use cairn_core::cache::CachedStore;
 use cairn_core::jobs::JobStore;
 use cairn_core::ports::{BlobStore, ContentStore, FullText, PrincipalStore};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
-use cairn_model::{TypeRegistry, Workflows, builtin};
+use cairn_model::{Workflows, builtin};
 use cairn_store::{FsBlobStore, SqliteStore};
 
 pub use settings::Settings;
@@ -188,14 +188,11 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
     let mut sites = Vec::new();
     for s in &settings.sites {
         let profile = (s.profile != "classic").then_some(s.profile.as_str());
-        let registry = if s.multilingual {
-            let mut with_lrf = sources.clone();
-            with_lrf.types.extend(builtin::multilingual_types());
-            TypeRegistry::build(&with_lrf, profile)
-        } else {
-            TypeRegistry::build(&sources, profile)
+        let mut site_sources = sources.clone();
+        if s.multilingual {
+            site_sources.types.extend(builtin::multilingual_types());
         }
-        .context("while loading content types")?;
+        let schemas = cairn_core::types::Types::new(site_sources, profile).context("while loading content types")?;
         let created = bootstrap::ensure_root(&*store, &s.id, &s.title, &s.default_language)?;
         let generated = bootstrap::ensure_admin(&*principals, &s.id, settings.admin_password.as_deref())?;
         bootstrap::ensure_groups(&*principals, &s.id)?;
@@ -207,7 +204,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 .clone()
                 .unwrap_or_else(|| format!("http://{public_host}/{}", s.id)),
             follows_host: s.public_url.is_none(),
-            registry: Arc::new(registry),
+            schemas,
             workflows: workflows.clone(),
             settings: CoreSiteSettings {
                 title: s.title.clone(),

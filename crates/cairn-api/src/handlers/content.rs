@@ -35,7 +35,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, max_batch: usize) -> ApiResult<Respons
     let mut body = full(ctx, &c, None, &o)?;
     let collection = ctx
         .site
-        .registry
+        .types()
         .get(&c.portal_type)
         .is_some_and(|t| t.has_behavior("plone.collection"));
     if collection && o.include_items {
@@ -107,7 +107,7 @@ fn check_collection(
 ) -> ApiResult<()> {
     let collection = ctx
         .site
-        .registry
+        .types()
         .get(type_name)
         .is_some_and(|t| t.has_behavior("plone.collection"));
     match body.get("query") {

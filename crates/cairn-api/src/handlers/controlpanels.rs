@@ -10,7 +10,7 @@ use cairn_model::ContentPath;
 use cairn_model::schema::panels::{self, ControlPanel};
 use serde_json::{Map, Value, json};
 
-use super::{body_object, json};
+use super::{body_object, json, types};
 use crate::batch::{Batch, batching};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -27,9 +27,12 @@ pub fn controlpanels(
         return Err(ApiError::not_found(&base));
     }
     cairn_core::security::require_admin(&ctx.who, "manage the site")?;
+    if args.first().map(String::as_str) == Some(types::PANEL) {
+        return types::panel(ctx, &base, method, &args[1..], body);
+    }
     match (method, args) {
         (&Method::GET, []) => {
-            let list: Vec<Value> = panels::panels()
+            let mut list: Vec<Value> = panels::panels()
                 .iter()
                 .map(|p| {
                     let mut words = vec![p.title.clone(), p.group.clone()];
@@ -37,6 +40,12 @@ pub fn controlpanels(
                     json!({"@id": format!("{base}/{}", p.id), "group": p.group, "title": p.title, "searchable_text": words})
                 })
                 .collect();
+            let mut words = vec![types::TITLE.to_string(), "Content".into()];
+            words.extend(ctx.site.types().all().map(|t| t.def.title.clone()));
+            list.push(json!({
+                "@id": format!("{base}/{}", types::PANEL), "group": "Content", "title": types::TITLE,
+                "searchable_text": words,
+            }));
             Ok(json(StatusCode::OK, &json!(list)))
         }
         (&Method::GET, [id]) => {

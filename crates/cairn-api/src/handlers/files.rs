@@ -43,9 +43,10 @@ pub fn download(
     ctx.shows(&c);
     let field = args
         .first()
-        .map(String::as_str)
+        .cloned()
         .or_else(|| primary_field(ctx, &c))
-        .unwrap_or("file");
+        .unwrap_or_else(|| "file".into());
+    let field = field.as_str();
     let not_found = || ApiError::not_found(&format!("{}/@@download/{field}", ctx.url(path)));
     let v = blob_field(&c, field).ok_or_else(not_found)?;
     let key = v["blob"].as_str().unwrap_or("");
@@ -95,12 +96,14 @@ fn sniff(file: &mut BlobFile) -> ApiResult<Option<&'static str>> {
     Ok(ImageKind::sniff(&head).map(ImageKind::content_type))
 }
 
-fn primary_field<'a>(ctx: &'a Ctx, c: &Content) -> Option<&'a str> {
-    let ty = ctx.site.registry.get(&c.portal_type)?;
-    ty.fields
+fn primary_field(ctx: &Ctx, c: &Content) -> Option<String> {
+    let types = ctx.site.types();
+    types
+        .get(&c.portal_type)?
+        .fields
         .iter()
         .find(|f| matches!(f.kind, cairn_model::FieldKind::File | cairn_model::FieldKind::Image))
-        .map(|f| f.name.as_str())
+        .map(|f| f.name.clone())
 }
 
 /// `@@images/<field>`, `@@images/<field>/<scale>` and `@@images/<field>-<w>-<hash>.<ext>`;

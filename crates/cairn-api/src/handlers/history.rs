@@ -120,7 +120,8 @@ fn compare(ctx: &Ctx, path: &ContentPath) -> ApiResult<Response> {
     let from = number("from")?.ok_or_else(|| ApiError::bad_request("'from' (a version number) is required"))?;
     let to = number("to")?;
     let (c, changes) = history::compare(&ctx.site, path, from, to, &ctx.who)?;
-    let ty = ctx.site.registry.get(&c.portal_type);
+    let types = ctx.site.types();
+    let ty = types.get(&c.portal_type);
     let items: Vec<Value> = changes
         .into_iter()
         .map(|ch| {

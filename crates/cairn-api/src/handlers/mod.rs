@@ -19,6 +19,7 @@ pub mod sharing;
 pub mod system;
 pub mod translations;
 pub mod trash;
+pub mod types;
 pub mod vocabularies;
 pub mod workingcopy;
 

@@ -6,7 +6,7 @@ use cairn_core::repo;
 use cairn_model::ContentPath;
 use serde_json::json;
 
-use super::{json, json_typed};
+use super::json;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::serialize::components;
@@ -28,7 +28,7 @@ pub fn get(ctx: &Ctx, path: &ContentPath, name: &str, args: &[String]) -> Option
             "inherit" => components::inherit(ctx, &c)?,
             "contextnavigation" => crate::serialize::navigation::contextnavigation(ctx, &c)?,
             "site" => site(ctx)?,
-            "types" => return types(ctx, &c, args),
+            "types" => return super::types::get(ctx, &c, args),
             _ => unreachable!("filtered below"),
         };
         Ok(json(StatusCode::OK, &body))
@@ -81,36 +81,6 @@ fn logo_url(ctx: &Ctx) -> ApiResult<serde_json::Value> {
         )),
         None => serde_json::Value::Null,
     })
-}
-
-/// `@types` (addable types here) and `@types/{name}[/{field-or-fieldset}]`.
-fn types(ctx: &Ctx, c: &cairn_core::Content, args: &[String]) -> ApiResult<Response> {
-    if ctx.who.is_anonymous() {
-        return Err(ApiError::unauthorized("You are not allowed to list content types"));
-    }
-    let Some(name) = args.first() else {
-        return Ok(json(StatusCode::OK, &json!(components::types(ctx, c))));
-    };
-    let ty = ctx
-        .site
-        .registry
-        .get(name)
-        .ok_or_else(|| ApiError::not_found(&format!("{}/@types/{name}", ctx.base)))?;
-    let schema = ty.json_schema(&ctx.site.registry, &ctx.base);
-    match args.get(1) {
-        None => Ok(json_typed(StatusCode::OK, &schema, "application/json+schema")),
-        Some(part) => {
-            if let Some(prop) = schema["properties"].get(part) {
-                return Ok(json(StatusCode::OK, prop));
-            }
-            let fieldset = schema["fieldsets"]
-                .as_array()
-                .and_then(|fs| fs.iter().find(|f| f["id"] == json!(part)));
-            fieldset
-                .map(|f| json(StatusCode::OK, f))
-                .ok_or_else(|| ApiError::not_found(&format!("{}/@types/{name}/{part}", ctx.base)))
-        }
-    }
 }
 
 /// POST `@workflow/{transition}` with optional `comment` and `include_children`.

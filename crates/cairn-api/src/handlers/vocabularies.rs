@@ -47,9 +47,8 @@ fn field_terms(ctx: &Ctx, path: &ContentPath, service: &str, args: &[String]) ->
         return Err(ApiError::not_found(&base));
     };
     let url = format!("{base}/{name}");
-    let field = ctx
-        .site
-        .registry
+    let types = ctx.site.types();
+    let field = types
         .get(&c.portal_type)
         .and_then(|t| t.fields.iter().find(|f| &f.name == name))
         .ok_or_else(|| ApiError::not_found(&url))?;

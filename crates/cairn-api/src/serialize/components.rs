@@ -95,7 +95,7 @@ fn is_nav_root(ctx: &Ctx, c: &Content) -> bool {
     c.is_root()
         || ctx
             .site
-            .registry
+            .types()
             .get(&c.portal_type)
             .is_some_and(|t| t.has_behavior("plone.navigationroot"))
 }
@@ -107,7 +107,7 @@ pub fn nav_root(ctx: &Ctx, c: &Content) -> CoreResult<Content> {
         return Ok(c.clone());
     }
     // Sites without such types (all but multilingual ones) need no lookup.
-    if !ctx.site.registry.all().any(|t| t.has_behavior("plone.navigationroot")) {
+    if !ctx.site.types().all().any(|t| t.has_behavior("plone.navigationroot")) {
         return cairn_core::repo::get(&ctx.site, &ContentPath::root());
     }
     let chain = ctx.searcher().ancestors(&c.path)?;
@@ -147,7 +147,7 @@ pub fn inherit(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
             (obj.is_root() && behavior == "plone.navigationroot")
                 || ctx
                     .site
-                    .registry
+                    .types()
                     .get(&obj.portal_type)
                     .is_some_and(|t| t.has_behavior(behavior))
         };
@@ -156,7 +156,7 @@ pub fn inherit(ctx: &Ctx, c: &Content) -> CoreResult<Value> {
         };
         let data: Map<String, Value> = ctx
             .site
-            .registry
+            .types()
             .get(&from.portal_type)
             .map(|t| {
                 t.fields
@@ -297,14 +297,15 @@ pub fn actions(ctx: &Ctx, c: &Content) -> Value {
 /// `@types`: every type with whether it may be added here by this user.
 pub fn types(ctx: &Ctx, c: &Content) -> Vec<Value> {
     use cairn_core::security::{ADD, Access};
-    let container_ty = ctx.site.registry.get(&c.portal_type);
+    let types = ctx.site.types();
+    let container_ty = types.get(&c.portal_type);
     // One role computation for all types: the add permissions differ, the roles do not.
     let access = (c.is_folderish && !ctx.who.is_anonymous())
         .then(|| Access::of(&ctx.site, &ctx.who, c).ok())
         .flatten();
     let may_add = access.as_ref().is_some_and(|a| a.has(c, ADD));
     ctx.site
-        .registry
+        .types()
         .all()
         .filter(|t| t.def.id != "Plone Site")
         .map(|t| {

@@ -28,7 +28,7 @@ fn lock(ctx: &Ctx, c: &Content, around: &Surroundings) -> Value {
     }
     let lockable = ctx
         .site
-        .registry
+        .types()
         .get(&c.portal_type)
         .is_some_and(|t| t.has_behavior("plone.locking"));
     if lockable || c.is_root() {
@@ -96,7 +96,8 @@ fn full_in(ctx: &Ctx, c: &Content, around: &Surroundings, opts: &Opts) -> CoreRe
     ctx.shows(c);
     let site = &ctx.site.id;
     let url = ctx.url(&c.path);
-    let ty = ctx.site.registry.get(&c.portal_type);
+    let types = ctx.site.types();
+    let ty = types.get(&c.portal_type);
     let mut o = Map::new();
     o.insert("@components".into(), components(ctx, c, &opts.expand)?);
     o.insert("@id".into(), json!(url));

@@ -19,7 +19,7 @@ pub fn type_title(ctx: &Ctx, c: &Content) -> String {
         return "Plone Site".into();
     }
     ctx.site
-        .registry
+        .types()
         .get(&c.portal_type)
         .map(|t| t.def.title.clone())
         .unwrap_or_else(|| c.portal_type.clone())
@@ -39,7 +39,8 @@ fn human_size(bytes: u64) -> String {
 
 /// The `image_scales` of `c` as a summary shows them (null without images).
 pub fn image_scales(ctx: &Ctx, c: &Content) -> Value {
-    let Some(ty) = ctx.site.registry.get(&c.portal_type) else {
+    let types = ctx.site.types();
+    let Some(ty) = types.get(&c.portal_type) else {
         return Value::Null;
     };
     let mut out = Map::new();
@@ -63,7 +64,8 @@ fn image_field(c: &Content) -> &'static str {
 }
 
 fn primary_blob<'a>(ctx: &Ctx, c: &'a Content) -> Option<&'a Value> {
-    let ty = ctx.site.registry.get(&c.portal_type)?;
+    let types = ctx.site.types();
+    let ty = types.get(&c.portal_type)?;
     ty.fields
         .iter()
         .filter(|f| matches!(f.kind, FieldKind::File | FieldKind::Image))

@@ -12,6 +12,7 @@
 
 mod fence;
 mod objects;
+mod settings;
 mod touched;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub struct CachedStore<S> {
     /// `None` when configured with no room: every read reaches the store.
     objects: Option<Objects>,
     trees: Cache<TreeKey, Arc<Vec<Content>>>,
+    settings: settings::Settings,
     stats: StoreStats,
 }
 
@@ -60,6 +62,7 @@ impl<S: ContentStore> CachedStore<S> {
                 .time_to_idle(Duration::from_secs(600))
                 .support_invalidation_closures()
                 .build(),
+            settings: Default::default(),
             stats: StoreStats::default(),
         }
     }
@@ -337,6 +340,11 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.facts(site)
     }
 
+    fn type_counts(&self, site: &str) -> CoreResult<Vec<(String, u64)>> {
+        self.stats.count(site);
+        self.inner.type_counts(site)
+    }
+
     fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<crate::ports::VersionRecord>> {
         self.stats.count(site);
         self.inner.versions(site, uid)
@@ -364,9 +372,20 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
 
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
         let touched = Touched::of(&batch);
+        let keys: Vec<String> = batch
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                crate::ports::WriteOp::PutSetting { key, .. } => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
         let writing = self.fences.write(site);
         self.stats.count(site);
         let result = self.inner.write(site, batch);
+        if !keys.is_empty() {
+            self.settings.forget(site, keys.iter().map(String::as_str));
+        }
         // Forget even on failure: a failed batch rolled back, but being
         // conservative costs a few cache refills, being wrong costs stale pages.
         self.forget(site, &touched);
@@ -376,13 +395,17 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {
-        self.stats.count(site);
-        self.inner.setting(site, key)
+        self.settings.get(site, key, || {
+            self.stats.count(site);
+            self.inner.setting(site, key)
+        })
     }
 
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
         self.stats.count(site);
-        self.inner.put_setting(site, key, value)
+        let result = self.inner.put_setting(site, key, value);
+        self.settings.forget(site, std::iter::once(key));
+        result
     }
 
     fn outbox_len(&self, site: &str) -> CoreResult<u64> {

@@ -94,7 +94,8 @@ impl Draft {
             .get("@type")
             .and_then(Value::as_str)
             .ok_or_else(|| CoreError::BadRequest("Property '@type' is required".into()))?;
-        let ty = site.registry.get(type_name).ok_or_else(|| {
+        let types = site.types();
+        let ty = types.get(type_name).ok_or_else(|| {
             CoreError::Forbidden(format!(
                 "Invalid '@type' parameter. No content type with the name '{type_name}' found"
             ))
@@ -108,7 +109,8 @@ impl Draft {
             return Err(CoreError::Forbidden(format!("Cannot create {type_name}")));
         }
         super::workingcopy::refuse_children(site, parent)?;
-        let parent_ty = site.registry.get(&parent.portal_type);
+        let types = site.types();
+        let parent_ty = types.get(&parent.portal_type);
         let allowed_here = parent.is_folderish
             && match parent_ty {
                 Some(pt) if pt.def.filter_content_types => pt.def.allowed_types.iter().any(|t| t == type_name),

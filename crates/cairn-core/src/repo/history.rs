@@ -17,7 +17,7 @@ use crate::site::Site;
 /// Whether `c` keeps versions (the plone.versioning behavior, not switched off).
 pub fn versioned(site: &Site, c: &Content) -> bool {
     let has = site
-        .registry
+        .types()
         .get(&c.portal_type)
         .is_some_and(|t| t.has_behavior("plone.versioning"));
     has && c.fields.get("versioning_enabled").and_then(Value::as_bool) != Some(false)
@@ -157,7 +157,7 @@ pub fn compare(
         None => schema_fields(&c),
     };
     let mut names: Vec<String> = site
-        .registry
+        .types()
         .get(&c.portal_type)
         .map(|t| t.fields.iter().map(|f| f.name.clone()).collect())
         .unwrap_or_default();

@@ -272,8 +272,8 @@ fn set(site: &Site, c: &mut Content, relation: &str, target: &Uid, adding: bool)
     if *target == c.uid {
         return Err("An object cannot be related to itself.".into());
     }
-    let field = site
-        .registry
+    let types = site.types();
+    let field = types
         .get(&c.portal_type)
         .and_then(|t| t.fields.iter().find(|f| f.name == relation));
     let uid = json!(target.as_str());

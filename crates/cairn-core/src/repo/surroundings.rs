@@ -132,7 +132,8 @@ pub fn relation_uids(site: &Site, c: &Content) -> Vec<Uid> {
 
 /// Each relation field value of `c` with its field's name, in field order.
 pub fn relation_fields(site: &Site, c: &Content) -> Vec<(String, Uid)> {
-    let Some(ty) = site.registry.get(&c.portal_type) else {
+    let types = site.types();
+    let Some(ty) = types.get(&c.portal_type) else {
         return Vec::new();
     };
     let mut out = Vec::new();

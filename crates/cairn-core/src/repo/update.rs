@@ -36,8 +36,8 @@ pub fn update(
         ));
     }
     super::lock::check_unlocked(&current, who, lock_token)?;
-    let ty = site
-        .registry
+    let types = site.types();
+    let ty = types
         .get(&current.portal_type)
         .ok_or_else(|| CoreError::Internal(format!("type {} is not registered", current.portal_type)))?;
     let mut next = current.clone();

@@ -179,11 +179,8 @@ pub fn can_add(site: &Site, who: &Principal, container: &Content, type_id: &str)
         return Ok(false);
     }
     let access = Access::of(site, who, container)?;
-    let type_permission = site
-        .registry
-        .get(type_id)
-        .map(|t| t.def.add_permission.as_str())
-        .unwrap_or("");
+    let types = site.types();
+    let type_permission = types.get(type_id).map(|t| t.def.add_permission.as_str()).unwrap_or("");
     Ok(access.has(container, ADD) && (type_permission.is_empty() || access.has(container, type_permission)))
 }
 

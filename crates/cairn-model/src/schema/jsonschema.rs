@@ -69,16 +69,18 @@ impl FieldDef {
         if self.read_only {
             p.insert("readonly".into(), json!(true));
         }
-        if !self.choices.is_empty() {
-            p.insert("choices".into(), json!(self.choices));
-            p.insert(
-                "enum".into(),
-                json!(self.choices.iter().map(|c| &c.0).collect::<Vec<_>>()),
-            );
-            p.insert(
-                "enumNames".into(),
-                json!(self.choices.iter().map(|c| &c.1).collect::<Vec<_>>()),
-            );
+        if !self.choices.is_empty() && self.kind.is_sequence() {
+            // A multiple choice: the choices belong to its items.
+            let mut items = Map::new();
+            items.insert("type".into(), json!("string"));
+            items.insert("factory".into(), json!("Choice"));
+            items.insert("title".into(), json!(""));
+            items.insert("description".into(), json!(""));
+            choices(&mut items, &self.choices);
+            p.insert("items".into(), Value::Object(items));
+            p.insert("uniqueItems".into(), json!(true));
+        } else if !self.choices.is_empty() {
+            choices(&mut p, &self.choices);
         }
         if let Some(v) = &self.vocabulary {
             p.insert(
@@ -94,6 +96,19 @@ impl FieldDef {
         Value::Object(p)
     }
 }
+
+/// `choices`, `enum` and `enumNames` of inline choices.
+fn choices(p: &mut Map<String, Value>, choices: &[(String, String)]) {
+    p.insert("choices".into(), json!(choices));
+    p.insert("enum".into(), json!(choices.iter().map(|c| &c.0).collect::<Vec<_>>()));
+    p.insert(
+        "enumNames".into(),
+        json!(choices.iter().map(|c| &c.1).collect::<Vec<_>>()),
+    );
+}
+
+/// The `behavior` of a type's own model and its tabs, as Plone names them.
+pub const GENERATED: &str = "plone.dexterity.schema.generated";
 
 fn substitute_portal_url(v: Value, portal_url: &str) -> Value {
     match v {
@@ -117,12 +132,19 @@ impl ResolvedType {
                 None => fieldsets.push((f.fieldset.clone(), vec![f.name.clone()])),
             }
         }
-        // Tabs appear in the order their first field does, `default` always first.
+        // Tabs appear in the order their first field does, `default` always first;
+        // tabs of the type's own model that are still empty come last.
         fieldsets.sort_by_key(|(id, _)| id != "default");
+        for fs in &self.def.fieldsets {
+            if !fieldsets.iter().any(|(id, _)| *id == fs.id) {
+                fieldsets.push((fs.id.clone(), Vec::new()));
+            }
+        }
         let fieldsets: Vec<Value> = fieldsets
             .into_iter()
             .map(|(id, fields)| {
-                let meta = registry.fieldsets.iter().find(|fs| fs.id == id);
+                let own = self.def.fieldsets.iter().find(|fs| fs.id == id);
+                let meta = own.or_else(|| registry.fieldsets.iter().find(|fs| fs.id == id));
                 let mut o = Map::new();
                 o.insert("id".into(), json!(id));
                 o.insert(
@@ -133,7 +155,10 @@ impl ResolvedType {
                     o.insert("description".into(), json!(d));
                 }
                 o.insert("fields".into(), json!(fields));
-                o.insert("behavior".into(), json!("plone"));
+                o.insert(
+                    "behavior".into(),
+                    json!(if own.is_some() { GENERATED } else { "plone" }),
+                );
                 Value::Object(o)
             })
             .collect();

@@ -4,17 +4,18 @@
 //! The standard set ships inside the binary (`schema/` beside this crate); a site
 //! adds or overrides types and behaviors with files in its configuration folder.
 
+pub mod editing;
 pub(crate) mod jsonschema;
 pub mod panels;
 mod registry;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use registry::{SchemaSources, TypeRegistry};
+pub use registry::{BehaviorInfo, SchemaSources, TypeRegistry};
 
 /// The kinds of field a schema can declare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Textline,
@@ -50,56 +51,65 @@ impl FieldKind {
     }
 }
 
-/// One field of a type or behavior.
-#[derive(Debug, Clone, Deserialize)]
+/// One field of a type or behavior. It serializes back to the TOML a type
+/// file holds (defaults left out), which is how `@types` edits are saved.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct FieldDef {
     pub name: String,
     pub kind: FieldKind,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub title: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub required: bool,
-    #[serde(default = "default_fieldset")]
+    #[serde(default = "default_fieldset", skip_serializing_if = "is_default_fieldset")]
     pub fieldset: String,
     /// The `behavior` printed in `@types`; filled with the declaring file's name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub behavior: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<toml::Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<toml::Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub missing_null: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_kind: Option<FieldKind>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<usize>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_length: Option<usize>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<(String, String)>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vocabulary: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub read_only: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<toml::Value>,
     /// `"first"` or `"last"`: moves the field within the assembled type.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<String>,
     /// A JSON Schema the value of a `json`/`dict` field must satisfy.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_schema: Option<toml::Value>,
     #[serde(skip)]
     validator: CompiledSchema,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_default_fieldset(s: &str) -> bool {
+    s == "default"
 }
 
 /// The compiled form of `value_schema`, built on first use and shared by clones.
@@ -117,6 +127,35 @@ fn default_fieldset() -> String {
 }
 
 impl FieldDef {
+    /// A field with nothing but a name and a kind (the rest at its defaults).
+    pub fn new(name: &str, kind: FieldKind) -> Self {
+        Self {
+            name: name.to_string(),
+            kind,
+            title: String::new(),
+            description: String::new(),
+            required: false,
+            fieldset: default_fieldset(),
+            behavior: String::new(),
+            default: None,
+            missing: None,
+            missing_null: false,
+            value_kind: None,
+            max_length: None,
+            min_length: None,
+            minimum: None,
+            maximum: None,
+            choices: Vec::new(),
+            vocabulary: None,
+            mode: None,
+            read_only: false,
+            schema: None,
+            order: None,
+            value_schema: None,
+            validator: CompiledSchema::default(),
+        }
+    }
+
     /// The value stored when a new object does not set the field.
     pub fn default_value(&self) -> Option<Value> {
         self.default.as_ref().map(toml_to_json)
@@ -181,22 +220,24 @@ pub struct BehaviorDef {
     #[serde(default)]
     pub title: String,
     #[serde(default)]
+    pub description: String,
+    #[serde(default)]
     pub includes: Vec<String>,
     #[serde(default)]
     pub fields: Vec<FieldDef>,
 }
 
 /// A fieldset (tab) of the edit form.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct FieldsetDef {
     pub id: String,
     pub title: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 /// A content type (Plone's FTI plus its model).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct TypeDef {
     pub id: String,
     pub title: String,
@@ -211,16 +252,28 @@ pub struct TypeDef {
     #[serde(default)]
     pub allowed_types: Vec<String>,
     pub default_view: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub view_methods: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub workflow: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub add_permission: String,
     #[serde(default)]
     pub behaviors: Vec<String>,
-    #[serde(default)]
+    /// The type's own fields (its model; behaviors bring the rest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldDef>,
+    /// Tabs the type's own model declares (with a title, or still empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fieldsets: Vec<FieldsetDef>,
+}
+
+impl TypeDef {
+    /// The type as a type file (TOML), as a site's configuration folder holds it.
+    pub fn to_toml(&self) -> String {
+        // Every part of a TypeDef has a TOML form (no maps with non-string keys).
+        toml::to_string(self).unwrap_or_default()
+    }
 }
 
 fn yes() -> bool {

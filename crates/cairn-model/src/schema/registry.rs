@@ -39,8 +39,18 @@ pub struct TypeRegistry {
     /// Declaration order, so `@types` lists types in a stable order.
     order: Vec<String>,
     pub fieldsets: Vec<FieldsetDef>,
-    /// Every behavior a type may use: name and title (the Behaviors vocabulary).
-    pub behaviors: Vec<(String, String)>,
+    /// Every behavior a type may use (the Behaviors vocabulary).
+    pub behaviors: Vec<BehaviorInfo>,
+    /// Types whose definition came from `SchemaSources::web`.
+    web: Vec<String>,
+}
+
+/// A behavior as the Behaviors vocabulary and the types panel show it.
+#[derive(Debug, Clone)]
+pub struct BehaviorInfo {
+    pub name: String,
+    pub title: String,
+    pub description: String,
 }
 
 /// The raw files a registry is built from: `(file name, TOML text)` pairs.
@@ -50,6 +60,9 @@ pub struct SchemaSources {
     pub behaviors: Vec<(String, String)>,
     pub types: Vec<(String, String)>,
     pub profiles: Vec<(String, String)>,
+    /// Types saved through the web (`@types` edits): whole definitions that
+    /// replace a file's type of the same id, with no profile overlay applied.
+    pub web: Vec<(String, String)>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, SchemaError> {
@@ -107,21 +120,28 @@ impl TypeRegistry {
                 }
             }
         }
+        let mut web = Vec::new();
+        for (file, text) in &src.web {
+            let t: TypeDef = parse(file, text)?;
+            defs.retain(|d| d.id != t.id);
+            web.push(t.id.clone());
+            defs.push(t);
+        }
         let mut reg = TypeRegistry {
             fieldsets,
             behaviors: behaviors
                 .values()
-                .map(|b| {
-                    (
-                        b.name.clone(),
-                        if b.title.is_empty() {
-                            b.name.clone()
-                        } else {
-                            b.title.clone()
-                        },
-                    )
+                .map(|b| BehaviorInfo {
+                    name: b.name.clone(),
+                    title: if b.title.is_empty() {
+                        b.name.clone()
+                    } else {
+                        b.title.clone()
+                    },
+                    description: b.description.clone(),
                 })
                 .collect(),
+            web,
             ..Default::default()
         };
         for def in defs {
@@ -141,6 +161,11 @@ impl TypeRegistry {
 
     pub fn get(&self, id: &str) -> Option<&ResolvedType> {
         self.types.get(id)
+    }
+
+    /// True when the type's definition was saved through the web.
+    pub fn is_web(&self, id: &str) -> bool {
+        self.web.iter().any(|w| w == id)
     }
 
     /// All types in declaration order.
@@ -178,7 +203,7 @@ fn resolve(def: TypeDef, behaviors: &BTreeMap<String, BehaviorDef>) -> Result<Re
     for f in &def.fields {
         let mut f = f.clone();
         if f.behavior.is_empty() {
-            f.behavior = format!("plone.dexterity.schema.generated.plone_0_{}", def.id.replace(' ', "_"));
+            f.behavior = format!("{}.plone_0_{}", super::jsonschema::GENERATED, def.id.replace(' ', "_"));
         }
         fields.push(f);
     }

@@ -364,6 +364,20 @@ impl ContentStore for SqliteStore {
         })
     }
 
+    fn type_counts(&self, site: &str) -> CoreResult<Vec<(String, u64)>> {
+        let conn = self.conn()?;
+        // Answered from the content_type_path index.
+        let mut stmt = conn
+            .prepare_cached("SELECT portal_type, count(*) FROM content WHERE site = ?1 GROUP BY portal_type")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(rusqlite::params![site], |r| {
+                Ok((r.get::<_, String>(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
     fn last_version(&self, site: &str, uid: &Uid) -> CoreResult<Option<i64>> {
         versions::last(&*self.conn()?, site, uid)
     }

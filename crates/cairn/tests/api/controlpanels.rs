@@ -31,7 +31,8 @@ fn panels_show_and_save_what_the_site_uses() {
             "Site",
             "Editing",
             "User and Group Settings",
-            "Security"
+            "Security",
+            "Content Types"
         ]
     );
     let usergroup = app.get("/@controlpanels/usergroup", Auth::Admin).json();

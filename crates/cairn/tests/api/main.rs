@@ -35,6 +35,7 @@ mod structure;
 mod system;
 mod translations;
 mod trash;
+mod types;
 mod uploads;
 mod users;
 mod varnish;

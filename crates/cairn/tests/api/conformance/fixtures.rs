@@ -391,8 +391,19 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
                 json!({"@type": "Document", "id": "doc1", "title": "A document"}),
             );
         }
-        "types_document" | "types_document_get_field" | "types_document_get_fieldset" => {
-            // test_documentation_types_document_crud: add a fieldset, then a field.
+        // test_documentation_types_document_crud: each step after a fieldset and a field were added.
+        "types_document"
+        | "types_document_get_field"
+        | "types_document_get_fieldset"
+        | "types_document_patch_field"
+        | "types_document_patch_fieldset"
+        | "types_document_patch_fieldsets"
+        | "types_document_patch_properites"
+        | "types_document_patch"
+        | "types_document_delete_field"
+        | "types_document_delete_fieldset"
+        | "types_document_delete_fieldset_error"
+        | "types_document_put" => {
             f.step(
                 "POST",
                 "/@types/Document",
@@ -404,6 +415,24 @@ pub(super) fn setup(name: &str, f: &mut Fixture<'_>) -> Option<String> {
                 "/@types/Document",
                 Some(&json!({"factory": "Email", "title": "Author email",
                              "description": "Email of the author", "required": true})),
+                201,
+            );
+        }
+        "types_document_post_field" => {
+            f.step(
+                "POST",
+                "/@types/Document",
+                Some(&json!({"factory": "fieldset", "title": "Contact Info", "description": "Contact information"})),
+                201,
+            );
+        }
+        "controlpanels_get_dexterity_item"
+        | "controlpanels_patch_dexterity_item"
+        | "controlpanels_delete_dexterity_item" => {
+            f.step(
+                "POST",
+                "/@controlpanels/dexterity-types",
+                Some(&json!({"title": "My Custom Content Type", "description": "A custom content-type"})),
                 201,
             );
         }
