@@ -65,6 +65,8 @@ pub struct Info {
     pub anonymous: bool,
     pub kind: Kind,
     pub deps: Deps,
+    /// The site's s-maxage for this kind (the Caching panel), else the policy's.
+    pub s_maxage: Option<u64>,
 }
 
 /// Sets the caching headers of a GET or HEAD answer (the response carries
@@ -96,11 +98,11 @@ pub async fn finish(resp: Response, method: &Method, policy: &Policy) -> Respons
         return resp;
     }
     if !immutable {
-        let mut s_maxage = match info.kind {
+        let mut s_maxage = info.s_maxage.unwrap_or(match info.kind {
             Kind::Content => policy.content_s_maxage,
             Kind::Listing => policy.listing_s_maxage,
             Kind::File | Kind::Private => policy.file_s_maxage,
-        };
+        });
         if let Some(edge) = info.deps.edge() {
             let until = (edge - cairn_core::jobs::now_ms()).max(0) as u64;
             s_maxage = s_maxage.min(until.div_ceil(1000));

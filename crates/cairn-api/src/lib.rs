@@ -158,6 +158,17 @@ impl AppState {
     }
 }
 
+/// The site's s-maxage for answers of `kind` (Caching panel or configuration).
+fn site_s_maxage(site: &cairn_core::Site, kind: caching::Kind) -> Option<u64> {
+    let record = match kind {
+        caching::Kind::Content => "cairn.caching.content_s_maxage",
+        caching::Kind::Listing => "cairn.caching.listing_s_maxage",
+        caching::Kind::File => "cairn.caching.file_s_maxage",
+        caching::Kind::Private => return None,
+    };
+    cairn_core::records::value(site, record).ok()?.as_u64()
+}
+
 /// The CORS policy for the configured origins (`*` allows any origin, without credentials).
 fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
     use axum::http::{HeaderName, HeaderValue, header};
@@ -512,10 +523,13 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         let mut deps = std::mem::take(&mut *ctx.deps.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         deps.served_at(path);
         let kind = caching_kind(&target.view);
+        let anonymous = ctx.who.is_anonymous();
+        let s_maxage = anonymous.then(|| site_s_maxage(&ctx.site, kind)).flatten();
         resp.extensions_mut().insert(caching::Info {
-            anonymous: ctx.who.is_anonymous(),
+            anonymous,
             kind,
             deps,
+            s_maxage,
         });
         resp
     });

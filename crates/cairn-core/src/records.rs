@@ -85,6 +85,9 @@ fn configured(site: &Site, name: &str) -> Option<Value> {
         "plone.available_languages" => json!(s.available_languages),
         "plone.portal_timezone" => json!(s.timezone),
         "plone.displayed_types" => json!(s.displayed_types),
+        "cairn.caching.content_s_maxage" => json!(s.s_maxages[0]),
+        "cairn.caching.listing_s_maxage" => json!(s.s_maxages[1]),
+        "cairn.caching.file_s_maxage" => json!(s.s_maxages[2]),
         _ => return None,
     })
 }

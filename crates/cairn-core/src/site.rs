@@ -56,6 +56,9 @@ pub struct SiteSettings {
     pub profile: String,
     /// Items may be linked as translations (`crate::repo::translations`).
     pub multilingual: bool,
+    /// Seconds a shared cache keeps an anonymous page, listing and file
+    /// (the configured `caching.*`; the Caching panel overrides them).
+    pub s_maxages: [u64; 3],
 }
 
 impl Default for SiteSettings {
@@ -82,6 +85,7 @@ impl Default for SiteSettings {
             trash_max_items: 500,
             profile: "classic".into(),
             multilingual: false,
+            s_maxages: [86_400, 3_600, 86_400],
         }
     }
 }

@@ -52,15 +52,17 @@ pub fn control_panel_sources() -> Vec<(String, String)> {
 }
 
 /// Site Setup's order of the shipped panels.
-const PANEL_ORDER: [&str; 8] = [
+const PANEL_ORDER: [&str; 10] = [
     "date-and-time",
     "language",
     "mail",
     "navigation",
+    "search",
     "site",
     "editing",
     "usergroup",
     "security",
+    "caching",
 ];
 
 /// The shipped workflows, rolemap and bindings.

@@ -220,6 +220,11 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
                 trash_max_items: settings.trash.max_items,
                 profile: s.profile.clone(),
                 multilingual: s.multilingual,
+                s_maxages: [
+                    settings.caching.content_s_maxage,
+                    settings.caching.listing_s_maxage,
+                    settings.caching.file_s_maxage,
+                ],
                 ..Default::default()
             },
             store: store.clone(),

@@ -161,6 +161,11 @@ pub fn get(ctx: &Ctx, context: &ContentPath, max_batch: usize) -> ApiResult<Resp
     repo::get_visible(&ctx.site, context, &ctx.who)?;
     let mut q = query(ctx, context, max_batch)?;
     if let Some(text) = ctx.params.get("SearchableText") {
+        // The Search panel's types stay out of a full-text search naming no type.
+        if q.portal_types.is_empty() {
+            let skipped = cairn_core::records::strings(&ctx.site, "plone.types_not_searched")?;
+            q.not_portal_types.extend(skipped);
+        }
         match cairn_core::search::parse_text(text)? {
             Some(text) => ctx.searcher().rank(&mut q, &text)?,
             // plone.restapi answers an empty text query with a bare empty list.

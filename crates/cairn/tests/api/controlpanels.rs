@@ -28,10 +28,12 @@ fn panels_show_and_save_what_the_site_uses() {
             "Language",
             "Mail",
             "Navigation",
+            "Search",
             "Site",
             "Editing",
             "User and Group Settings",
             "Security",
+            "Caching",
             "Content Types"
         ]
     );
@@ -186,6 +188,85 @@ fn navigation_shows_the_types_the_panel_names() {
         2,
         "listings are not navigation"
     );
+}
+
+#[test]
+fn the_caching_panel_sets_how_long_shared_caches_keep_answers() {
+    let app = crate::helpers::spawn_app_with(|s| s.caching.listing_s_maxage = 600);
+    let page = app.create("", json!({"@type": "Document", "id": "p", "title": "P"}));
+    app.publish(page["@id"].as_str().unwrap());
+    let control = |url: &str| {
+        app.get(url, Auth::Anonymous)
+            .header("cache-control")
+            .map(str::to_string)
+    };
+    assert_eq!(
+        control("/p").as_deref(),
+        Some("public, max-age=0, s-maxage=86400, must-revalidate")
+    );
+    let panel = app.get("/@controlpanels/caching", Auth::Admin).json();
+    assert_eq!(panel["group"], "Advanced");
+    assert_eq!(
+        panel["data"]["listing_s_maxage"], 600,
+        "the configured value until saved"
+    );
+    let r = app.patch(
+        "/@controlpanels/caching",
+        Auth::Admin,
+        &json!({"content_s_maxage": 120}),
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        control("/p").as_deref(),
+        Some("public, max-age=0, s-maxage=120, must-revalidate")
+    );
+    assert_eq!(
+        control("/@navigation").as_deref(),
+        Some("public, max-age=0, s-maxage=600, must-revalidate")
+    );
+    // Bounds are checked like a field's; nothing changes.
+    for bad in [json!({"content_s_maxage": -1}), json!({"file_s_maxage": "long"})] {
+        assert_eq!(
+            app.patch("/@controlpanels/caching", Auth::Admin, &bad).status,
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        app.patch("/@controlpanels/caching", MIRA, &json!({"content_s_maxage": 1}))
+            .status,
+        401
+    );
+}
+
+#[test]
+fn types_not_searched_stay_out_of_full_text_searches() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Document", "id": "d", "title": "Budget Seite"}));
+    app.create("", json!({"@type": "News Item", "id": "n", "title": "Budget News"}));
+    app.wait_indexed();
+    let found = |q: &str| {
+        let mut ids = ids(&app.get(&format!("/@search?{q}"), Auth::Admin).json());
+        ids.sort();
+        ids
+    };
+    assert_eq!(found("SearchableText=budget"), ["d", "n"]);
+    let r = app.patch(
+        "/@controlpanels/search",
+        Auth::Admin,
+        &json!({"types_not_searched": ["News Item"]}),
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(found("SearchableText=budget"), ["d"]);
+    // Asked for by type, or without full text, they are found as before.
+    assert_eq!(found("SearchableText=budget&portal_type=News%20Item"), ["n"]);
+    assert_eq!(found("portal_type=News%20Item"), ["n"]);
+    let bad = app.patch(
+        "/@controlpanels/search",
+        Auth::Admin,
+        &json!({"types_not_searched": ["Spaceship"]}),
+    );
+    assert_eq!(bad.status, 400);
 }
 
 #[test]
