@@ -46,7 +46,16 @@ pub fn get(ctx: &Ctx, path: &ContentPath, max_batch: usize) -> ApiResult<Respons
 
 /// POST: create a child; 201 with `Location` and the new object.
 pub fn post(ctx: &Ctx, path: &ContentPath, body: &[u8]) -> ApiResult<Response> {
-    let body = body_object(body).map_err(ApiError::wrapped)?;
+    let mut body = body_object(body).map_err(ApiError::wrapped)?;
+    // Volto names the original by its path, other clients by URL or UID
+    // (plone.restapi takes all three): the core is given the UID.
+    if let Some(serde_json::Value::String(of)) = body.get("translation_of")
+        && cairn_model::Uid::parse(of).is_err()
+    {
+        let original = repo::get_visible(&ctx.site, &super::services::resolve_ref(ctx, of)?, &ctx.who)
+            .map_err(|_| ApiError::bad_request(format!("'{of}' does not name an object to translate")))?;
+        body.insert("translation_of".into(), serde_json::json!(original.uid.as_str()));
+    }
     let type_name = body
         .get("@type")
         .and_then(serde_json::Value::as_str)

@@ -190,6 +190,29 @@ fn a_translation_is_created_as_one_and_hidden_from_who_may_not_see_it() {
     ] {
         assert_eq!(app.post("/de", Auth::Admin, &body).status, 400, "{body}");
     }
+    // Volto names the original by its path, others by URL: both work as the UID does.
+    app.create("/en", json!({"@type": "Document", "id": "zwei", "title": "Zwei"}));
+    let by_path = app.post(
+        "/de",
+        Auth::Admin,
+        &json!({"@type": "Document", "title": "Zwei DE", "language": "de", "translation_of": "/en/zwei"}),
+    );
+    assert_eq!(by_path.status, 201, "{}", String::from_utf8_lossy(&by_path.body));
+    app.create("/en", json!({"@type": "Document", "id": "drei", "title": "Drei"}));
+    let url = format!("{}/en/drei", app.site);
+    let by_url = app.post(
+        "/de",
+        Auth::Admin,
+        &json!({"@type": "Document", "title": "Drei DE", "language": "de", "translation_of": url}),
+    );
+    assert_eq!(by_url.status, 201, "{}", String::from_utf8_lossy(&by_url.body));
+    assert_eq!(listed(&app.get("/en/drei/@translations", Auth::Admin).json()).len(), 1);
+    let nowhere = app.post(
+        "/de",
+        Auth::Admin,
+        &json!({"@type": "Document", "title": "X", "language": "de", "translation_of": "/en/nothing"}),
+    );
+    assert_eq!(nowhere.status, 400);
     // A copy is no translation.
     app.post(
         "/en/@copy",
