@@ -182,7 +182,7 @@ fn checked(
         FieldInput::Relations { .. } => return Err("Relations cannot be settings".into()),
     };
     if let Some(vocabulary) = field.vocabulary.clone().or_else(|| item_vocabulary(field)) {
-        let terms = crate::vocabularies::terms(site, who, &vocabulary).map_err(|e| e.to_string())?;
+        let terms = crate::vocabularies::terms(site, who, &vocabulary, true).map_err(|e| e.to_string())?;
         let known = |t: &str| terms.iter().any(|term| term.token == t);
         let given: Vec<&str> = match &v {
             Value::String(s) => vec![s.as_str()],

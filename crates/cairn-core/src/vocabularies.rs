@@ -135,8 +135,11 @@ pub fn language_title(code: &str) -> &str {
     language_name(code).unwrap_or(code)
 }
 
-/// The terms of vocabulary `name` as `who` may see them.
-pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> {
+/// The terms of vocabulary `name` as `who` may see them; `editor` says
+/// whether `who` may modify the object the vocabulary is asked on, which
+/// opens the user and group lists to editors as Plone's "Modify portal
+/// content" rule does.
+pub fn terms(site: &Site, who: &Principal, name: &str, editor: bool) -> CoreResult<Vec<Term>> {
     let short = name.strip_prefix("plone.app.vocabularies.").unwrap_or(name);
     Ok(match short {
         // Every language a site may choose; those it has chosen.
@@ -202,7 +205,7 @@ pub fn terms(site: &Site, who: &Principal, name: &str) -> CoreResult<Vec<Term>> 
             out
         }
         "Users" | "Groups" | "Principals" => {
-            if !may_manage(site, who) {
+            if !editor && !may_manage(site, who) {
                 return Err(CoreError::Forbidden(format!(
                     "You are not allowed to access the vocabulary '{name}'"
                 )));

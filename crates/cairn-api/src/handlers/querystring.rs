@@ -162,7 +162,8 @@ struct Index {
 /// block's query builder may offer, with vocabulary values for this user.
 pub fn registry(ctx: &Ctx, context: &ContentPath) -> ApiResult<Response> {
     // Asked of a context like every view: a private one answers as missing would.
-    cairn_core::repo::get_visible(&ctx.site, context, &ctx.who)?;
+    let c = cairn_core::repo::get_visible(&ctx.site, context, &ctx.who)?;
+    let editor = cairn_core::security::may_write(&ctx.site, &ctx.who, &c, false)?;
     let reg: Registry = toml::from_str(REGISTRY).map_err(|e| {
         tracing::error!(error = %e, "querystring registry");
         ApiError::internal()
@@ -171,7 +172,7 @@ pub fn registry(ctx: &Ctx, context: &ContentPath) -> ApiResult<Response> {
     let mut sortable = Map::new();
     for (name, idx) in &reg.indexes {
         let values: Map<String, Value> = match &idx.vocabulary {
-            Some(v) => cairn_core::vocabularies::terms(&ctx.site, &ctx.who, v)
+            Some(v) => cairn_core::vocabularies::terms(&ctx.site, &ctx.who, v, editor)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|t| (t.token, serde_json::json!({"title": t.title})))

@@ -17,8 +17,8 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::query::encode;
 
-/// GET `@vocabularies[/{name}]`.
-pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
+/// GET `<context>/@vocabularies[/{name}]`.
+pub fn get(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Response> {
     let Some(name) = args.first() else {
         let list: Vec<Value> = NAMES
             .iter()
@@ -26,7 +26,9 @@ pub fn get(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
             .collect();
         return Ok(json(StatusCode::OK, &json!(list)));
     };
-    let items = terms(&ctx.site, &ctx.who, name).map_err(|e| match e {
+    let context = get_visible(&ctx.site, path, &ctx.who)?;
+    let editor = cairn_core::security::may_write(&ctx.site, &ctx.who, &context, false)?;
+    let items = terms(&ctx.site, &ctx.who, name, editor).map_err(|e| match e {
         CoreError::NotFound => ApiError::new(
             Code::NoSuchVocabulary,
             format!("No vocabulary named '{name}' was found."),
@@ -62,7 +64,12 @@ fn field_terms(ctx: &Ctx, path: &ContentPath, service: &str, args: &[String]) ->
             })
             .collect()
     } else if let Some(v) = &field.vocabulary {
-        terms(&ctx.site, &ctx.who, v)?
+        terms(
+            &ctx.site,
+            &ctx.who,
+            v,
+            cairn_core::security::may_write(&ctx.site, &ctx.who, &c, false)?,
+        )?
     } else {
         return Err(ApiError::bad_request(format!(
             "The field '{name}' has no source of choices"

@@ -87,6 +87,33 @@ fn principal_vocabularies_are_for_managers_and_unknown_ones_are_404() {
             .status,
         403
     );
+    // An editor of a folder may use them there (to share it, to fill a
+    // creators field), as Plone's "Modify portal content" rule allows, and
+    // nowhere else.
+    app.add_user("edda", "eddas-password", &["Member"]);
+    let folder = app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
+    assert_eq!(folder["@id"], format!("{}/f", app.site));
+    let shared = app.post(
+        "/f/@sharing",
+        Auth::Admin,
+        &json!({"entries": [{"id": "edda", "type": "user", "roles": {"Editor": true}}]}),
+    );
+    assert_eq!(shared.status, 204);
+    let edda = Auth::Basic("edda", "eddas-password");
+    let there = app.get("/f/@vocabularies/plone.app.vocabularies.Users", edda);
+    assert_eq!(there.status, 200);
+    assert!(
+        there.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["token"] == "jane")
+    );
+    assert_eq!(
+        app.get("/f/@vocabularies/plone.app.vocabularies.Groups", edda).status,
+        200
+    );
+    assert_eq!(app.get("/@vocabularies/plone.app.vocabularies.Users", edda).status, 403);
     let r = app.get("/@vocabularies/no.such.vocabulary", Auth::Admin);
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"]["type"], "Not Found");
