@@ -53,6 +53,27 @@ enum Command {
         #[command(subcommand)]
         command: BlobsCommand,
     },
+    /// Content types saved through the web.
+    Types {
+        #[command(subcommand)]
+        command: TypesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TypesCommand {
+    /// Write the types a site saved through the web to DIR/types/*.toml,
+    /// the files a configuration folder (`config_dir`) holds.
+    Export {
+        /// Folder to write to (a `types/` folder is made inside).
+        dir: PathBuf,
+        /// The site (default: the first one configured).
+        #[arg(long)]
+        site: Option<String>,
+        /// Folder for the database and blobs.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +146,20 @@ fn main() -> anyhow::Result<()> {
                 .block_on(shutdown_signal());
             // Stops taking jobs; each worker ends the job it runs first.
             drop(jobs);
+            Ok(())
+        }
+        Command::Types {
+            command: TypesCommand::Export { dir, site, data },
+        } => {
+            settings.data = data.unwrap_or(settings.data);
+            let site = site
+                .or_else(|| settings.sites.first().map(|s| s.id.clone()))
+                .context("no site is configured")?;
+            let files = cairn::type_files::export(&settings, &site, &dir)?;
+            for f in &files {
+                println!("{}", f.display());
+            }
+            println!("Wrote {} type files.", files.len());
             Ok(())
         }
         Command::Blobs {

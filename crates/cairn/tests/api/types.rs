@@ -116,6 +116,23 @@ fn an_administrator_adds_a_type_and_authors_use_it_at_once() {
     );
     drop(app);
 
+    // `cairn types export` writes it as the type file a configuration folder holds.
+    let out = tempfile::tempdir().unwrap();
+    let settings = cairn::Settings {
+        data: folder.clone(),
+        sites: vec![serde_json::from_value(json!({"id": "plone"})).unwrap()],
+        ..cairn::Settings::default()
+    };
+    let files = cairn::type_files::export(&settings, "plone", out.path()).unwrap();
+    assert_eq!(files, [out.path().join("types").join("amtsstelle.toml")]);
+    let mut sources = cairn_model::builtin::sources();
+    cairn_model::builtin::add_local(&mut sources, out.path()).unwrap();
+    let registry = cairn_model::TypeRegistry::build(&sources, None).unwrap();
+    let exported = registry.get("amtsstelle").expect("the exported type loads");
+    assert_eq!(exported.def.title, "Office");
+    assert!(exported.field("contact_e_mail").unwrap().required);
+    assert!(exported.field("text").is_some(), "with its behaviors");
+
     // After a restart the type is still there, with its fields.
     let app = spawn_app_with(|s| s.data = folder.clone());
     let office = app.get("/steueramt", Auth::Admin).json();
