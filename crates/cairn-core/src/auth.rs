@@ -77,7 +77,11 @@ pub fn group_roles(site: &Site, id: &str) -> CoreResult<Vec<String>> {
 
 /// The user with this login and password, or `None`.
 pub fn check_password(site: &Site, login: &str, password: &str) -> CoreResult<Option<Principal>> {
-    let Some(user) = site.principals.user(&site.id, login)? else {
+    let user = match site.principals.user(&site.id, login)? {
+        Some(u) => Some(u),
+        None => by_email(site, login)?,
+    };
+    let Some(user) = user else {
         // Hash anyway so an unknown login takes as long as a wrong password.
         let _ = verify(
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$8mzmL0Ckp9/5Tz/9vPjAJwG8VbcvFVyYqJmDqjmkqP8",
@@ -89,6 +93,26 @@ pub fn check_password(site: &Site, login: &str, password: &str) -> CoreResult<Op
         return Ok(None);
     }
     principal(site, user).map(Some)
+}
+
+/// With "Use email address as login name" on (Security panel), the one user
+/// whose e-mail address is `login` (an address two accounts share names none).
+fn by_email(site: &Site, login: &str) -> CoreResult<Option<crate::ports::UserRecord>> {
+    if !login.contains('@') || crate::records::value(site, "plone.use_email_as_login")?.as_bool() != Some(true) {
+        return Ok(None);
+    }
+    let q = crate::ports::PrincipalQuery {
+        text: Some(login.to_string()),
+        limit: 50,
+        ..Default::default()
+    };
+    let mut found: Vec<_> = site
+        .principals
+        .find_users(&site.id, &q)?
+        .into_iter()
+        .filter(|u| u.email.eq_ignore_ascii_case(login))
+        .collect();
+    Ok(if found.len() == 1 { found.pop() } else { None })
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -312,6 +312,10 @@ pub fn userschema(ctx: &Ctx, args: &[String]) -> ApiResult<Response> {
                 .filter(|x| x.name == "fullname" || x.name == "email")
                 .collect();
             f.extend(file.registration);
+            // The address is the login name: no separate one is asked for.
+            if cairn_core::records::value(&ctx.site, "plone.use_email_as_login")?.as_bool() == Some(true) {
+                f.retain(|x| x.name != "username");
+            }
             f
         }
         Some(other) => return Err(ApiError::not_found(&format!("{}/@userschema/{other}", ctx.base))),

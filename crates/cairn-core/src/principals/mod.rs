@@ -154,9 +154,15 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
             "Who registers cannot choose roles or groups".into(),
         ));
     }
-    let id = str_of(body, "username")
-        .or_else(|| str_of(body, "email"))
-        .ok_or_else(|| CoreError::BadRequest("Property 'username' is required".into()))?;
+    // With e-mail addresses as login names the address is the account's name.
+    let email_login = crate::records::value(site, "plone.use_email_as_login")?.as_bool() == Some(true);
+    let id = if email_login {
+        str_of(body, "email").ok_or_else(|| invalid("email", "An e-mail address is required: it is the login name"))?
+    } else {
+        str_of(body, "username")
+            .or_else(|| str_of(body, "email"))
+            .ok_or_else(|| CoreError::BadRequest("Property 'username' is required".into()))?
+    };
     check_id("username", id)?;
     if site.principals.user(&site.id, id)?.is_some() || site.principals.group(&site.id, id)?.is_some() {
         return Err(invalid("username", format!("The login name '{id}' is already in use.")));

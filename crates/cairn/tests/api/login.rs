@@ -155,3 +155,54 @@ fn old_password_guesses_are_throttled_like_logins() {
         "guesses through a password change count as failed logins"
     );
 }
+
+#[test]
+fn with_email_as_login_an_account_signs_in_with_its_address() {
+    let app = spawn_app();
+    let add = |id: &str, email: &str| {
+        let r = app.post(
+            "/@users",
+            Auth::Admin,
+            &json!({"username": id, "email": email, "password": "a-long-password-1"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.json());
+    };
+    add("jane", "jane@example.org");
+    add("twin1", "twins@example.org");
+    add("twin2", "twins@example.org");
+    let login = |login: &str| {
+        app.post(
+            "/@login",
+            Auth::Anonymous,
+            &json!({"login": login, "password": "a-long-password-1"}),
+        )
+        .status
+    };
+    assert_eq!(login("jane"), 200);
+    assert_eq!(login("jane@example.org"), 401, "off until the Security panel says so");
+    let r = app.patch(
+        "/@controlpanels/security",
+        Auth::Admin,
+        &json!({"use_email_as_login": true}),
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(login("jane@example.org"), 200);
+    assert_eq!(login("JANE@example.org"), 200, "addresses match without regard to case");
+    assert_eq!(login("jane"), 200, "the login name still works");
+    assert_eq!(
+        login("twins@example.org"),
+        401,
+        "an address two accounts share names neither"
+    );
+    // New accounts are named by their address; the registration form asks no login name.
+    let r = app.post(
+        "/@users",
+        Auth::Admin,
+        &json!({"username": "ignored", "email": "new@example.org", "password": "a-long-password-1"}),
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["id"], "new@example.org");
+    let form = app.get("/@userschema/registration", Auth::Anonymous).json();
+    assert!(form["properties"].get("username").is_none(), "{form}");
+    assert!(form["properties"].get("email").is_some());
+}
