@@ -484,7 +484,9 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         (View::Service { name, .. }, Method::POST) if name == "move" => {
             services::copy_or_move(&ctx, path, body, cairn_core::repo::copymove::Mode::Move)
         }
-        (View::Service { name, args }, Method::GET) if name == "vocabularies" => vocabularies::get(&ctx, path, args),
+        (View::Service { name, args }, Method::GET) if name == "vocabularies" => {
+            vocabularies::get(&ctx, path, args, app.limits.max_batch_size)
+        }
         (View::Service { name, args }, Method::GET) if name == "sources" => vocabularies::sources(&ctx, path, args),
         (View::Service { name, args }, Method::GET) if name == "querysources" => {
             vocabularies::querysources(&ctx, path, args)

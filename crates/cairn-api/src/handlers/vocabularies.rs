@@ -17,16 +17,23 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::query::encode;
 
+/// The content vocabulary (relation widgets): what the reader may view.
+const CATALOG: &str = "plone.app.vocabularies.Catalog";
+
 /// GET `<context>/@vocabularies[/{name}]`.
-pub fn get(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult<Response> {
+pub fn get(ctx: &Ctx, path: &ContentPath, args: &[String], max_batch: usize) -> ApiResult<Response> {
     let Some(name) = args.first() else {
         let list: Vec<Value> = NAMES
             .iter()
+            .chain(std::iter::once(&CATALOG))
             .map(|n| json!({"@id": format!("{}/@vocabularies/{n}", ctx.base), "title": n}))
             .collect();
         return Ok(json(StatusCode::OK, &json!(list)));
     };
     let context = get_visible(&ctx.site, path, &ctx.who)?;
+    if name == CATALOG {
+        return catalog(ctx, max_batch);
+    }
     let editor = cairn_core::security::may_write(&ctx.site, &ctx.who, &context, false)?;
     let items = terms(&ctx.site, &ctx.who, name, editor).map_err(|e| match e {
         CoreError::NotFound => ApiError::new(
@@ -94,6 +101,67 @@ pub fn querysources(ctx: &Ctx, path: &ContentPath, args: &[String]) -> ApiResult
         .to_lowercase();
     items.retain(|t| t.title.to_lowercase().contains(&query) || t.token.to_lowercase() == query);
     listing(ctx, &url, items)
+}
+
+/// `plone.app.vocabularies.Catalog`: the objects the reader may view, by
+/// title, token the UID; `title=` finds them by the words of their text
+/// (the last one as a prefix). Asked of the catalog one page at a time: a
+/// site's whole content is never listed at once.
+fn catalog(ctx: &Ctx, max_batch: usize) -> ApiResult<Response> {
+    use cairn_core::catalog::{CatalogQuery, SortOn};
+    let p = &ctx.params;
+    let start = p.usize("b_start")?.unwrap_or(0);
+    let size = match p.get("b_size") {
+        Some("-1") => max_batch,
+        _ => p.usize("b_size")?.unwrap_or(25).clamp(1, max_batch),
+    };
+    let mut q = CatalogQuery {
+        sort: vec![(SortOn::SortableTitle, false)],
+        start,
+        limit: size,
+        // The site root is not in Plone's catalog.
+        not_portal_types: vec!["Plone Site".into()],
+        ..Default::default()
+    };
+    if let Some(token) = p.get("token") {
+        q.uids = vec![token.to_string()];
+    }
+    let tokens = p.list("tokens");
+    if !tokens.is_empty() {
+        q.uids = tokens;
+    }
+    let searcher = ctx.searcher();
+    let text = match p.get("title").filter(|t| !t.trim().is_empty()) {
+        Some(title) => Some(cairn_core::search::parse_text(&format!("{}*", title.trim()))?),
+        None => None,
+    };
+    let (found, total) = match text {
+        // Words to find, best matches first.
+        Some(Some(text)) => {
+            q.sort.clear();
+            searcher.rank(&mut q, &text)?;
+            searcher.find(&q)?
+        }
+        // Nothing but operators or punctuation: nothing matches.
+        Some(None) => (Vec::new(), 0),
+        None => searcher.find(&q)?,
+    };
+    let items: Vec<Value> = found
+        .iter()
+        .map(|c| json!({"title": c.title(), "token": c.uid.as_str()}))
+        .collect();
+    let url = format!("{}/@vocabularies/{CATALOG}", ctx.base);
+    let canonical = encode(&p.without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]));
+    let id = if canonical.is_empty() {
+        url.clone()
+    } else {
+        format!("{url}?{canonical}")
+    };
+    let mut body = json!({"@id": id, "items": items, "items_total": total});
+    if let Some(b) = batching(ctx, &url, &crate::batch::Batch { start, size }, total) {
+        body["batching"] = b;
+    }
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// One filtered, sorted, batched page of terms, as plone.restapi lists them.

@@ -189,3 +189,56 @@ fn a_field_lists_its_own_choices_as_a_source() {
     // The document is private: its form's sources are too.
     assert_eq!(app.get("/doc/@sources/allow_discussion", Auth::Anonymous).status, 401);
 }
+
+#[test]
+fn the_catalog_vocabulary_lists_what_the_reader_may_view_a_page_at_a_time() {
+    let app = spawn_app();
+    let public = app.create(
+        "",
+        json!({"@type": "Document", "id": "bericht", "title": "Budget Bericht"}),
+    );
+    app.publish(public["@id"].as_str().unwrap());
+    app.create(
+        "",
+        json!({"@type": "Document", "id": "geheim", "title": "Budget Geheim"}),
+    );
+    app.create("", json!({"@type": "Document", "id": "other", "title": "Anderes"}));
+    app.wait_indexed();
+    let url = "/@vocabularies/plone.app.vocabularies.Catalog";
+    let anonymous = app.get(url, Auth::Anonymous).json();
+    assert_eq!(anonymous["items_total"], 1, "{anonymous}");
+    assert_eq!(
+        anonymous["items"][0],
+        json!({"title": "Budget Bericht", "token": public["UID"]})
+    );
+    let found = app.get(&format!("{url}?title=budg"), Auth::Admin).json();
+    let titles: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 2, "{found}");
+    assert!(!titles.contains(&"Anderes"));
+    assert_eq!(
+        app.get(&format!("{url}?title=budg"), Auth::Anonymous).json()["items_total"],
+        1
+    );
+    // A page at a time, by title, with links to the next.
+    let page = app.get(&format!("{url}?b_size=1"), Auth::Admin).json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["title"], "Anderes");
+    assert!(page["batching"]["next"].is_string(), "{page}");
+    let token = app
+        .get(&format!("{url}?token={}", public["UID"].as_str().unwrap()), Auth::Admin)
+        .json();
+    assert_eq!(token["items_total"], 1);
+    let listed = app.get("/@vocabularies", Auth::Anonymous).json();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["title"] == "plone.app.vocabularies.Catalog")
+    );
+}

@@ -62,6 +62,14 @@ fn reads() -> Vec<String> {
         "/@vocabularies/plone.app.vocabularies.Groups",
         "/@vocabularies/plone.app.vocabularies.Principals",
         "/@vocabularies/plone.app.vocabularies.Roles",
+        "/@vocabularies/plone.app.vocabularies.Catalog",
+        "/@vocabularies/plone.app.vocabularies.Catalog?title=geheim",
+        "/@vocabularies/Fields",
+        "/@vocabularies/Behaviors",
+        "/@controlpanels/dexterity-types",
+        "/@controlpanels/dexterity-types/Document",
+        "/@controlpanels/search",
+        "/@controlpanels/caching",
         "/@users",
         "/@users/autorin",
         "/@users/sperrer",
@@ -222,6 +230,7 @@ fn counts_include_only_what_the_reader_may_see() {
         ("/@search?path.query=/geheimordner", 0),
         ("/@search?portal_type=Document", 2),
         ("/@vocabularies/plone.app.vocabularies.Keywords", 1),
+        ("/@vocabularies/plone.app.vocabularies.Catalog?title=geheim", 0),
     ];
     for who in [Auth::Anonymous, MEMBER] {
         for (url, total) in counts {
