@@ -89,8 +89,12 @@ pub fn column(ctx: &Ctx, c: &Content, name: &str) -> Option<Value> {
         "getURL" => json!(ctx.url(&c.path)),
         "created" | "CreationDate" => json!(format_ts(c.created)),
         "modified" | "ModificationDate" => json!(format_ts(c.modified)),
-        "effective" | "EffectiveDate" => date_field(c, "effective", FLOOR_DATE),
-        "expires" | "ExpirationDate" => date_field(c, "expires", CEILING_DATE),
+        "effective" => date_field(c, "effective", FLOOR_DATE),
+        "expires" => date_field(c, "expires", CEILING_DATE),
+        // Dublin Core's accessors say "None" for an unset date, as Plone's
+        // catalog metadata holds them (Volto's folder contents shows it).
+        "EffectiveDate" => date_field(c, "effective", "None"),
+        "ExpirationDate" => date_field(c, "expires", "None"),
         "Date" => json!(
             c.fields
                 .get("effective")

@@ -366,3 +366,20 @@ fn dates_creators_languages_and_interfaces_narrow_a_search() {
         assert_eq!(app.get(&format!("/@search?{bad}"), Auth::Admin).status, 400, "{bad}");
     }
 }
+
+#[test]
+fn unset_dublin_core_dates_read_none_as_plone_catalogs_them() {
+    let app = spawn_app();
+    app.create("", json!({"@type": "Document", "id": "draft", "title": "Draft"}));
+    let found = app
+        .get(
+            "/@search?portal_type=Document&metadata_fields=EffectiveDate&metadata_fields=ExpirationDate&metadata_fields=effective",
+            Auth::Admin,
+        )
+        .json();
+    let item = &found["items"][0];
+    assert_eq!(item["EffectiveDate"], "None", "{found}");
+    assert_eq!(item["ExpirationDate"], "None");
+    // The index columns keep Plone's floor date for sorting clients.
+    assert_eq!(item["effective"], "1969-12-31T00:00:00+00:00");
+}
