@@ -21,6 +21,8 @@ pub mod search;
 pub mod security;
 pub mod site;
 pub mod stats;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod types;
 pub mod upgrade;
 pub mod vocabularies;

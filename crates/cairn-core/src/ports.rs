@@ -245,7 +245,7 @@ pub struct RedirectFilter {
 }
 
 /// A stored account (the user folder).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct UserRecord {
     pub id: String,
     pub password_hash: String,

@@ -1,0 +1,76 @@
+//! PostgreSQL for cairn's scale-out mode: several `cairn serve` nodes on one
+//! database. Migrations are versioned SQL files (`migrations/`, reviewable
+//! as they run); each port is implemented here with PostgreSQL's own SQL,
+//! and a change one node makes is announced to the others with
+//! LISTEN/NOTIFY so their caches drop what it made stale.
+//!
+//! The ports are synchronous (see `docs/ports.md`): handlers call them on
+//! the blocking pool, so this adapter uses the blocking `postgres` client
+//! behind an r2d2 pool.
+
+mod error;
+mod listen;
+pub mod migrations;
+mod principals;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cairn_core::CoreResult;
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres::{Config, NoTls};
+
+pub use error::db;
+
+/// The channel a principal change is announced on.
+pub(crate) const PRINCIPALS_CHANNEL: &str = "cairn_principals";
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// One node's handle on the shared database.
+pub struct PgStore {
+    pool: Pool,
+    /// Grows with every principal change of any node (own writes at once,
+    /// other nodes' through the listener).
+    principals: Arc<AtomicU64>,
+    _listener: listen::Listener,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:password@host/db`).
+    pub fn open(url: &str) -> CoreResult<Self> {
+        let config: Config = url.parse().map_err(db)?;
+        Self::open_with(config)
+    }
+
+    /// Connects with a prepared configuration (tests set a `search_path`).
+    pub fn open_with(config: Config) -> CoreResult<Self> {
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(manager)
+            .map_err(db)?;
+        let principals = Arc::new(AtomicU64::new(0));
+        let listener = listen::Listener::start(config, PRINCIPALS_CHANNEL, principals.clone());
+        Ok(Self {
+            pool,
+            principals,
+            _listener: listener,
+        })
+    }
+
+    /// Brings the schema to this build's version (see [`migrations`]).
+    pub fn migrate(&self) -> CoreResult<usize> {
+        migrations::run(&mut *self.conn()?)
+    }
+
+    pub(crate) fn conn(&self) -> CoreResult<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+        self.pool.get().map_err(db)
+    }
+
+    /// Counts a change of this node at once (the notification follows).
+    pub(crate) fn principals_changed(&self) {
+        self.principals.fetch_add(1, Ordering::SeqCst);
+    }
+}

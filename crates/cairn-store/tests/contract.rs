@@ -1,0 +1,18 @@
+//! The ports' contract suites (`cairn_core::testkit`) on SQLite; the
+//! PostgreSQL adapter runs the same ones.
+
+use cairn_core::ports::ContentStore;
+use cairn_store::SqliteStore;
+
+fn store() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("t.sqlite")).unwrap();
+    s.migrate().unwrap();
+    (s, dir)
+}
+
+#[test]
+fn principals() {
+    let (s, _dir) = store();
+    cairn_core::testkit::principals(&s);
+}
