@@ -3,6 +3,7 @@
 //! one behaviour whatever database it talks to. A failed check panics with
 //! what was expected.
 
+use crate::jobs::{JobFilter, JobState, JobStore, NewJob, Outcome, Priority, Schedule, now_ms};
 use crate::ports::{GroupRecord, PrincipalQuery, PrincipalStore, UserRecord};
 
 fn user(id: &str, fullname: &str, email: &str) -> UserRecord {
@@ -137,4 +138,165 @@ pub fn principals(s: &dyn PrincipalStore) {
     assert!(s.groups_of(site, "redaktion").unwrap().is_empty());
     assert!(s.members(site, "alle").unwrap().is_empty());
     assert!(s.user("other-site", "anna").unwrap().is_some(), "other sites untouched");
+}
+
+/// The job queue: order, deduplication, leases, cancellation, retries,
+/// schedules, merging and consumer positions; what `JobStore` promises.
+/// `s` is a fresh store; it may be shared with other threads.
+pub fn jobs(s: &(dyn JobStore + Sync)) {
+    use serde_json::json;
+    let now = now_ms();
+    let claim = |at: i64| s.claim(&["t"], at, at + 60_000).unwrap();
+    let page = JobFilter {
+        limit: 100,
+        ..Default::default()
+    };
+
+    // The most important due job first; one not yet due waits.
+    s.enqueue(
+        "x",
+        &[
+            NewJob::new("t", json!("low")).priority(Priority::Low),
+            NewJob::new("t", json!("normal")),
+            NewJob::new("t", json!("later"))
+                .priority(Priority::Important)
+                .at(now + 60_000),
+            NewJob::new("t", json!("important")).priority(Priority::Important),
+            NewJob::new("other", json!("not mine")).priority(Priority::Important),
+        ],
+    )
+    .unwrap();
+    let order: Vec<_> = std::iter::from_fn(|| claim(now + 1000).map(|j| j.args)).collect();
+    assert_eq!(order, [json!("important"), json!("normal"), json!("low")]);
+    assert_eq!(s.next_due(&["t"]).unwrap(), Some(now + 60_000));
+    let later = claim(now + 60_000).unwrap();
+    assert_eq!(later.args, json!("later"));
+    assert_eq!(later.attempts, 1);
+    s.finish(later.id, now, Outcome::Done(json!({"ok": true}))).unwrap();
+    let done = s.job("x", later.id).unwrap().unwrap();
+    assert_eq!((done.state, done.result), (JobState::Done, Some(json!({"ok": true}))));
+    assert!(
+        s.job("other-site", later.id).unwrap().is_none(),
+        "jobs belong to their site"
+    );
+
+    // One waiting job per key; once it runs, the same work may be asked again.
+    let keyed = || NewJob::new("k", json!(1)).dedupe("key");
+    s.enqueue("d", &[keyed(), keyed()]).unwrap();
+    s.enqueue("d", &[keyed()]).unwrap();
+    assert_eq!(s.jobs("d", &page).unwrap().1, 1);
+    let running = s.claim(&["k"], now_ms(), now_ms() + 60_000).unwrap().unwrap();
+    s.enqueue("d", &[keyed()]).unwrap();
+    assert_eq!(s.jobs("d", &page).unwrap().1, 2);
+    // Put back for a retry, it takes the place of its waiting twin.
+    s.finish(
+        running.id,
+        now_ms(),
+        Outcome::Retry {
+            at: now_ms(),
+            error: "again".into(),
+        },
+    )
+    .unwrap();
+    let (waiting, total) = s.jobs("d", &page).unwrap();
+    assert_eq!((waiting[0].id, total), (running.id, 1));
+
+    // A job whose worker died is taken again until its attempts run out.
+    s.enqueue("l", &[NewJob::new("lease", json!(1)).attempts(2)]).unwrap();
+    let t0 = now_ms();
+    let first = s.claim(&["lease"], t0, t0 + 1000).unwrap().unwrap();
+    assert!(s.claim(&["lease"], t0 + 500, t0 + 1500).unwrap().is_none(), "leased");
+    let again = s.claim(&["lease"], t0 + 2000, t0 + 3000).unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (first.id, 2));
+    assert!(s.claim(&["lease"], t0 + 4000, t0 + 5000).unwrap().is_none());
+    let dead = s.job("l", first.id).unwrap().unwrap();
+    assert_eq!(dead.state, JobState::Dead);
+    assert!(dead.error.unwrap().contains("stopped"));
+    // A dead job is queued again with fresh attempts, once.
+    assert!(s.retry("l", first.id, t0).unwrap());
+    assert!(!s.retry("l", first.id, t0).unwrap());
+    assert_eq!(s.job("l", first.id).unwrap().unwrap().attempts, 0);
+
+    // Cancelled while it runs, it stays cancelled.
+    s.enqueue("c", &[NewJob::new("cancel", json!(1))]).unwrap();
+    let j = s.claim(&["cancel"], now_ms(), now_ms() + 60_000).unwrap().unwrap();
+    assert!(s.cancel("c", j.id, now_ms()).unwrap());
+    s.finish(j.id, now_ms(), Outcome::Done(json!("late"))).unwrap();
+    let j = s.job("c", j.id).unwrap().unwrap();
+    assert_eq!((j.state, j.result), (JobState::Cancelled, None));
+    assert!(!s.cancel("c", j.id, now_ms()).unwrap(), "cancelled once");
+    assert!(!s.cancel("other-site", j.id, now_ms()).unwrap());
+
+    // A schedule fires once per due time; a restart keeps a missed run.
+    let schedule = |next_run| Schedule {
+        site: "x".into(),
+        name: "tick".into(),
+        cron: "0 * * * * *".into(),
+        kind: "tick".into(),
+        args: json!({}),
+        priority: Priority::Normal,
+        next_run,
+        last_run: None,
+    };
+    s.put_schedule(&schedule(now - 1)).unwrap();
+    s.put_schedule(&schedule(now + 60_000)).unwrap();
+    assert_eq!(s.fire_schedules(now, &|_| Some(now + 60_000)).unwrap(), 1);
+    assert_eq!(s.fire_schedules(now, &|_| Some(now + 60_000)).unwrap(), 0);
+    let stored = &s.schedules("x").unwrap()[0];
+    assert_eq!((stored.next_run, stored.last_run), (now + 60_000, Some(now)));
+    let fired = s.claim(&["tick"], now, now + 1000).unwrap().unwrap();
+    assert_eq!(fired.schedule.as_deref(), Some("tick"));
+
+    // A running job takes over the waiting ones of its kind.
+    s.enqueue("m", &[NewJob::new("merge", json!(1))]).unwrap();
+    let into = s.claim(&["merge"], now_ms(), now_ms() + 60_000).unwrap().unwrap();
+    s.enqueue("m", &[NewJob::new("merge", json!(2)), NewJob::new("merge", json!(3))])
+        .unwrap();
+    let mut taken = s.absorb("m", "merge", into.id, now_ms()).unwrap();
+    taken.sort_by_key(|v| v.as_i64());
+    assert_eq!(taken, [json!(2), json!(3)]);
+    s.set_args(into.id, &json!([1, 2, 3])).unwrap();
+    assert_eq!(s.job("m", into.id).unwrap().unwrap().args, json!([1, 2, 3]));
+    let counts = s.counts("m", now_ms()).unwrap();
+    let done = counts.iter().find(|c| c.state == JobState::Done).map(|c| c.count);
+    assert_eq!(done, Some(2), "{counts:?}");
+
+    // Consumer positions move only from where they were.
+    assert_eq!(s.consumer_position("x", "indexer").unwrap(), 0);
+    assert!(
+        s.advance("x", "indexer", 0, 5, &[NewJob::new("after", json!(5))])
+            .unwrap()
+    );
+    assert!(
+        !s.advance("x", "indexer", 0, 9, &[NewJob::new("after", json!(9))])
+            .unwrap()
+    );
+    assert_eq!(s.consumer_position("x", "indexer").unwrap(), 5);
+    let after: Vec<_> = std::iter::from_fn(|| s.claim(&["after"], now_ms(), now_ms() + 1000).unwrap())
+        .map(|j| j.args)
+        .collect();
+    assert_eq!(after, [json!(5)], "the refused advance enqueued nothing");
+
+    // Finished jobs are pruned once old enough.
+    assert!(s.prune_jobs(now_ms() + 1).unwrap() >= 3);
+    assert!(s.job("c", j.id).unwrap().is_none());
+
+    // Claimers on several threads never get the same job.
+    let many: Vec<NewJob> = (0..40).map(|i| NewJob::new("race", json!(i))).collect();
+    s.enqueue("r", &many).unwrap();
+    let got = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                while let Some(j) = s.claim(&["race"], now_ms(), now_ms() + 60_000).unwrap() {
+                    got.lock().unwrap().push(j.id);
+                }
+            });
+        }
+    });
+    let mut ids = got.into_inner().unwrap();
+    ids.sort_unstable();
+    let claimed = ids.len();
+    ids.dedup();
+    assert_eq!((claimed, ids.len()), (40, 40), "each job once");
 }

@@ -9,6 +9,7 @@
 //! behind an r2d2 pool.
 
 mod error;
+mod jobs;
 mod listen;
 pub mod migrations;
 mod principals;

@@ -10,7 +10,10 @@ use r2d2_postgres::postgres::Client;
 use crate::db;
 
 /// Every migration this build knows: version, name, SQL.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "principals", include_str!("../migrations/0001_principals.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "principals", include_str!("../migrations/0001_principals.sql")),
+    (2, "jobs", include_str!("../migrations/0002_jobs.sql")),
+];
 
 /// Any constant: the advisory lock nodes take while migrating.
 const LOCK: i64 = 0x6361_6972_6e00;

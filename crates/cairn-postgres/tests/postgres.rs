@@ -109,3 +109,52 @@ fn a_taken_key_is_a_duplicate_told_by_the_sqlstate() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn jobs() {
+    let Some(s) = store() else { return };
+    cairn_core::testkit::jobs(&s);
+}
+
+#[test]
+fn a_schedule_runs_once_per_due_time_whatever_the_number_of_nodes() {
+    use cairn_core::jobs::{JobStore, Priority, Schedule, now_ms};
+    let Some(config) = fresh_schema() else { return };
+    let nodes: Vec<PgStore> = (0..3).map(|_| PgStore::open_with(config.clone()).unwrap()).collect();
+    nodes[0].migrate().unwrap();
+    let now = now_ms();
+    for name in ["a", "b", "c", "d"] {
+        nodes[0]
+            .put_schedule(&Schedule {
+                site: "s".into(),
+                name: name.into(),
+                cron: "0 * * * * *".into(),
+                kind: "tick".into(),
+                args: serde_json::json!({}),
+                priority: Priority::Normal,
+                next_run: now - 1,
+                last_run: None,
+            })
+            .unwrap();
+    }
+    // Every node's scheduler wakes at once, several times.
+    let fired: usize = std::thread::scope(|scope| {
+        let runs: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                scope.spawn(move || {
+                    (0..5)
+                        .map(|_| n.fire_schedules(now, &|_| Some(now + 60_000)).unwrap())
+                        .sum::<usize>()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).sum()
+    });
+    assert_eq!(fired, 4, "each due schedule fired by one node, once");
+    let mut jobs = 0;
+    while nodes[1].claim(&["tick"], now, now + 1000).unwrap().is_some() {
+        jobs += 1;
+    }
+    assert_eq!(jobs, 4);
+}

@@ -16,3 +16,9 @@ fn principals() {
     let (s, _dir) = store();
     cairn_core::testkit::principals(&s);
 }
+
+#[test]
+fn jobs() {
+    let (s, _dir) = store();
+    cairn_core::testkit::jobs(&s);
+}
