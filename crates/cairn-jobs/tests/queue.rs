@@ -1,12 +1,14 @@
-//! The embedded queue (SQLite) with the real workers: order, timing,
-//! deduplication, transactions shared with content writes, retries, dead
-//! jobs, cancellation, schedules, and recovery after a worker died.
+//! The embedded queue (SQLite) with the real workers: transactions shared
+//! with content writes, the outbox, retries, dead jobs and recovery after a
+//! crash. The queue's own rules (order, deduplication, leases,
+//! cancellation, schedules) are the contract suite every backend runs
+//! (`cairn_core::testkit::jobs`, in `cairn-store/tests/contract.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cairn_core::jobs::{Job, JobMetrics, JobState, JobStore, NewJob, Outcome, Priority, Schedule, now_ms};
+use cairn_core::jobs::{Job, JobMetrics, JobState, JobStore, NewJob, now_ms};
 use cairn_core::ports::{ChangeEvent, ContentStore, WriteBatch, WriteOp};
 use cairn_jobs::{Bell, Config, Handler, JobError, Registry, Workers};
 use cairn_store::SqliteStore;
@@ -21,49 +23,6 @@ fn store() -> (tempfile::TempDir, SqliteStore) {
 
 fn claim(s: &SqliteStore, now: i64) -> Option<Job> {
     s.claim(&["t"], now, now + 60_000).unwrap()
-}
-
-#[test]
-fn the_most_important_due_job_is_taken_first() {
-    let (_d, s) = store();
-    let now = now_ms();
-    s.enqueue(
-        "x",
-        &[
-            NewJob::new("t", json!("low")).priority(Priority::Low),
-            NewJob::new("t", json!("normal")),
-            NewJob::new("t", json!("later"))
-                .priority(Priority::Important)
-                .at(now + 60_000),
-            NewJob::new("t", json!("important")).priority(Priority::Important),
-            NewJob::new("other", json!("not mine")).priority(Priority::Important),
-        ],
-    )
-    .unwrap();
-    // A second later: the jobs queued for "now" are due whatever the clock
-    // read while they were enqueued.
-    let order: Vec<Value> = std::iter::from_fn(|| claim(&s, now + 1000).map(|j| j.args)).collect();
-    assert_eq!(order, [json!("important"), json!("normal"), json!("low")]);
-    assert_eq!(s.next_due(&["t"]).unwrap(), Some(now + 60_000));
-    assert_eq!(claim(&s, now + 60_000).unwrap().args, json!("later"));
-}
-
-#[test]
-fn a_waiting_job_with_the_same_key_is_not_enqueued_twice() {
-    let (_d, s) = store();
-    let job = || NewJob::new("t", json!(1)).dedupe("k");
-    s.enqueue("x", &[job(), job()]).unwrap();
-    s.enqueue("x", &[job()]).unwrap();
-    let filter = cairn_core::jobs::JobFilter {
-        limit: 10,
-        ..Default::default()
-    };
-    assert_eq!(s.jobs("x", &filter).unwrap().1, 1);
-    // Once it runs, the same work may be asked for again.
-    let j = claim(&s, now_ms()).unwrap();
-    s.enqueue("x", &[job()]).unwrap();
-    s.finish(j.id, now_ms(), Outcome::Done(json!(null))).unwrap();
-    assert_eq!(s.jobs("x", &filter).unwrap().1, 2);
 }
 
 #[test]
@@ -88,59 +47,6 @@ fn jobs_commit_and_roll_back_with_the_change_that_causes_them() {
     assert!(claim(&s, now_ms()).is_none(), "its job is gone with it");
     s.write(site, batch(root.version)).unwrap();
     assert_eq!(claim(&s, now_ms()).unwrap().args, json!(root.version));
-}
-
-#[test]
-fn a_job_whose_worker_died_is_taken_again_until_its_attempts_run_out() {
-    let (_d, s) = store();
-    s.enqueue("x", &[NewJob::new("t", json!(1)).attempts(2)]).unwrap();
-    // After the enqueue: the job is due from the millisecond it was queued.
-    let now = now_ms();
-    let first = s.claim(&["t"], now, now + 1000).unwrap().unwrap();
-    assert!(s.claim(&["t"], now + 500, now + 1500).unwrap().is_none(), "leased");
-    let again = s.claim(&["t"], now + 2000, now + 3000).unwrap().unwrap();
-    assert_eq!((again.id, again.attempts), (first.id, 2));
-    assert!(s.claim(&["t"], now + 4000, now + 5000).unwrap().is_none());
-    let dead = s.job("x", first.id).unwrap().unwrap();
-    assert_eq!(dead.state, JobState::Dead);
-    assert!(dead.error.unwrap().contains("stopped"));
-}
-
-#[test]
-fn a_job_cancelled_while_it_runs_stays_cancelled() {
-    let (_d, s) = store();
-    s.enqueue("x", &[NewJob::new("t", json!(1))]).unwrap();
-    let j = claim(&s, now_ms()).unwrap();
-    assert!(s.cancel("x", j.id, now_ms()).unwrap());
-    s.finish(j.id, now_ms(), Outcome::Done(json!("late"))).unwrap();
-    let j = s.job("x", j.id).unwrap().unwrap();
-    assert_eq!((j.state, j.result), (JobState::Cancelled, None));
-    assert!(!s.cancel("x", j.id, now_ms()).unwrap(), "cancelled once");
-    assert!(!s.cancel("other-site", j.id, now_ms()).unwrap() && s.job("other-site", j.id).unwrap().is_none());
-}
-
-#[test]
-fn a_schedule_fires_once_per_due_time_and_survives_a_restart() {
-    let (_d, s) = store();
-    let now = now_ms();
-    let schedule = |next_run| Schedule {
-        site: "x".into(),
-        name: "tick".into(),
-        cron: "0 * * * * *".into(),
-        kind: "t".into(),
-        args: json!({}),
-        priority: Priority::Normal,
-        next_run,
-        last_run: None,
-    };
-    s.put_schedule(&schedule(now - 1)).unwrap();
-    // A restart puts the same schedule again: the missed run is kept.
-    s.put_schedule(&schedule(now + 60_000)).unwrap();
-    assert_eq!(s.fire_schedules(now, &|_| Some(now + 60_000)).unwrap(), 1);
-    assert_eq!(s.fire_schedules(now, &|_| Some(now + 60_000)).unwrap(), 0);
-    let stored = &s.schedules("x").unwrap()[0];
-    assert_eq!((stored.next_run, stored.last_run), (now + 60_000, Some(now)));
-    assert_eq!(claim(&s, now).unwrap().schedule.as_deref(), Some("tick"));
 }
 
 #[test]
