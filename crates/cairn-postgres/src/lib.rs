@@ -66,6 +66,11 @@ impl PgStore {
         migrations::run(&mut *self.conn()?)
     }
 
+    /// The migrations the database has, oldest first.
+    pub fn applied(&self) -> CoreResult<Vec<(i32, String)>> {
+        migrations::applied(&mut *self.conn()?)
+    }
+
     pub(crate) fn conn(&self) -> CoreResult<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
         self.pool.get().map_err(db)
     }

@@ -22,18 +22,24 @@ const LOCK: i64 = 0x6361_6972_6e00;
 /// database from a newer cairn (a version this build does not know) is
 /// refused rather than used.
 pub fn run(client: &mut Client) -> CoreResult<usize> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS cairn_migrations (
+    let mut applied = 0;
+    let mut tx = client.transaction().map_err(db)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK]).map_err(db)?;
+    // Under the lock: two nodes never both create the table.
+    let exists: bool = tx
+        .query_one("SELECT to_regclass('cairn_migrations') IS NOT NULL", &[])
+        .map_err(db)?
+        .get(0);
+    if !exists {
+        tx.batch_execute(
+            "CREATE TABLE cairn_migrations (
                 version    integer PRIMARY KEY,
                 name       text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
             )",
         )
         .map_err(db)?;
-    let mut applied = 0;
-    let mut tx = client.transaction().map_err(db)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK]).map_err(db)?;
+    }
     let newest: Option<i32> = tx
         .query_one("SELECT max(version) FROM cairn_migrations", &[])
         .map_err(db)?
@@ -65,6 +71,13 @@ pub fn run(client: &mut Client) -> CoreResult<usize> {
 
 /// The migrations a database has, oldest first (`cairn migrate --status`).
 pub fn applied(client: &mut Client) -> CoreResult<Vec<(i32, String)>> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('cairn_migrations') IS NOT NULL", &[])
+        .map_err(db)?
+        .get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
     let rows = client
         .query("SELECT version, name FROM cairn_migrations ORDER BY version", &[])
         .map_err(db)?;

@@ -256,6 +256,46 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
     })
 }
 
+/// `cairn migrate`: brings the data folder's SQLite database, or the
+/// PostgreSQL database at `database_url`, to this build's schema (or, with
+/// `status`, only says where it stands); gives back the lines to print.
+pub fn migrate(settings: &Settings, database_url: Option<&str>, status: bool) -> anyhow::Result<Vec<String>> {
+    if let Some(url) = database_url {
+        let pg = cairn_postgres::PgStore::open(url).context("while connecting to PostgreSQL")?;
+        let ran = if status { 0 } else { pg.migrate()? };
+        let mut lines: Vec<String> = pg
+            .applied()?
+            .into_iter()
+            .map(|(v, name)| format!("{v:04} {name}: applied"))
+            .collect();
+        let known = cairn_postgres::migrations::MIGRATIONS;
+        lines.extend(
+            known
+                .iter()
+                .skip(lines.len())
+                .map(|(v, name, _)| format!("{v:04} {name}: pending")),
+        );
+        lines.push(format!("{ran} migrations applied now"));
+        return Ok(lines);
+    }
+    let file = settings.data.join("cairn.sqlite");
+    if status && !file.exists() {
+        return Ok(vec![format!("{}: no database yet", file.display())]);
+    }
+    std::fs::create_dir_all(&settings.data)?;
+    let store = SqliteStore::open(&file)?;
+    if !status {
+        store.migrate().context("while migrating the database schema")?;
+    }
+    let facts = store.facts("")?;
+    Ok(vec![format!(
+        "{}: schema version {} (this build needs {})",
+        file.display(),
+        facts.schema_version,
+        facts.schema_required
+    )])
+}
+
 /// Where a site's full-text index lives under the data folder.
 pub fn search_dir(settings: &Settings, site: &str) -> std::path::PathBuf {
     settings.data.join("search").join(site)

@@ -53,6 +53,19 @@ enum Command {
         #[command(subcommand)]
         command: BlobsCommand,
     },
+    /// Bring the database schema to this build's version (`serve` does it
+    /// on start too): the data folder's SQLite, or a PostgreSQL database.
+    Migrate {
+        /// A PostgreSQL database (`postgres://user:password@host/db`).
+        #[arg(long, env = "CAIRN_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Folder for the database and blobs (SQLite).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Show the schema's state and change nothing.
+        #[arg(long)]
+        status: bool,
+    },
     /// Content types saved through the web.
     Types {
         #[command(subcommand)]
@@ -146,6 +159,17 @@ fn main() -> anyhow::Result<()> {
                 .block_on(shutdown_signal());
             // Stops taking jobs; each worker ends the job it runs first.
             drop(jobs);
+            Ok(())
+        }
+        Command::Migrate {
+            database_url,
+            data,
+            status,
+        } => {
+            settings.data = data.unwrap_or(settings.data);
+            for line in cairn::migrate(&settings, database_url.as_deref(), status)? {
+                println!("{line}");
+            }
             Ok(())
         }
         Command::Types {

@@ -347,3 +347,24 @@ fn the_sample_news_keep_their_publication_dates_newest_first() {
     let ids = crate::helpers::ids(&r);
     assert_eq!(ids, ["steuerfuss-bleibt-unveraendert", "neue-kantonsschule-oberried"]);
 }
+
+#[test]
+fn cairn_migrate_says_where_the_schema_stands_and_brings_it_up() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = cairn::Settings {
+        data: data.path().join("var"),
+        ..cairn::Settings::default()
+    };
+    let status = cairn::migrate(&settings, None, true).unwrap();
+    assert!(status[0].ends_with("no database yet"), "{status:?}");
+    let done = cairn::migrate(&settings, None, false).unwrap();
+    assert!(done[0].contains("schema version"), "{done:?}");
+    let (have, need) = {
+        let words: Vec<&str> = done[0].split_whitespace().collect();
+        (
+            words[words.len() - 5].to_string(),
+            words[words.len() - 1].trim_end_matches(')').to_string(),
+        )
+    };
+    assert_eq!(have, need, "{done:?}");
+}
