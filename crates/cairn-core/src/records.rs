@@ -30,7 +30,7 @@ type Values = Arc<Map<String, Value>>;
 
 /// Saved values as last read, with the store generation they were read at.
 #[derive(Default)]
-pub struct Cached(RwLock<Option<(u64, Values)>>);
+pub struct Cached(RwLock<Option<(u64, Values)>>, std::sync::Mutex<()>);
 
 /// The saved values (a write of this process since the last read reloads them).
 fn saved(site: &Site) -> CoreResult<Values> {
@@ -113,6 +113,9 @@ pub fn shown(site: &Site, name: &str) -> CoreResult<Value> {
 /// checked as its field checks content, against its vocabulary too.
 pub fn set(site: &Site, who: &Principal, changes: &Map<String, Value>) -> CoreResult<()> {
     crate::security::require_admin(who, "manage the site")?;
+    // Saves take turns from read to write: two panels saved at once both
+    // keep their values (the record map is written whole).
+    let _turn = site.records.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut next = (*saved(site)?).clone();
     let mut errors = Vec::new();
     // Dropped on every early return: the upload of a refused change goes.

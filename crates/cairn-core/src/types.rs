@@ -27,6 +27,9 @@ pub struct Types {
     base: SchemaSources,
     profile: Option<String>,
     current: RwLock<Current>,
+    /// Edits take turns from reading a type to saving it: the saved files
+    /// are written as one map, and an edit must start from the last one.
+    writing: std::sync::Mutex<()>,
 }
 
 struct Current {
@@ -49,6 +52,7 @@ impl Types {
                 saved: Map::new(),
                 registry: Arc::new(registry),
             }),
+            writing: std::sync::Mutex::new(()),
         })
     }
 
@@ -101,6 +105,14 @@ pub fn current(site: &Site) -> Arc<TypeRegistry> {
     cur.registry.clone()
 }
 
+/// This process's turn to change the saved types.
+fn turn(site: &Site) -> std::sync::MutexGuard<'_, ()> {
+    site.schemas
+        .writing
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn edit_error(e: EditError) -> CoreError {
     match e {
         EditError::Invalid(m) => CoreError::BadRequest(m),
@@ -147,6 +159,7 @@ pub fn edit<T>(
     change: impl FnOnce(&ResolvedType, &mut TypeDef) -> Result<T, EditError>,
 ) -> CoreResult<T> {
     crate::security::require_admin(who, "manage content types")?;
+    let _turn = turn(site);
     let reg = site.types();
     let ty = reg.get(id).ok_or(CoreError::NotFound)?;
     let mut def = ty.def.clone();
@@ -158,6 +171,7 @@ pub fn edit<T>(
 /// Adds a type made through the web; gives back its id.
 pub fn create(site: &Site, who: &Principal, body: &Map<String, Value>) -> CoreResult<String> {
     crate::security::require_admin(who, "manage content types")?;
+    let _turn = turn(site);
     let reg = site.types();
     if reg.all().filter(|t| reg.is_web(&t.def.id)).count() >= MAX_WEB_TYPES {
         return Err(CoreError::BadRequest(format!(
@@ -180,6 +194,7 @@ pub const MAX_WEB_TYPES: usize = 200;
 /// Removes a type made through the web that no object uses.
 pub fn remove(site: &Site, who: &Principal, id: &str) -> CoreResult<()> {
     crate::security::require_admin(who, "manage content types")?;
+    let _turn = turn(site);
     let reg = site.types();
     if reg.get(id).is_none() {
         return Err(CoreError::NotFound);

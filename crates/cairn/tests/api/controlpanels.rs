@@ -330,3 +330,33 @@ fn the_site_logo_is_served_to_everyone_and_kept_by_the_blob_sweep() {
     );
     assert_eq!(app.get(&path, Auth::Anonymous).status, 404);
 }
+
+#[test]
+fn panels_saved_at_once_all_keep_their_values() {
+    let app = spawn_app();
+    let changes = [
+        ("site", json!({"site_title": "Gleichzeitig"})),
+        ("caching", json!({"content_s_maxage": 11})),
+        ("caching", json!({"listing_s_maxage": 12})),
+        ("caching", json!({"file_s_maxage": 13})),
+        ("security", json!({"enable_self_reg": true})),
+        ("editing", json!({"enable_link_integrity_checks": false})),
+        ("usergroup", json!({"many_users": true})),
+        ("usergroup", json!({"many_groups": true})),
+    ];
+    std::thread::scope(|scope| {
+        for (panel, body) in &changes {
+            let app = &app;
+            scope.spawn(move || {
+                let r = app.patch(&format!("/@controlpanels/{panel}"), Auth::Admin, body);
+                assert_eq!(r.status, 204);
+            });
+        }
+    });
+    for (panel, body) in &changes {
+        let data = app.get(&format!("/@controlpanels/{panel}"), Auth::Admin).json()["data"].clone();
+        for (k, v) in body.as_object().unwrap() {
+            assert_eq!(&data[k], v, "{panel}.{k} was lost");
+        }
+    }
+}

@@ -260,3 +260,28 @@ fn only_administrators_change_types() {
     app.create("", json!({"@type": "Folder", "id": "f", "title": "F"}));
     assert_eq!(app.post("/f/@types/Document", Auth::Admin, &body).status, 404);
 }
+
+#[test]
+fn schema_edits_made_at_once_all_stay() {
+    let app = spawn_app();
+    std::thread::scope(|scope| {
+        for i in 0..8 {
+            let app = &app;
+            scope.spawn(move || {
+                let r = app.post(
+                    "/@types/Document",
+                    Auth::Admin,
+                    &json!({"factory": "Integer", "title": format!("Count {i}")}),
+                );
+                assert_eq!(r.status, 201, "{}", r.json());
+            });
+        }
+    });
+    let schema = app.get("/@types/Document", Auth::Admin).json();
+    for i in 0..8 {
+        assert!(
+            schema["properties"].get(format!("count_{i}")).is_some(),
+            "count_{i} was lost"
+        );
+    }
+}
