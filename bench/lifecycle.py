@@ -144,24 +144,31 @@ def edits(s, count, tag, size):
             **({"history_bytes": grown["versions"]} if "versions" in grown else {})}
 
 
-def cairn(a):
+def start_cairn(binary, env=None, sample=False):
+    """Starts cairn on a free loopback port with a fresh data folder and
+    waits until it answers; returns the process, the site's Server and
+    the data folder."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    tmp = tempfile.mkdtemp(prefix="cairn-lifecycle-")
-    env = dict(os.environ, CAIRN_ADMIN_PASSWORD=PASSWORD, RUST_LOG="warn",
-               CAIRN_TRASH__MAX_ITEMS=str(a.n + 100))
-    data = os.path.join(tmp, "data")
-    proc = subprocess.Popen([a.bin, "serve", "--no-sample", "--listen", f"127.0.0.1:{port}", "--data", data],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    s = Server(f"http://127.0.0.1:{port}/Plone", "admin", PASSWORD)
+    data = os.path.join(tempfile.mkdtemp(prefix="cairn-bench-"), "data")
+    env = dict(os.environ, CAIRN_ADMIN_PASSWORD=PASSWORD, RUST_LOG="warn", **(env or {}))
+    args = [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data", data]
+    if not sample:
+        args.append("--no-sample")
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc, Server(f"http://127.0.0.1:{port}/Plone", "admin", PASSWORD), data
+
+
+def cairn(a):
+    proc, s, data = start_cairn(a.bin, {"CAIRN_TRASH__MAX_ITEMS": str(a.n + 100)})
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
 
         def size(uid):
             # The write-ahead log is copied into the file first: its size is

@@ -19,14 +19,10 @@ Standard library only; results in bench/results/sitesetup.json.
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
-import tempfile
 import time
-import urllib.request
 
-from lifecycle import HERE, PASSWORD, Server
+from lifecycle import HERE, Server, start_cairn
 
 
 def shapes(s, rounds, tag):
@@ -62,22 +58,9 @@ def shapes(s, rounds, tag):
 
 
 def cairn(a):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    tmp = tempfile.mkdtemp(prefix="cairn-sitesetup-")
-    env = dict(os.environ, CAIRN_ADMIN_PASSWORD=PASSWORD, RUST_LOG="warn")
-    proc = subprocess.Popen(
-        [a.bin, "serve", "--listen", f"127.0.0.1:{port}", "--data", os.path.join(tmp, "data")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, s, _data = start_cairn(a.bin, sample=True)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        return shapes(Server(f"http://127.0.0.1:{port}/Plone", "admin", PASSWORD), a.rounds, "c")
+        return shapes(s, a.rounds, "c")
     finally:
         proc.kill()
         proc.wait()

@@ -280,6 +280,19 @@ pub struct PrincipalQuery {
     pub limit: usize,
 }
 
+impl PrincipalQuery {
+    /// A case-folded LIKE pattern matching `text` anywhere, LIKE's own
+    /// wildcards escaped with `\\` (every backend's `LIKE ... ESCAPE '\\'`).
+    pub fn like_pattern(text: &str) -> String {
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    }
+}
+
 /// Content and catalog storage for all sites of a deployment.
 pub trait ContentStore: Send + Sync {
     /// Creates tables and indexes if needed.

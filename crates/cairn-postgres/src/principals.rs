@@ -41,14 +41,9 @@ fn strings(v: Value) -> Vec<String> {
     serde_json::from_value(v).unwrap_or_default()
 }
 
-/// A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped.
+/// A LIKE pattern matching `text` anywhere (see [`PrincipalQuery::like_pattern`]).
 fn contains(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+    PrincipalQuery::like_pattern(text)
 }
 
 /// The WHERE clause and parameters of a users query (shared by list and count).

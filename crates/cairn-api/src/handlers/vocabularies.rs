@@ -151,17 +151,26 @@ fn catalog(ctx: &Ctx, max_batch: usize) -> ApiResult<Response> {
         .map(|c| json!({"title": c.title(), "token": c.uid.as_str()}))
         .collect();
     let url = format!("{}/@vocabularies/{CATALOG}", ctx.base);
-    let canonical = encode(&p.without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]));
+    Ok(page(ctx, &url, items, total, crate::batch::Batch { start, size }))
+}
+
+/// A page of terms as plone.restapi answers it: its canonical `@id`
+/// (without batching and sorting), the items, the total and batch links.
+fn page(ctx: &Ctx, url: &str, items: Vec<Value>, total: usize, batch: crate::batch::Batch) -> Response {
+    let canonical = encode(
+        &ctx.params
+            .without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]),
+    );
     let id = if canonical.is_empty() {
-        url.clone()
+        url.to_string()
     } else {
         format!("{url}?{canonical}")
     };
     let mut body = json!({"@id": id, "items": items, "items_total": total});
-    if let Some(b) = batching(ctx, &url, &crate::batch::Batch { start, size }, total) {
+    if let Some(b) = batching(ctx, url, &batch, total) {
         body["batching"] = b;
     }
-    Ok(json(StatusCode::OK, &body))
+    json(StatusCode::OK, &body)
 }
 
 /// One filtered, sorted, batched page of terms, as plone.restapi lists them.
@@ -188,22 +197,11 @@ fn listing(ctx: &Ctx, url: &str, mut items: Vec<Term>) -> ApiResult<Response> {
         Some("-1") => total.max(1),
         _ => p.usize("b_size")?.unwrap_or(25).max(1),
     };
-    let page: Vec<Value> = items
+    let shown: Vec<Value> = items
         .iter()
         .skip(start)
         .take(size)
         .map(|t| json!({"title": t.title, "token": t.token}))
         .collect();
-    // The canonical URL, as plone.restapi's batching gives it: without batching and sorting.
-    let canonical = encode(&p.without(&["b_start", "b_size", "sort_on", "sort_order", "sort_limit"]));
-    let id = if canonical.is_empty() {
-        url.to_string()
-    } else {
-        format!("{url}?{canonical}")
-    };
-    let mut body = json!({"@id": id, "items": page, "items_total": total});
-    if let Some(b) = batching(ctx, url, &crate::batch::Batch { start, size }, total) {
-        body["batching"] = b;
-    }
-    Ok(json(StatusCode::OK, &body))
+    Ok(page(ctx, url, shown, total, crate::batch::Batch { start, size }))
 }

@@ -50,14 +50,9 @@ fn group_row(r: &Row<'_>) -> rusqlite::Result<GroupRecord> {
     })
 }
 
-/// A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped.
+/// A LIKE pattern matching `text` anywhere (see [`PrincipalQuery::like_pattern`]).
 fn contains(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+    PrincipalQuery::like_pattern(text)
 }
 
 fn like(col: impl sea_query::IntoColumnRef, pattern: &str) -> sea_query::Expr {
