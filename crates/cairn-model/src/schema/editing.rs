@@ -259,6 +259,10 @@ pub fn add(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> R
         if name.is_empty() || name == "default" || def.fieldsets.iter().any(|f| f.id == name) {
             return invalid(format!("There is already a fieldset named '{name}'"));
         }
+        // `@types/<type>/<name>` names a field or a fieldset, never both.
+        if ty.field(&name).is_some() || def.fields.iter().any(|f| f.name == name) {
+            return invalid(format!("There is already a field named '{name}'"));
+        }
         check_name(&name)?;
         def.fieldsets.push(FieldsetDef {
             id: name.clone(),
@@ -278,6 +282,9 @@ pub fn add(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> R
     check_name(&name)?;
     if ty.field(&name).is_some() || def.fields.iter().any(|f| f.name == name) {
         return invalid(format!("There is already a field named '{name}'"));
+    }
+    if def.fieldsets.iter().any(|f| f.id == name) {
+        return invalid(format!("There is already a fieldset named '{name}'"));
     }
     let mut field = FieldDef::new(&name, factory.kind);
     field.title = title;
@@ -739,6 +746,24 @@ mod tests {
             Err(EditError::Invalid(m)) if m.contains("behavior")
         ));
         assert!(matches!(delete(doc, &mut def, "nothing"), Err(EditError::Missing(_))));
+        // A name is a field's or a fieldset's, never both.
+        assert!(
+            bad(add(
+                doc,
+                &mut def,
+                &obj(json!({"factory": "fieldset", "title": "Size"}))
+            ))
+            .contains("field named")
+        );
+        add(doc, &mut def, &obj(json!({"factory": "fieldset", "title": "Contact"}))).unwrap();
+        assert!(
+            bad(add(
+                doc,
+                &mut def,
+                &obj(json!({"factory": "Email", "title": "Contact"}))
+            ))
+            .contains("fieldset named")
+        );
     }
 
     #[test]
