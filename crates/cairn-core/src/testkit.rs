@@ -300,3 +300,55 @@ pub fn jobs(s: &(dyn JobStore + Sync)) {
     ids.dedup();
     assert_eq!((claimed, ids.len()), (40, 40), "each job once");
 }
+
+/// Content-addressed blobs: what `BlobStore` promises. `s` is a fresh store.
+pub fn blobs(s: &dyn crate::ports::BlobStore) {
+    use crate::ports::BlobKind;
+    use std::io::Read;
+    let bytes = b"%PDF-1.4 a small file".to_vec();
+    let first = s.put(&bytes).unwrap();
+    assert!(first.created, "new bytes are stored");
+    assert!(crate::blobs::is_key(&first.key), "the key is the SHA-256 digest");
+    let again = s.put(&bytes).unwrap();
+    assert_eq!(
+        (again.key.as_str(), again.created),
+        (first.key.as_str(), false),
+        "the same bytes once"
+    );
+    assert!(s.exists(&first.key).unwrap());
+    assert_eq!(s.get(&first.key).unwrap().as_deref(), Some(&bytes[..]));
+    let mut opened = s.open(&first.key).unwrap().expect("opens");
+    assert_eq!(opened.len, bytes.len() as u64);
+    let mut read = Vec::new();
+    opened.file.read_to_end(&mut read).unwrap();
+    assert_eq!(read, bytes);
+    let missing = "0".repeat(64);
+    assert!(!s.exists(&missing).unwrap());
+    assert!(s.get(&missing).unwrap().is_none() && s.open(&missing).unwrap().is_none());
+    // Names that are not keys never reach the store.
+    for bad in ["../etc/passwd", "abc", ""] {
+        assert!(!s.exists(bad).unwrap() && s.get(bad).unwrap().is_none(), "{bad}");
+    }
+    let scale = format!("{}-128x128", first.key);
+    s.put_derived(&scale, b"scaled").unwrap();
+    assert_eq!(s.get_derived(&scale).unwrap().as_deref(), Some(&b"scaled"[..]));
+    assert!(s.put_derived("../escape", b"x").is_err());
+    assert!(s.get_derived("../escape").unwrap().is_none());
+    let entries = s.entries().unwrap();
+    let has = |kind: BlobKind, name: &str| entries.iter().any(|e| e.kind == kind && e.name == name);
+    assert!(has(BlobKind::Original, &first.key), "{entries:?}");
+    assert!(has(BlobKind::Derived, &scale), "{entries:?}");
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let young = entries.iter().all(|e| {
+        e.modified
+            .elapsed()
+            .map_or(true, |age| age < std::time::Duration::from_secs(600))
+    });
+    assert!(young, "entries carry when they were written");
+    s.remove(&BlobKind::Original, &first.key).unwrap();
+    s.remove(&BlobKind::Original, &first.key).unwrap();
+    s.remove(&BlobKind::Derived, &scale).unwrap();
+    assert!(!s.exists(&first.key).unwrap() && s.get_derived(&scale).unwrap().is_none());
+    assert!(s.entries().unwrap().is_empty());
+    assert!(s.remove(&BlobKind::Original, "../x").is_err());
+}

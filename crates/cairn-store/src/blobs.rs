@@ -34,21 +34,14 @@ impl FsBlobStore {
     }
 
     fn derived_path(&self, name: &str) -> Option<PathBuf> {
-        let valid = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'x');
-        valid.then(|| self.root.join("derived").join(name))
+        cairn_core::blobs::is_derived_name(name).then(|| self.root.join("derived").join(name))
     }
 }
 
 /// Prefix of a file being written.
 const TMP: &str = ".tmp-";
 
-/// Whether `name` can be a blob key (64 hex digits).
-fn is_key(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
-}
+use cairn_core::blobs::is_key;
 
 /// The entries of one folder of the store.
 fn entries_in(dir: &Path, folder: &str, kind: &BlobKind, out: &mut Vec<BlobEntry>) -> CoreResult<()> {

@@ -22,3 +22,10 @@ fn jobs() {
     let (s, _dir) = store();
     cairn_core::testkit::jobs(&s);
 }
+
+#[test]
+fn blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = cairn_store::FsBlobStore::open(dir.path()).unwrap();
+    cairn_core::testkit::blobs(&s);
+}

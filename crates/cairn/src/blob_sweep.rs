@@ -10,7 +10,7 @@ use anyhow::Context;
 use cairn_core::Site;
 use cairn_core::blobs::{SweepReport, Uploads, sweep};
 use cairn_core::ports::{BlobStore, ContentStore as _};
-use cairn_store::{FsBlobStore, SqliteStore};
+use cairn_store::SqliteStore;
 
 use crate::Settings;
 
@@ -24,7 +24,7 @@ pub fn once(settings: &Settings, grace: Duration) -> anyhow::Result<SweepReport>
     anyhow::ensure!(file.is_file(), "no cairn database at {}", file.display());
     let store = SqliteStore::open(&file)?;
     store.migrate().context("while opening the database")?;
-    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
+    let blobs: Arc<dyn BlobStore> = settings.blob_store()?;
     let uploads = Uploads::new(blobs);
     sweep(&store, &uploads, grace).context("while sweeping blobs")
 }

@@ -18,7 +18,7 @@ use cairn_core::jobs::JobStore;
 use cairn_core::ports::{BlobStore, ContentStore, FullText, PrincipalStore};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
 use cairn_model::{Workflows, builtin};
-use cairn_store::{FsBlobStore, SqliteStore};
+use cairn_store::SqliteStore;
 
 pub use settings::Settings;
 
@@ -173,7 +173,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
     let jobs: Arc<dyn JobStore> = Arc::new(sqlite.clone());
     let store: Arc<dyn ContentStore> = Arc::new(CachedStore::new(sqlite, settings.cache_objects));
     store.migrate().context("while creating the database schema")?;
-    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&settings.data.join("blobs"))?);
+    let blobs: Arc<dyn BlobStore> = settings.blob_store()?;
     let uploads = Arc::new(cairn_core::blobs::Uploads::new(blobs.clone()));
     let mut sources = builtin::sources();
     if let Some(dir) = &settings.config_dir {

@@ -291,7 +291,30 @@ pub struct Settings {
     pub caching: CachingSettings,
     pub trash: TrashSettings,
     pub limits: LimitSettings,
+    /// Where file and image bytes live: the data folder's `blobs/` unless
+    /// an S3-compatible store is configured (`blobs.s3`).
+    #[serde(default)]
+    pub blobs: BlobSettings,
     pub sites: Vec<SiteSettings>,
+}
+
+/// Where blobs are stored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BlobSettings {
+    /// An S3-compatible object store (several nodes share it); unset: the
+    /// data folder.
+    #[serde(default)]
+    pub s3: Option<cairn_s3::S3Settings>,
+}
+
+impl Settings {
+    /// The blob store these settings name.
+    pub fn blob_store(&self) -> anyhow::Result<std::sync::Arc<dyn cairn_core::ports::BlobStore>> {
+        Ok(match &self.blobs.s3 {
+            Some(s3) => std::sync::Arc::new(cairn_s3::S3BlobStore::open(s3)?),
+            None => std::sync::Arc::new(cairn_store::FsBlobStore::open(&self.data.join("blobs"))?),
+        })
+    }
 }
 
 impl Default for Settings {
@@ -310,6 +333,7 @@ impl Default for Settings {
             caching: CachingSettings::default(),
             trash: TrashSettings::default(),
             limits: LimitSettings::default(),
+            blobs: BlobSettings::default(),
             sites: vec![SiteSettings {
                 id: "Plone".into(),
                 title: "Kanton Aarwald".into(),

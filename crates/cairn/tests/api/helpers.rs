@@ -156,7 +156,10 @@ impl TestApp {
         }
         let root = self._dir.path().join("blobs");
         let mut out = Default::default();
-        walk(&root, &root, &mut out);
+        // A site whose blobs live elsewhere (S3) has no such folder.
+        if root.is_dir() {
+            walk(&root, &root, &mut out);
+        }
         out
     }
 

@@ -27,6 +27,7 @@ mod privileges;
 mod purges;
 mod queries;
 mod relations;
+mod s3;
 mod search;
 mod security;
 mod sharing;
