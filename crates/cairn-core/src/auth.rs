@@ -101,17 +101,7 @@ fn by_email(site: &Site, login: &str) -> CoreResult<Option<crate::ports::UserRec
     if !login.contains('@') || crate::records::value(site, "plone.use_email_as_login")?.as_bool() != Some(true) {
         return Ok(None);
     }
-    let q = crate::ports::PrincipalQuery {
-        text: Some(login.to_string()),
-        limit: 50,
-        ..Default::default()
-    };
-    let mut found: Vec<_> = site
-        .principals
-        .find_users(&site.id, &q)?
-        .into_iter()
-        .filter(|u| u.email.eq_ignore_ascii_case(login))
-        .collect();
+    let mut found = site.principals.users_by_email(&site.id, login, 2)?;
     Ok(if found.len() == 1 { found.pop() } else { None })
 }
 

@@ -440,6 +440,9 @@ pub trait PrincipalStore: Send + Sync {
     /// Removes the user and their memberships; false when there was none.
     fn delete_user(&self, site: &str, id: &str) -> CoreResult<bool>;
     fn find_users(&self, site: &str, q: &PrincipalQuery) -> CoreResult<Vec<UserRecord>>;
+    /// Users whose e-mail address is `email`, case-insensitively (at most
+    /// `limit`): login by address, and keeping addresses unique.
+    fn users_by_email(&self, site: &str, email: &str, limit: usize) -> CoreResult<Vec<UserRecord>>;
     /// How many users match `q` (ignoring its page).
     fn count_users(&self, site: &str, q: &PrincipalQuery) -> CoreResult<usize>;
     fn group(&self, site: &str, id: &str) -> CoreResult<Option<GroupRecord>>;
@@ -537,4 +540,10 @@ pub trait BlobStore: Send + Sync {
     /// A derived blob (image scale) under a name computed from its source.
     fn get_derived(&self, name: &str) -> CoreResult<Option<Vec<u8>>>;
     fn put_derived(&self, name: &str, bytes: &[u8]) -> CoreResult<()>;
+    /// Other processes (nodes) store into it too, so what this process
+    /// added may since be another's: a failed write then leaves its blobs
+    /// to the sweep instead of removing them.
+    fn shared(&self) -> bool {
+        false
+    }
 }

@@ -80,6 +80,10 @@ pub fn principals(s: &dyn PrincipalStore) {
         Vec::<&str>::new()
     );
     assert_eq!(s.count_users(site, &query(Some("ben"), None, &[])).unwrap(), 2);
+    // By address: exact and case-insensitive, never a substring.
+    let by_address = s.users_by_email(site, "BEN@example.ch", 5).unwrap();
+    assert_eq!(ids(&by_address), ["ben_x"]);
+    assert!(s.users_by_email(site, "example.ch", 5).unwrap().is_empty());
     let page = PrincipalQuery {
         start: 1,
         limit: 1,

@@ -23,6 +23,11 @@ use r2d2_postgres::postgres::{Config, NoTls};
 
 pub use error::db;
 
+/// Longest wait for a row or advisory lock, in milliseconds.
+const LOCK_TIMEOUT_MS: u64 = 5_000;
+/// Longest statement, in milliseconds.
+const STATEMENT_TIMEOUT_MS: u64 = 30_000;
+
 /// The channel a principal change is announced on.
 pub(crate) const PRINCIPALS_CHANNEL: &str = "cairn_principals";
 
@@ -45,7 +50,20 @@ impl PgStore {
     }
 
     /// Connects with a prepared configuration (tests set a `search_path`).
-    pub fn open_with(config: Config) -> CoreResult<Self> {
+    pub fn open_with(mut config: Config) -> CoreResult<Self> {
+        // Waits are bounded (docs/ports.md): a lock held too long or a
+        // runaway statement ends in an error the core answers as busy, and
+        // a peer that vanished is noticed by TCP within seconds.
+        let options = format!(
+            "{} -c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            config.get_options().unwrap_or_default()
+        );
+        config
+            .options(options.trim())
+            .keepalives(true)
+            .keepalives_idle(std::time::Duration::from_secs(10))
+            .tcp_user_timeout(std::time::Duration::from_secs(20))
+            .connect_timeout(std::time::Duration::from_secs(10));
         let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(16)

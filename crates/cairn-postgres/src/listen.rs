@@ -10,6 +10,9 @@ use std::time::Duration;
 use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
 use r2d2_postgres::postgres::{Client, Config, NoTls};
 
+/// Seconds of silence between two liveness questions.
+const PROBE_EVERY: u32 = 5;
+
 /// Stops its thread when dropped (within a second).
 pub(crate) struct Listener {
     stop: Arc<AtomicBool>,
@@ -31,8 +34,6 @@ impl Listener {
                 while !stopped.load(Ordering::SeqCst) {
                     match config.connect(NoTls) {
                         Ok(client) => {
-                            // Whatever happened while no one listened is unknown.
-                            counter.fetch_add(1, Ordering::SeqCst);
                             if let Err(e) = listen(client, channel, &counter, &stopped) {
                                 tracing::warn!(error = %e, channel, "listening for changes failed; reconnecting");
                             }
@@ -56,6 +57,9 @@ fn listen(
     stop: &AtomicBool,
 ) -> Result<(), r2d2_postgres::postgres::Error> {
     client.batch_execute(&format!("LISTEN {channel}"))?;
+    // Listening now: whatever happened while no one listened is unknown.
+    counter.fetch_add(1, Ordering::SeqCst);
+    let mut quiet = 0;
     while !stop.load(Ordering::SeqCst) {
         {
             let mut notifications = client.notifications();
@@ -68,6 +72,13 @@ fn listen(
         }
         if client.is_closed() {
             break;
+        }
+        // A half-open connection hears nothing and reports no error: ask
+        // every few seconds, and reconnect when the question fails.
+        quiet += 1;
+        if quiet >= PROBE_EVERY {
+            quiet = 0;
+            client.simple_query("SELECT 1")?;
         }
     }
     Ok(())

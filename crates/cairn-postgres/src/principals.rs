@@ -156,6 +156,18 @@ impl PrincipalStore for PgStore {
         Ok(rows.iter().map(user_row).collect())
     }
 
+    fn users_by_email(&self, site: &str, email: &str, limit: usize) -> CoreResult<Vec<UserRecord>> {
+        // Answered from the users_by_email index.
+        let rows = self
+            .conn()?
+            .query(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE site = $1 AND lower(email) = $2 ORDER BY id LIMIT $3"),
+                &[&site, &email.to_lowercase(), &(limit.max(1) as i64)],
+            )
+            .map_err(db)?;
+        Ok(rows.iter().map(user_row).collect())
+    }
+
     fn count_users(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<usize> {
         let (filter, params) = users_matching(site, pq);
         let row = self

@@ -45,8 +45,28 @@ fn default_region() -> String {
 /// Blob store on S3.
 pub struct S3BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// Empty, or segments ending in `/` (`kanton/`).
     prefix: String,
-    rt: tokio::runtime::Runtime,
+    /// Taken in `drop`: a runtime dropped on another runtime's thread panics.
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for S3BlobStore {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// `kanton`, `/kanton/` and `kanton/` all name the folder `kanton/`.
+fn normalize_prefix(p: &str) -> String {
+    let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", segments.join("/"))
+    }
 }
 
 fn err(e: object_store::Error) -> CoreError {
@@ -83,18 +103,20 @@ impl S3BlobStore {
             .map_err(io)?;
         Ok(Self {
             store: Arc::new(store),
-            prefix: s.prefix.clone(),
-            rt,
+            prefix: normalize_prefix(&s.prefix),
+            rt: Some(rt),
         })
     }
 
     /// Runs `f` to completion on the adapter's runtime, also when called
     /// from a thread that drives another runtime.
     fn block<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        // Present from `open` until `drop`.
+        let rt = self.rt.as_ref().expect("the runtime lives as long as the store");
         if tokio::runtime::Handle::try_current().is_ok() {
-            tokio::task::block_in_place(|| self.rt.block_on(f))
+            tokio::task::block_in_place(|| rt.block_on(f))
         } else {
-            self.rt.block_on(f)
+            rt.block_on(f)
         }
     }
 
@@ -241,6 +263,11 @@ impl BlobStore for S3BlobStore {
 
     fn get_derived(&self, name: &str) -> CoreResult<Option<Vec<u8>>> {
         self.read(self.derived(name))
+    }
+
+    /// Every node of a site writes to the same bucket.
+    fn shared(&self) -> bool {
+        true
     }
 
     fn put_derived(&self, name: &str, bytes: &[u8]) -> CoreResult<()> {

@@ -110,7 +110,9 @@ impl Pending<'_> {
             if pin.writers > 0 {
                 continue;
             }
-            let fresh = pin.fresh;
+            // A store other nodes write to may have had the same bytes
+            // committed there meanwhile: only the sweep, past its grace, decides.
+            let fresh = pin.fresh && !self.uploads.blobs.shared();
             pins.remove(&key);
             if fresh && let Err(e) = self.uploads.blobs.remove(&BlobKind::Original, &key) {
                 // The sweep will find it.

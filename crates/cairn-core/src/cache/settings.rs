@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use crate::error::CoreResult;
 
+/// Most settings kept at once.
+const MAX_KEYS: usize = 1024;
+
 #[derive(Default)]
 struct Inner {
     /// Bumped by every invalidation: a read that began before it keeps nothing.
@@ -43,6 +46,11 @@ impl Settings {
         let value = load()?;
         let mut inner = self.lock();
         if inner.version == version {
+            // Keys can come from requests (a reset token's user id): the
+            // cache is bounded, and starts over rather than grow.
+            if inner.values.len() >= MAX_KEYS {
+                inner.values.clear();
+            }
             inner.values.insert(k, value.clone());
         }
         Ok(value)

@@ -74,6 +74,21 @@ fn check_id(field: &str, id: &str) -> CoreResult<()> {
     }
 }
 
+/// With e-mail addresses as login names an address names one account: no
+/// other account (`except` aside) may have it, as its address or its id.
+fn address_free(site: &Site, email: &str, except: Option<&str>) -> CoreResult<()> {
+    if email.is_empty() {
+        return Ok(());
+    }
+    let others = site.principals.users_by_email(&site.id, email, 2)?;
+    let named = site.principals.user(&site.id, &email.to_lowercase())?;
+    let taken = others.iter().chain(named.iter()).any(|u| Some(u.id.as_str()) != except);
+    if taken {
+        return Err(invalid("email", "This e-mail address is already in use."));
+    }
+    Ok(())
+}
+
 fn check_email(email: &str) -> CoreResult<()> {
     let ok = email.is_empty()
         || email
@@ -156,8 +171,14 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
     }
     // With e-mail addresses as login names the address is the account's name.
     let email_login = crate::records::value(site, "plone.use_email_as_login")?.as_bool() == Some(true);
+    let lowered;
     let id = if email_login {
-        str_of(body, "email").ok_or_else(|| invalid("email", "An e-mail address is required: it is the login name"))?
+        let email = str_of(body, "email")
+            .ok_or_else(|| invalid("email", "An e-mail address is required: it is the login name"))?;
+        // Login names by address are kept in one case, so `Anna@x.ch` and
+        // `anna@x.ch` are one name.
+        lowered = email.to_lowercase();
+        lowered.as_str()
     } else {
         str_of(body, "username")
             .or_else(|| str_of(body, "email"))
@@ -192,6 +213,9 @@ pub fn create_user(site: &Site, who: &Principal, body: &Map<String, Value>) -> C
     };
     let email = str_of(body, "email").unwrap_or("");
     check_email(email)?;
+    if email_login {
+        address_free(site, email, None)?;
+    }
     let roles = strings(body, "roles")?.unwrap_or_else(|| vec!["Member".into()]);
     check_roles(&roles)?;
     // Who registers gets Member, which nobody granted them by hand.
@@ -237,6 +261,9 @@ pub fn update_user(site: &Site, who: &Principal, id: &str, body: &Map<String, Va
     }
     if let Some(v) = str_of(body, "email") {
         check_email(v)?;
+        if crate::records::value(site, "plone.use_email_as_login")?.as_bool() == Some(true) {
+            address_free(site, v, Some(id))?;
+        }
         user.email = v.to_string();
     }
     // Dropped on every early return below: a refused update leaves no portrait blob.

@@ -565,9 +565,24 @@ pub fn patch(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) ->
 /// (fields and tabs missing from it are removed, new ones added), as
 /// plone.restapi's PUT does; behavior fields in the body are left alone.
 pub fn put(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> Result<()> {
+    // What a PUT leaves out is removed: a body without these is a mistake,
+    // not a wish to empty the type.
+    if !body.get("properties").is_some_and(Value::is_object) || !body.get("fieldsets").is_some_and(Value::is_array) {
+        return invalid("A PUT sends the whole schema: 'properties' (an object) and 'fieldsets' (a list)");
+    }
     layouts(def, body)?;
     let properties = object(body, "properties")?;
     let fieldsets = array(body, "fieldsets")?;
+    // The tabs behaviors bring (`settings`, `dates`, Volto's `layout`) come
+    // back in a GET; they are not the type's to add or change.
+    let behavior_tab = |fs: &Map<String, Value>, id: &str| {
+        let from = fs.get("behavior").and_then(Value::as_str).unwrap_or(GENERATED);
+        !from.starts_with(GENERATED)
+            || ty
+                .fields
+                .iter()
+                .any(|f| f.fieldset == id && !def_has_field(&ty.def, &f.name))
+    };
     let required: Vec<String> = array(body, "required")?
         .iter()
         .filter_map(|v| v.as_str().map(str::to_string))
@@ -577,7 +592,17 @@ pub fn put(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> R
         .iter()
         .filter_map(|f| f.get("id").and_then(Value::as_str).map(str::to_string))
         .collect();
+    let dropped: Vec<String> = def
+        .fieldsets
+        .iter()
+        .filter(|f| !listed.contains(&f.id))
+        .map(|f| f.id.clone())
+        .collect();
     def.fieldsets.retain(|f| listed.contains(&f.id));
+    // Fields of a tab that goes stay, on the default tab.
+    for f in def.fields.iter_mut().filter(|f| dropped.contains(&f.fieldset)) {
+        f.fieldset = "default".into();
+    }
     let behavior = behavior_fields(ty);
     for (name, props) in &properties {
         if def.fields.iter().any(|f| f.name == *name) || behavior.contains(&name.as_str()) {
@@ -597,7 +622,7 @@ pub fn put(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> R
     for fs in &fieldsets {
         let fs = as_object("fieldsets", fs)?;
         let id = fs.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        if id != "default" && !def.fieldsets.iter().any(|f| f.id == id) {
+        if id != "default" && !def.fieldsets.iter().any(|f| f.id == id) && !behavior_tab(&fs, &id) {
             let mut add_body = fs.clone();
             add_body.insert("factory".into(), Value::String("fieldset".into()));
             add_body.remove("fields");
@@ -614,9 +639,15 @@ pub fn put(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> R
     for fs in &fieldsets {
         let fs = as_object("fieldsets", fs)?;
         let id = fs.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        update_fieldset(ty, def, &id, &fs)?;
+        if id == "default" || def.fieldsets.iter().any(|f| f.id == id) {
+            update_fieldset(ty, def, &id, &fs)?;
+        }
     }
     Ok(())
+}
+
+fn def_has_field(def: &TypeDef, name: &str) -> bool {
+    def.fields.iter().any(|f| f.name == name)
 }
 
 fn layouts(def: &mut TypeDef, body: &Map<String, Value>) -> Result<()> {
@@ -764,6 +795,38 @@ mod tests {
             ))
             .contains("fieldset named")
         );
+    }
+
+    #[test]
+    fn a_put_sends_back_what_get_gave_and_changes_only_the_own_model() {
+        let reg = registry(vec![]);
+        let reg = edit(&reg, |ty, def| {
+            add(ty, def, &obj(json!({"factory": "fieldset", "title": "Extra"})))?;
+            add(ty, def, &obj(json!({"factory": "Integer", "title": "Count"})))?;
+            update_fieldset(ty, def, "extra", &obj(json!({"fields": ["count"]})))
+        })
+        .unwrap();
+        let doc = reg.get("Document").unwrap();
+        let mut schema = doc.json_schema(&reg, "http://x");
+        // What GET gave, with the own tab left out: its field stays, on Default.
+        let tabs: Vec<Value> = schema["fieldsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] != "extra")
+            .cloned()
+            .collect();
+        schema["fieldsets"] = Value::Array(tabs);
+        let reg = edit(&reg, |ty, def| put(ty, def, schema.as_object().unwrap())).unwrap();
+        let doc = reg.get("Document").unwrap();
+        assert!(
+            doc.def.fieldsets.is_empty(),
+            "behavior tabs were not made the type's own"
+        );
+        assert_eq!(doc.field("count").unwrap().fieldset, "default");
+        let mut def = doc.def.clone();
+        let err = put(doc, &mut def, &obj(json!({"layouts": ["view"]})));
+        assert!(matches!(err, Err(EditError::Invalid(m)) if m.contains("whole schema")));
     }
 
     #[test]

@@ -194,6 +194,21 @@ impl PrincipalStore for SqliteStore {
         self.query_map(&q, user_row)
     }
 
+    fn users_by_email(&self, site: &str, email: &str, limit: usize) -> CoreResult<Vec<UserRecord>> {
+        let q = Query::select()
+            .columns(USER_COLUMNS)
+            .from(Users::Table)
+            .and_where(Expr::col(Users::Site).eq(site))
+            .and_where(Expr::cust_with_exprs(
+                "lower(?) = ?",
+                [Expr::col(Users::Email), Expr::val(email.to_lowercase())],
+            ))
+            .order_by(Users::Id, Order::Asc)
+            .limit(limit.max(1) as u64)
+            .to_owned();
+        self.query_map(&q, user_row)
+    }
+
     fn count_users(&self, site: &str, pq: &PrincipalQuery) -> CoreResult<usize> {
         let mut q = users_matching(site, pq);
         q.expr(Expr::col(Users::Id).count());

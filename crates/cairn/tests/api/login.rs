@@ -168,6 +168,7 @@ fn with_email_as_login_an_account_signs_in_with_its_address() {
         assert_eq!(r.status, 201, "{}", r.json());
     };
     add("jane", "jane@example.org");
+    add("benno", "benno@example.org");
     add("twin1", "twins@example.org");
     add("twin2", "twins@example.org");
     let login = |login: &str| {
@@ -202,6 +203,20 @@ fn with_email_as_login_an_account_signs_in_with_its_address() {
     );
     assert_eq!(r.status, 201);
     assert_eq!(r.json()["id"], "new@example.org");
+    // An address names one account: taking another's, in any case, is refused.
+    let taken = app.post(
+        "/@users",
+        Auth::Admin,
+        &json!({"email": "Jane@Example.org", "password": "a-long-password-1"}),
+    );
+    assert_eq!(taken.status, 400, "{}", taken.json());
+    let moved = app.patch(
+        "/@users/benno",
+        Auth::Basic("benno", "a-long-password-1"),
+        &json!({"email": "JANE@example.org"}),
+    );
+    assert_eq!(moved.status, 400);
+    assert_eq!(login("jane@example.org"), 200, "jane keeps her address");
     let form = app.get("/@userschema/registration", Auth::Anonymous).json();
     assert!(form["properties"].get("username").is_none(), "{form}");
     assert!(form["properties"].get("email").is_some());
