@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cairn_core::CoreResult;
 use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::postgres::{Config, NoTls};
+use r2d2_postgres::postgres::Config;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use error::db;
 
@@ -31,7 +32,20 @@ const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 /// The channel a principal change is announced on.
 pub(crate) const PRINCIPALS_CHANNEL: &str = "cairn_principals";
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
+
+/// TLS as the URL's `sslmode` asks (`require` for a remote database; the
+/// server's certificate is checked against the Web PKI roots).
+pub fn tls() -> CoreResult<MakeRustlsConnect> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(db)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
 
 /// One node's handle on the shared database.
 pub struct PgStore {
@@ -64,14 +78,14 @@ impl PgStore {
             .keepalives_idle(std::time::Duration::from_secs(10))
             .tcp_user_timeout(std::time::Duration::from_secs(20))
             .connect_timeout(std::time::Duration::from_secs(10));
-        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), tls()?);
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(manager)
             .map_err(db)?;
         let principals = Arc::new(AtomicU64::new(0));
-        let listener = listen::Listener::start(config, PRINCIPALS_CHANNEL, principals.clone());
+        let listener = listen::Listener::start(config, tls()?, PRINCIPALS_CHANNEL, principals.clone());
         Ok(Self {
             pool,
             principals,
@@ -89,7 +103,7 @@ impl PgStore {
         migrations::applied(&mut *self.conn()?)
     }
 
-    pub(crate) fn conn(&self) -> CoreResult<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+    pub(crate) fn conn(&self) -> CoreResult<r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>> {
         self.pool.get().map_err(db)
     }
 

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
-use r2d2_postgres::postgres::{Client, Config, NoTls};
+use r2d2_postgres::postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Seconds of silence between two liveness questions.
 const PROBE_EVERY: u32 = 5;
@@ -25,14 +26,19 @@ impl Drop for Listener {
 }
 
 impl Listener {
-    pub(crate) fn start(config: Config, channel: &'static str, counter: Arc<AtomicU64>) -> Self {
+    pub(crate) fn start(
+        config: Config,
+        tls: MakeRustlsConnect,
+        channel: &'static str,
+        counter: Arc<AtomicU64>,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         std::thread::Builder::new()
             .name(format!("listen-{channel}"))
             .spawn(move || {
                 while !stopped.load(Ordering::SeqCst) {
-                    match config.connect(NoTls) {
+                    match config.connect(tls.clone()) {
                         Ok(client) => {
                             if let Err(e) = listen(client, channel, &counter, &stopped) {
                                 tracing::warn!(error = %e, channel, "listening for changes failed; reconnecting");

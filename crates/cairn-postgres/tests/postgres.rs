@@ -158,3 +158,25 @@ fn a_schedule_runs_once_per_due_time_whatever_the_number_of_nodes() {
     }
     assert_eq!(jobs, 4);
 }
+
+#[test]
+fn a_server_certificate_nobody_vouches_for_is_refused() {
+    // The test server's certificate is Debian's self-signed one: with TLS
+    // required, cairn does not talk to it.
+    let Some(mut config) = fresh_schema() else { return };
+    config.ssl_mode(postgres::config::SslMode::Require);
+    // The connector every PgStore uses (the pool reports only that a
+    // handshake failed; a direct connection says why).
+    let Err(err) = config.connect(cairn_postgres::tls().unwrap()) else {
+        panic!("an untrusted certificate was accepted");
+    };
+    assert!(PgStore::open_with(config).is_err(), "the store does not open either");
+    // The whole chain: the handshake ran and the certificate was refused.
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(e) = source {
+        chain.push_str(&format!(": {e}"));
+        source = e.source();
+    }
+    assert!(chain.to_lowercase().contains("certificate"), "{chain}");
+}
