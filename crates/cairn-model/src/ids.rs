@@ -134,7 +134,7 @@ impl ContentId {
 /// Folds a letter to ASCII: German umlauts as `ae`/`oe`/`ue` (the Swiss
 /// and German convention Plone keeps), everything else as `deunicode`
 /// transliterates it (`ø` → `o`, `Č` → `C`, Cyrillic and Greek by sound).
-fn fold_char(c: char) -> std::borrow::Cow<'static, str> {
+pub(crate) fn fold_char(c: char) -> std::borrow::Cow<'static, str> {
     match c {
         'ä' | 'Ä' => "ae".into(),
         'ö' | 'Ö' => "oe".into(),

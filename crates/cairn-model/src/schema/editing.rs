@@ -110,7 +110,12 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T> {
 /// An id made from a title as Plone's normalizer makes one:
 /// "My Custom Content Type" gives `my_custom_content_type`.
 pub fn normalize_id(title: &str) -> String {
-    let ascii = deunicode::deunicode(title).to_lowercase();
+    // Letters fold as content ids fold them (`ü` → `ue`).
+    let ascii: String = title
+        .chars()
+        .map(crate::ids::fold_char)
+        .collect::<String>()
+        .to_lowercase();
     let mut out = String::new();
     for c in ascii.chars() {
         if c.is_ascii_alphanumeric() {
@@ -407,6 +412,12 @@ pub fn update_field(ty: &ResolvedType, def: &mut TypeDef, name: &str, body: &Map
     }
     // The default is checked last, against the field as changed.
     if let Some(value) = body.get("default").filter(|v| !v.is_null()) {
+        // A type file must read back: TOML nests far less deep than JSON.
+        if depth(value) > MAX_DEFAULT_DEPTH {
+            return invalid(format!(
+                "The default of '{name}' nests more than {MAX_DEFAULT_DEPTH} deep"
+            ));
+        }
         let mut probe = field.clone();
         probe.required = false;
         match crate::values::validate(&probe, value) {
@@ -416,6 +427,17 @@ pub fn update_field(ty: &ResolvedType, def: &mut TypeDef, name: &str, body: &Map
         }
     }
     Ok(())
+}
+
+/// Deepest nesting a default may have.
+const MAX_DEFAULT_DEPTH: usize = 16;
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn choices_of(key: &str, value: &Value) -> Result<Vec<(String, String)>> {
@@ -547,10 +569,14 @@ pub fn patch(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) ->
     }
     layouts(def, body)?;
     for (name, props) in object(body, "properties")? {
-        update_field(ty, def, &name, &as_object(&name, &props)?)?;
+        // In a body, an unknown name is a mistake of the body (400), not a missing URL.
+        update_field(ty, def, &name, &as_object(&name, &props)?).map_err(|e| match e {
+            EditError::Missing(m) => EditError::Invalid(m),
+            e => e,
+        })?;
     }
     for fs in array(body, "fieldsets")? {
-        let fs = as_object("fieldsets", &fs)?;
+        let fs = as_object("each fieldset", &fs)?;
         let Some(id) = fs.get("id").and_then(Value::as_str) else {
             return invalid("Each fieldset needs an 'id'");
         };
@@ -620,7 +646,7 @@ pub fn put(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> R
         add(ty, def, &props)?;
     }
     for fs in &fieldsets {
-        let fs = as_object("fieldsets", fs)?;
+        let fs = as_object("each fieldset", fs)?;
         let id = fs.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
         if id != "default" && !def.fieldsets.iter().any(|f| f.id == id) && !behavior_tab(&fs, &id) {
             let mut add_body = fs.clone();
@@ -637,7 +663,7 @@ pub fn put(ty: &ResolvedType, def: &mut TypeDef, body: &Map<String, Value>) -> R
         }
     }
     for fs in &fieldsets {
-        let fs = as_object("fieldsets", fs)?;
+        let fs = as_object("each fieldset", fs)?;
         let id = fs.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
         if id == "default" || def.fieldsets.iter().any(|f| f.id == id) {
             update_fieldset(ty, def, &id, &fs)?;
@@ -768,6 +794,15 @@ mod tests {
             .contains("valid")
         );
         add(doc, &mut def, &obj(json!({"factory": "Integer", "title": "Size"}))).unwrap();
+        let deep = (0..40).fold(json!(1), |v, _| json!([v]));
+        let err = add(
+            doc,
+            &mut def,
+            &obj(json!({"factory": "JSONField", "title": "J", "default": deep})),
+        );
+        assert!(bad(err).contains("deep"));
+        let err = patch(doc, &mut def, &obj(json!({"properties": {"nothing": {"title": "x"}}})));
+        assert!(matches!(err, Err(EditError::Invalid(m)) if m.contains("nothing")));
         let err = update_field(doc, &mut def, "size", &obj(json!({"default": "big"})));
         assert!(matches!(err, Err(EditError::Invalid(m)) if m.contains("default")));
         let err = update_field(doc, &mut def, "size", &obj(json!({"minimum": 5, "maximum": 1})));
@@ -847,5 +882,10 @@ mod tests {
         assert!(reg.get("my_custom_content_type").unwrap().field("text").is_some());
         assert!(new_type(&reg, &obj(json!({"title": "My custom content type"}))).is_err());
         assert_eq!(normalize_id("Événement 2 — Spécial"), "evenement_2_special");
+        assert_eq!(
+            normalize_id("Gebühren Übersicht"),
+            "gebuehren_uebersicht",
+            "as content ids fold"
+        );
     }
 }
