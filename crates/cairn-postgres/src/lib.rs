@@ -8,11 +8,13 @@
 //! the blocking pool, so this adapter uses the blocking `postgres` client
 //! behind an r2d2 pool.
 
+mod content;
 mod error;
 mod jobs;
 mod listen;
 pub mod migrations;
 mod principals;
+mod sql;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +33,8 @@ const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 
 /// The channel a principal change is announced on.
 pub(crate) const PRINCIPALS_CHANNEL: &str = "cairn_principals";
+/// The channel a content write is announced on (its payload: the site).
+pub(crate) const CONTENT_CHANNEL: &str = "cairn_content";
 
 type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
@@ -53,7 +57,9 @@ pub struct PgStore {
     /// Grows with every principal change of any node (own writes at once,
     /// other nodes' through the listener).
     principals: Arc<AtomicU64>,
-    _listener: listen::Listener,
+    /// Grows with every content write of any node, the same way.
+    content: Arc<AtomicU64>,
+    _listeners: [listen::Listener; 2],
 }
 
 impl PgStore {
@@ -85,11 +91,16 @@ impl PgStore {
             .build(manager)
             .map_err(db)?;
         let principals = Arc::new(AtomicU64::new(0));
-        let listener = listen::Listener::start(config, tls()?, PRINCIPALS_CHANNEL, principals.clone());
+        let content = Arc::new(AtomicU64::new(0));
+        let listeners = [
+            listen::Listener::start(config.clone(), tls()?, PRINCIPALS_CHANNEL, principals.clone()),
+            listen::Listener::start(config, tls()?, CONTENT_CHANNEL, content.clone()),
+        ];
         Ok(Self {
             pool,
             principals,
-            _listener: listener,
+            content,
+            _listeners: listeners,
         })
     }
 
@@ -110,5 +121,14 @@ impl PgStore {
     /// Counts a change of this node at once (the notification follows).
     pub(crate) fn principals_changed(&self) {
         self.principals.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a content write of this node at once (the notification follows).
+    pub(crate) fn content_changed(&self) {
+        self.content.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn content_generation(&self) -> u64 {
+        self.content.load(Ordering::SeqCst)
     }
 }

@@ -13,6 +13,7 @@ use crate::db;
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "principals", include_str!("../migrations/0001_principals.sql")),
     (2, "jobs", include_str!("../migrations/0002_jobs.sql")),
+    (3, "content", include_str!("../migrations/0003_content.sql")),
 ];
 
 /// Any constant: the advisory lock nodes take while migrating.

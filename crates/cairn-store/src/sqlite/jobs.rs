@@ -383,7 +383,7 @@ impl cairn_core::jobs::JobStore for SqliteStore {
                 return Ok(false);
             }
             insert(tx, site, jobs, now, None)?;
-            super::write::put_setting(tx, site, &consumer_key(consumer), &Value::from(to))?;
+            cairn_sql::writes::put_setting(&super::sql::Sql(tx), site, &consumer_key(consumer), &Value::from(to))?;
             Ok(true)
         })
     }
@@ -417,9 +417,11 @@ impl cairn_core::jobs::JobStore for SqliteStore {
 }
 
 fn position(c: &Connection, site: &str, consumer: &str) -> CoreResult<i64> {
-    Ok(super::write::setting(c, site, &consumer_key(consumer))?
-        .and_then(|v| v.as_i64())
-        .unwrap_or(0))
+    Ok(
+        cairn_sql::writes::setting(&super::sql::Sql(c), site, &consumer_key(consumer))?
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0),
+    )
 }
 
 fn schedule_of(r: &Row<'_>) -> rusqlite::Result<Schedule> {

@@ -1,21 +1,16 @@
 //! The SQLite store: content rows with their catalog columns, the view-permission
 //! table, the change outbox, users and settings, in one WAL-mode file.
 //!
-//! Queries are built with sea-query so the PostgreSQL adapter can share their
-//! shape; the SQL text never leaves this crate.
+//! The content and catalog statements are the shared ones of `cairn-sql`
+//! (the PostgreSQL adapter runs the same); this module runs them on pooled
+//! connections, keeps SQLite's schema and its one-writer discipline.
 
 mod blob_refs;
 mod checkpoint;
 mod jobs;
-mod links;
 mod principals;
-mod read;
-mod redirects;
 mod schema;
-mod search;
-mod trash;
-mod versions;
-mod write;
+mod sql;
 
 use std::path::Path;
 
@@ -151,9 +146,14 @@ fn upgrade(conn: &rusqlite::Connection, from: i64) -> CoreResult<()> {
 }
 
 use cairn_core::Content;
-use cairn_core::ports::{ContentStore, OutboxEntry, ViewFilter, WriteBatch};
+use cairn_core::ports::{
+    ContentStore, OutboxEntry, Redirect, RedirectFilter, Relation, RelationQuery, TrashEntry, VersionRecord,
+    ViewFilter, WriteBatch,
+};
 use cairn_model::{ContentPath, Uid};
+use cairn_sql::{catalog, content, history, records, writes};
 use serde_json::Value;
+use sql::Sql;
 
 impl ContentStore for SqliteStore {
     fn migrate(&self) -> CoreResult<()> {
@@ -181,8 +181,8 @@ impl ContentStore for SqliteStore {
             conn.execute_batch(&stmt).map_err(db)?;
         }
         conn.execute_batch(jobs::DDL).map_err(db)?;
-        conn.execute_batch(trash::DDL).map_err(db)?;
-        conn.execute_batch(links::DDL).map_err(db)?;
+        conn.execute_batch(schema::TRASH_DDL).map_err(db)?;
+        conn.execute_batch(schema::LINKS_DDL).map_err(db)?;
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(db)?;
         // Statistics for the query planner, refreshed when tables grew a lot
@@ -213,15 +213,15 @@ impl ContentStore for SqliteStore {
     }
 
     fn by_path(&self, site: &str, path: &ContentPath) -> CoreResult<Option<Content>> {
-        Ok(read::by_paths(&*self.conn()?, site, std::slice::from_ref(path))?.pop())
+        Ok(content::by_paths(&Sql(&*self.conn()?), site, std::slice::from_ref(path))?.pop())
     }
 
     fn by_paths(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Content>> {
-        read::by_paths(&*self.conn()?, site, paths)
+        content::by_paths(&Sql(&*self.conn()?), site, paths)
     }
 
     fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
-        read::by_uids(&*self.conn()?, site, uids)
+        content::by_uids(&Sql(&*self.conn()?), site, uids)
     }
 
     fn children(
@@ -232,7 +232,7 @@ impl ContentStore for SqliteStore {
         page: (usize, usize),
         light: bool,
     ) -> CoreResult<(Vec<Content>, usize)> {
-        read::children(&*self.conn()?, site, parent, filter, page, light)
+        content::children(&Sql(&*self.conn()?), site, parent, filter, page, light)
     }
 
     fn neighbours(
@@ -242,7 +242,7 @@ impl ContentStore for SqliteStore {
         position: i64,
         filter: &ViewFilter,
     ) -> CoreResult<(Option<Content>, Option<Content>)> {
-        read::neighbours(&*self.conn()?, site, parent, position, filter)
+        content::neighbours(&Sql(&*self.conn()?), site, parent, position, filter)
     }
 
     fn neighbour_uids(
@@ -251,7 +251,7 @@ impl ContentStore for SqliteStore {
         items: &[(ContentPath, i64)],
         filter: &ViewFilter,
     ) -> CoreResult<Vec<(Option<Uid>, Option<Uid>)>> {
-        read::neighbour_uids(&*self.conn()?, site, items, filter)
+        content::neighbour_uids(&Sql(&*self.conn()?), site, items, filter)
     }
 
     fn tree(
@@ -262,7 +262,7 @@ impl ContentStore for SqliteStore {
         types: &[String],
         filter: &ViewFilter,
     ) -> CoreResult<Vec<Content>> {
-        read::tree(&*self.conn()?, site, root, depth, types, filter, false)
+        content::tree(&Sql(&*self.conn()?), site, root, depth, types, filter, false)
     }
 
     fn nav_tree(
@@ -273,7 +273,7 @@ impl ContentStore for SqliteStore {
         types: &[String],
         filter: &ViewFilter,
     ) -> CoreResult<std::sync::Arc<Vec<Content>>> {
-        read::tree(&*self.conn()?, site, root, depth, types, filter, true).map(std::sync::Arc::new)
+        content::tree(&Sql(&*self.conn()?), site, root, depth, types, filter, true).map(std::sync::Arc::new)
     }
 
     fn search(
@@ -282,22 +282,22 @@ impl ContentStore for SqliteStore {
         query: &cairn_core::catalog::CatalogQuery,
         filter: &ViewFilter,
     ) -> CoreResult<(Vec<Content>, usize)> {
-        search::search(&*self.conn()?, site, query, filter)
+        catalog::search(&Sql(&*self.conn()?), site, query, filter)
     }
 
-    fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<cairn_core::ports::Redirect>> {
-        redirects::from_paths(&*self.conn()?, site, paths)
+    fn redirects_from(&self, site: &str, paths: &[ContentPath]) -> CoreResult<Vec<Redirect>> {
+        records::redirects_from(&Sql(&*self.conn()?), site, paths)
     }
 
     fn redirects(
         &self,
         site: &str,
         target: Option<&ContentPath>,
-        filter: &cairn_core::ports::RedirectFilter,
+        filter: &RedirectFilter,
         start: usize,
         limit: usize,
-    ) -> CoreResult<(Vec<cairn_core::ports::Redirect>, usize)> {
-        redirects::list(&*self.conn()?, site, target, filter, start, limit)
+    ) -> CoreResult<(Vec<Redirect>, usize)> {
+        records::redirects(&Sql(&*self.conn()?), site, target, filter, start, limit)
     }
 
     fn trash(
@@ -306,40 +306,36 @@ impl ContentStore for SqliteStore {
         owner: Option<&str>,
         start: usize,
         limit: usize,
-    ) -> CoreResult<(Vec<cairn_core::ports::TrashEntry>, usize)> {
-        trash::list(&*self.conn()?, site, owner, start, limit)
+    ) -> CoreResult<(Vec<TrashEntry>, usize)> {
+        records::trash(&Sql(&*self.conn()?), site, owner, start, limit)
     }
 
-    fn trash_entry(&self, site: &str, id: i64) -> CoreResult<Option<cairn_core::ports::TrashEntry>> {
-        trash::get(&*self.conn()?, site, id)
+    fn trash_entry(&self, site: &str, id: i64) -> CoreResult<Option<TrashEntry>> {
+        records::trash_entry_by_id(&Sql(&*self.conn()?), site, id)
     }
 
     fn trash_before(&self, site: &str, before: i64) -> CoreResult<Vec<i64>> {
-        trash::before(&*self.conn()?, site, before)
+        records::trash_before(&Sql(&*self.conn()?), site, before)
     }
 
     fn linking_to(&self, site: &str, targets: &[Uid]) -> CoreResult<Vec<(Uid, Uid)>> {
-        links::to(&*self.conn()?, site, targets)
+        records::linking_to(&Sql(&*self.conn()?), site, targets)
     }
 
-    fn relations(
-        &self,
-        site: &str,
-        q: &cairn_core::ports::RelationQuery,
-    ) -> CoreResult<Vec<cairn_core::ports::Relation>> {
-        links::relations(&*self.conn()?, site, q)
+    fn relations(&self, site: &str, q: &RelationQuery) -> CoreResult<Vec<Relation>> {
+        records::relations(&Sql(&*self.conn()?), site, q)
     }
 
     fn relation_stats(&self, site: &str) -> CoreResult<Vec<(String, u64, u64)>> {
-        links::stats(&*self.conn()?, site)
+        records::relation_stats(&Sql(&*self.conn()?), site)
     }
 
-    fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<cairn_core::ports::VersionRecord>> {
-        versions::list(&*self.conn()?, site, uid)
+    fn versions(&self, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord>> {
+        history::list(&Sql(&*self.conn()?), site, uid)
     }
 
     fn translations(&self, site: &str, group: &str) -> CoreResult<Vec<Content>> {
-        read::translations(&*self.conn()?, site, group)
+        content::translations(&Sql(&*self.conn()?), site, group)
     }
 
     fn facts(&self, site: &str) -> CoreResult<cairn_core::ports::StoreFacts> {
@@ -365,33 +361,23 @@ impl ContentStore for SqliteStore {
     }
 
     fn type_counts(&self, site: &str) -> CoreResult<Vec<(String, u64)>> {
-        let conn = self.conn()?;
-        // Answered from the content_type_path index.
-        let mut stmt = conn
-            .prepare_cached("SELECT portal_type, count(*) FROM content WHERE site = ?1 GROUP BY portal_type")
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(rusqlite::params![site], |r| {
-                Ok((r.get::<_, String>(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
-            })
-            .map_err(db)?;
-        rows.collect::<Result<_, _>>().map_err(db)
+        content::type_counts(&Sql(&*self.conn()?), site)
     }
 
     fn last_version(&self, site: &str, uid: &Uid) -> CoreResult<Option<i64>> {
-        versions::last(&*self.conn()?, site, uid)
+        history::last(&Sql(&*self.conn()?), site, uid)
     }
 
     fn keywords(&self, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
-        search::keywords(&*self.conn()?, site, filter)
+        catalog::keywords(&Sql(&*self.conn()?), site, filter)
     }
 
     fn next_position(&self, site: &str, parent: &ContentPath) -> CoreResult<i64> {
-        read::next_position(&*self.conn()?, site, parent)
+        content::next_position(&Sql(&*self.conn()?), site, parent)
     }
 
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>> {
-        read::child_ids(&*self.conn()?, site, parent)
+        content::child_ids(&Sql(&*self.conn()?), site, parent)
     }
 
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
@@ -399,29 +385,41 @@ impl ContentStore for SqliteStore {
             .write_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let written = write::write(&mut *self.conn()?, site, batch);
+        let mut conn = self.conn()?;
+        // IMMEDIATE: the write lock is taken at the start, so a batch that
+        // read first never fails to upgrade its lock half-way.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        // One writer at a time: outbox positions grow in commit order.
+        writes::apply(&Sql(&tx), site, &batch)?;
+        writes::append_events(&Sql(&tx), site, &batch.events)?;
+        if !batch.jobs.is_empty() {
+            jobs::insert(&tx, site, &batch.jobs, cairn_core::jobs::now_ms(), None)?;
+        }
+        let written = tx.commit().map_err(db);
         self.checkpointer.nudge();
         written
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {
-        write::setting(&*self.conn()?, site, key)
+        writes::setting(&Sql(&*self.conn()?), site, key)
     }
 
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
-        write::put_setting(&*self.conn()?, site, key, value)
+        writes::put_setting(&Sql(&*self.conn()?), site, key, value)
     }
 
     fn outbox_len(&self, site: &str) -> CoreResult<u64> {
-        write::outbox_len(&*self.conn()?, site)
+        writes::outbox_len(&Sql(&*self.conn()?), site)
     }
 
     fn outbox_head(&self, site: &str) -> CoreResult<i64> {
-        write::outbox_head(&*self.conn()?, site)
+        writes::outbox_head(&Sql(&*self.conn()?), site)
     }
 
     fn outbox_after(&self, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
-        write::outbox_after(&*self.conn()?, site, after, limit)
+        writes::outbox_after(&Sql(&*self.conn()?), site, after, limit)
     }
 
     fn referenced_blobs(&self) -> CoreResult<std::collections::HashSet<String>> {

@@ -7,7 +7,7 @@ use sea_query::{Cond, Expr, ExprTrait, OnConflict, Order, Query, SqliteQueryBuil
 use sea_query_rusqlite::RusqliteBinder;
 
 use super::schema::{Groups, Members, Users};
-use super::write::exec;
+use super::sql::exec;
 use super::{SqliteStore, db};
 
 const USER_COLUMNS: [Users; 6] = [

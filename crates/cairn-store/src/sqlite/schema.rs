@@ -1,101 +1,8 @@
-//! Table definitions (sea-query DDL) and the column list content rows are read with.
+//! SQLite's table definitions (sea-query DDL): the shared tables named in
+//! `cairn_sql::schema`, the user folder's, and the trash and links tables.
 
+pub use cairn_sql::schema::{Allowed, Obj, Outbox, Redirects, Settings, Subjects, Versions};
 use sea_query::{ColumnDef, Iden, Index, SqliteQueryBuilder, Table};
-
-/// The content table: one row per object, catalog columns beside the field JSON.
-#[derive(Iden, Clone, Copy)]
-pub enum Obj {
-    #[iden = "content"]
-    Table,
-    Site,
-    Uid,
-    Path,
-    ParentPath,
-    Depth,
-    Position,
-    PortalType,
-    ReviewState,
-    IsFolderish,
-    Title,
-    SortableTitle,
-    Created,
-    Modified,
-    Effective,
-    Expires,
-    Language,
-    ExcludeFromNav,
-    Layout,
-    Version,
-    ParentUid,
-    Fields,
-    /// The fields a summary needs (no rich text or blocks): what a catalog brain holds.
-    Meta,
-    Allowed,
-    /// Anonymous may view it (`Anonymous` among the allowed): anonymous
-    /// queries filter on this column in an index, with no per-row lookup.
-    Public,
-}
-
-/// Who may view what: one row per (object, principal), the allowedRolesAndUsers index.
-#[derive(Iden, Clone, Copy)]
-pub enum Allowed {
-    #[iden = "content_allowed"]
-    Table,
-    Site,
-    Uid,
-    Principal,
-}
-
-/// The Subject keyword index: one row per (object, keyword).
-#[derive(Iden, Clone, Copy)]
-pub enum Subjects {
-    #[iden = "content_subjects"]
-    Table,
-    Site,
-    Uid,
-    Subject,
-}
-
-/// Kept versions of objects.
-#[derive(Iden, Clone, Copy)]
-pub enum Versions {
-    #[iden = "versions"]
-    Table,
-    Site,
-    Uid,
-    Version,
-    Actor,
-    Time,
-    Comment,
-    Data,
-    /// `data` holds a patch of the version before (else the fields whole).
-    Delta,
-}
-
-/// Redirects from old (moved, renamed) and alias paths.
-#[derive(Iden, Clone, Copy)]
-pub enum Redirects {
-    #[iden = "redirects"]
-    Table,
-    Site,
-    FromPath,
-    ToPath,
-    Manual,
-    Created,
-}
-
-/// The change outbox every consumer (indexer, purger, other nodes) reads.
-#[derive(Iden, Clone, Copy)]
-pub enum Outbox {
-    #[iden = "outbox"]
-    Table,
-    Seq,
-    Site,
-    Kind,
-    Uid,
-    Path,
-    At,
-}
 
 #[derive(Iden, Clone, Copy)]
 pub enum Users {
@@ -131,37 +38,6 @@ pub enum Members {
     GroupId,
     MemberId,
 }
-
-#[derive(Iden, Clone, Copy)]
-pub enum Settings {
-    #[iden = "settings"]
-    Table,
-    Site,
-    Key,
-    Value,
-}
-
-/// Columns in the order `read::row_to_content` expects them.
-pub const CONTENT_COLUMNS: [Obj; 18] = [
-    Obj::Uid,
-    Obj::Path,
-    Obj::ParentUid,
-    Obj::Position,
-    Obj::PortalType,
-    Obj::ReviewState,
-    Obj::IsFolderish,
-    Obj::Created,
-    Obj::Modified,
-    Obj::Version,
-    Obj::Layout,
-    Obj::Fields,
-    Obj::Allowed,
-    Obj::Depth,
-    Obj::ParentPath,
-    Obj::Title,
-    Obj::Effective,
-    Obj::Expires,
-];
 
 /// Every statement needed to create the schema, idempotently.
 pub fn ddl() -> Vec<String> {
@@ -429,3 +305,34 @@ pub fn ddl() -> Vec<String> {
             .to_string(),
     ]
 }
+
+/// The trash: one row per deleted subtree (see `cairn_sql::records`).
+pub const TRASH_DDL: &str = "
+CREATE TABLE IF NOT EXISTS trash (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    site TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    portal_type TEXT NOT NULL,
+    owner TEXT,
+    deleted_by TEXT NOT NULL,
+    deleted_at INTEGER NOT NULL,
+    items INTEGER NOT NULL,
+    objects TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trash_by_site ON trash (site, deleted_at);
+";
+
+/// The links catalog: who points to whom, by relation name.
+pub const LINKS_DDL: &str = "
+CREATE TABLE IF NOT EXISTS links (
+    site TEXT NOT NULL,
+    source TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (site, source, relation, target)
+);
+CREATE INDEX IF NOT EXISTS links_by_target ON links (site, target);
+CREATE INDEX IF NOT EXISTS links_by_relation ON links (site, relation);
+";

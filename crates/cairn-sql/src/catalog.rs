@@ -1,4 +1,5 @@
-//! Structured catalog queries as one SQL statement (plus a count).
+//! Structured catalog queries (`@search`, listings) as one SQL statement,
+//! plus a count when the page cannot tell the total.
 
 use std::collections::{HashMap, HashSet};
 
@@ -6,13 +7,11 @@ use cairn_core::catalog::{CatalogQuery, DateIndex, SortOn};
 use cairn_core::ports::ViewFilter;
 use cairn_core::{Content, CoreResult};
 use cairn_model::ContentPath;
-use rusqlite::Connection;
-use sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr, SqliteQueryBuilder};
-use sea_query_rusqlite::RusqliteBinder;
+use sea_query::{Cond, Expr, ExprTrait, NullOrdering, Order, Query, SelectStatement};
 
-use super::db;
-use super::read::{count, fetch, page_total, select, select_light, visible};
-use super::schema::{Obj, Subjects};
+use crate::content::{count, page_total, select_as, visible};
+use crate::schema::{Obj, Subjects};
+use crate::{Db, Dialect};
 
 /// The path part of a query; `None` when it is the whole site.
 fn path_condition(q: &CatalogQuery) -> Option<Cond> {
@@ -61,13 +60,9 @@ fn sort_column(s: SortOn) -> Obj {
     }
 }
 
-pub fn search(
-    conn: &Connection,
-    site: &str,
-    q: &CatalogQuery,
-    filter: &ViewFilter,
-) -> CoreResult<(Vec<Content>, usize)> {
-    let mut sel = if q.light { select_light(site) } else { select(site) };
+pub fn search(db: &impl Db, site: &str, q: &CatalogQuery, filter: &ViewFilter) -> CoreResult<(Vec<Content>, usize)> {
+    let dialect = db.dialect();
+    let mut sel = select_as(site, q.light);
     if let Some(cond) = path_condition(q) {
         sel.cond_where(cond);
     }
@@ -88,17 +83,14 @@ pub fn search(
     // and only there (the page's rows need no second check of them all).
     let by_rank = q.ranked.as_ref().filter(|_| q.sort.is_empty());
     if let Some(ranked) = q.ranked.as_ref().filter(|_| by_rank.is_none()) {
-        sel.and_where(among(ranked));
+        sel.and_where(dialect.in_json_list("uid", ranked));
     }
     if !q.ids.is_empty() {
         let mut any = Cond::any();
         for id in &q.ids {
             // The id is the last path segment; LIKE's wildcards in it are escaped.
             let escaped = id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            any = any.add(Expr::cust_with_values(
-                "path LIKE ? ESCAPE '\\'",
-                [format!("%/{escaped}")],
-            ));
+            any = any.add(dialect.cust("path LIKE ? ESCAPE '\\'", [format!("%/{escaped}")]));
         }
         sel.cond_where(any);
     }
@@ -120,8 +112,8 @@ pub fn search(
             DateIndex::Expires => Expr::col(Obj::Expires),
             // Only events have them: read from the fields (a listing of events
             // is narrowed by type first, through the type index).
-            DateIndex::Start => Expr::cust("json_extract(fields, '$.start')"),
-            DateIndex::End => Expr::cust("json_extract(fields, '$.end')"),
+            DateIndex::Start => dialect.field_text("start"),
+            DateIndex::End => dialect.field_text("end"),
         };
         if let Some(min) = min {
             sel.and_where(value.clone().gte(min.as_str()));
@@ -131,11 +123,7 @@ pub fn search(
         }
     }
     if !q.creators.is_empty() {
-        let list = serde_json::to_string(&q.creators).unwrap_or_else(|_| "[]".into());
-        sel.and_where(Expr::cust_with_values(
-            "EXISTS (SELECT 1 FROM json_each(fields, '$.creators') c WHERE c.value IN (SELECT value FROM json_each(?)))",
-            [list],
-        ));
+        sel.and_where(dialect.field_array_meets("creators", &q.creators));
     }
     if !q.languages.is_empty() {
         sel.and_where(Expr::cust("coalesce(language, '')").is_in(q.languages.iter().map(String::as_str)));
@@ -165,7 +153,7 @@ pub fn search(
     }
     visible(&mut sel, site, filter);
     if let Some(ranked) = by_rank {
-        return by_relevance(conn, sel, q, ranked);
+        return by_relevance(db, sel, q, ranked);
     }
     // The matches (capped by `max_results`); unknown for an uncounted walk,
     // and counted after the page when the page may tell it (`page_total`).
@@ -173,7 +161,7 @@ pub fn search(
     let total = if q.uncounted || page_first {
         None
     } else {
-        let matching = count(conn, &sel)?;
+        let matching = count(db, &sel)?;
         Some(q.max_results.map_or(matching, |max| matching.min(max)))
     };
     let room = total.map_or(q.limit, |t| t.saturating_sub(q.start).min(q.limit));
@@ -182,7 +170,16 @@ pub fn search(
     }
     let order = |s: &mut SelectStatement| {
         for (key, desc) in &q.sort {
-            s.order_by(sort_column(*key), if *desc { Order::Desc } else { Order::Asc });
+            let way = if *desc { Order::Desc } else { Order::Asc };
+            match dialect {
+                // SQLite's own order: an empty value before every other.
+                Dialect::Sqlite => s.order_by(sort_column(*key), way),
+                Dialect::Postgres => s.order_by_with_nulls(
+                    sort_column(*key),
+                    way,
+                    if *desc { NullOrdering::Last } else { NullOrdering::First },
+                ),
+            };
         }
         // A stable tie-breaker, so pages never overlap.
         s.order_by(Obj::Path, Order::Asc);
@@ -191,47 +188,37 @@ pub fn search(
     // index where there is one), then only its rows are read. Sorting whole
     // rows would read every match's fields first.
     let mut page = sel.clone();
-    page.clear_selects().expr(Expr::cust("rowid"));
+    page.clear_selects().expr(Expr::cust(dialect.row_key()));
     order(&mut page);
     page.offset(q.start as u64).limit(room as u64);
-    let mut rows = if q.light { select_light(site) } else { select(site) };
-    rows.and_where(Expr::cust("rowid").in_subquery(page));
+    let mut rows = select_as(site, q.light);
+    rows.and_where(Expr::cust(dialect.row_key()).in_subquery(page));
     order(&mut rows);
-    let found = fetch(conn, &rows)?;
+    let found = crate::contents(db, &rows)?;
     let total = match total {
         Some(total) => total,
         None if page_first => match page_total(q.start, q.limit, found.len()) {
             Some(total) => total,
-            None => count(conn, &sel)?,
+            None => count(db, &sel)?,
         },
         None => 0,
     };
     Ok((found, total))
 }
 
-/// Rows whose UID is in `uids`: one JSON parameter, not thousands of bound values.
-fn among(uids: &[String]) -> SimpleExpr {
-    let list = serde_json::to_string(uids).unwrap_or_else(|_| "[]".into());
-    Expr::cust_with_values("uid IN (SELECT value FROM json_each(?))", [list])
-}
-
 /// One page in the order of the full-text ranking: the UIDs that pass every
 /// filter are read (at most as many as were ranked), then only the page's rows.
 fn by_relevance(
-    conn: &Connection,
+    db: &impl Db,
     mut sel: SelectStatement,
     q: &CatalogQuery,
     ranked: &[String],
 ) -> CoreResult<(Vec<Content>, usize)> {
     let mut uids = sel.clone();
-    uids.clear_selects().column(Obj::Uid).and_where(among(ranked));
-    let (sql, values) = uids.build_rusqlite(SqliteQueryBuilder);
-    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-    let matching = stmt
-        .query_map(&*values.as_params(), |r| r.get::<_, String>(0))
-        .map_err(db)?
-        .collect::<Result<HashSet<_>, _>>()
-        .map_err(db)?;
+    uids.clear_selects()
+        .column(Obj::Uid)
+        .and_where(db.dialect().in_json_list("uid", ranked));
+    let matching: HashSet<String> = crate::texts(db, &uids)?.into_iter().collect();
     let ordered: Vec<&String> = ranked.iter().filter(|u| matching.contains(*u)).collect();
     let total = q.max_results.map_or(ordered.len(), |max| ordered.len().min(max));
     let end = q.start.saturating_add(q.limit).min(total);
@@ -240,31 +227,27 @@ fn by_relevance(
     }
     let page = &ordered[q.start..end];
     sel.and_where(Expr::col(Obj::Uid).is_in(page.iter().map(|u| u.as_str())));
-    let mut found = fetch(conn, &sel)?;
+    let mut found = crate::contents(db, &sel)?;
     let rank: HashMap<&str, usize> = page.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
     found.sort_by_key(|c| rank.get(c.uid.as_str()).copied().unwrap_or(usize::MAX));
     Ok((found, total))
 }
 
 /// Distinct keywords of the objects `filter` lets the reader see.
-pub fn keywords(conn: &Connection, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
+pub fn keywords(db: &impl Db, site: &str, filter: &ViewFilter) -> CoreResult<Vec<String>> {
     let mut visible_uids = Query::select();
     visible_uids
         .column(Obj::Uid)
         .from(Obj::Table)
         .and_where(Expr::col(Obj::Site).eq(site));
     visible(&mut visible_uids, site, filter);
-    let (sql, values) = Query::select()
+    let q = Query::select()
         .distinct()
         .column(Subjects::Subject)
         .from(Subjects::Table)
         .and_where(Expr::col(Subjects::Site).eq(site))
         .and_where(Expr::col(Subjects::Uid).in_subquery(visible_uids))
         .order_by(Subjects::Subject, Order::Asc)
-        .build_rusqlite(SqliteQueryBuilder);
-    let mut stmt = conn.prepare_cached(&sql).map_err(super::db)?;
-    let rows = stmt
-        .query_map(&*values.as_params(), |r| r.get::<_, String>(0))
-        .map_err(super::db)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(super::db)
+        .to_owned();
+    crate::texts(db, &q)
 }
