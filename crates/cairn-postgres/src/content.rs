@@ -232,7 +232,7 @@ impl ContentStore for PgStore {
                 // The site's turn on the outbox, held to commit: a sequence
                 // hands out numbers before commit, so without it a consumer
                 // could pass a position a slower writer fills later.
-                cairn_sql::raw(
+                cairn_sql::raw_execute(
                     &db,
                     "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
                     vec![format!("cairn.outbox {site}").into()],
@@ -240,7 +240,7 @@ impl ContentStore for PgStore {
                 writes::append_events(&db, site, &batch.events)?;
             }
             // Delivered at commit, to every node but dropped on rollback.
-            cairn_sql::raw(
+            cairn_sql::raw_execute(
                 &db,
                 "SELECT pg_notify(?1, ?2)",
                 vec![CONTENT_CHANNEL.into(), site.into()],

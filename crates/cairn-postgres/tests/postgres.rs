@@ -37,6 +37,18 @@ fn store() -> Option<PgStore> {
 }
 
 #[test]
+fn content() {
+    let Some(s) = store() else { return };
+    cairn_core::testkit::content(&s);
+}
+
+#[test]
+fn catalog() {
+    let Some(s) = store() else { return };
+    cairn_core::testkit::catalog(&s);
+}
+
+#[test]
 fn principals() {
     let Some(s) = store() else { return };
     cairn_core::testkit::principals(&s);

@@ -12,6 +12,18 @@ fn store() -> (SqliteStore, tempfile::TempDir) {
 }
 
 #[test]
+fn content() {
+    let (s, _dir) = store();
+    cairn_core::testkit::content(&s);
+}
+
+#[test]
+fn catalog() {
+    let (s, _dir) = store();
+    cairn_core::testkit::catalog(&s);
+}
+
+#[test]
 fn principals() {
     let (s, _dir) = store();
     cairn_core::testkit::principals(&s);

@@ -3,6 +3,12 @@
 //! one behaviour whatever database it talks to. A failed check panics with
 //! what was expected.
 
+mod catalog;
+mod content;
+
+pub use catalog::catalog;
+pub use content::content;
+
 use crate::jobs::{JobFilter, JobState, JobStore, NewJob, Outcome, Priority, Schedule, now_ms};
 use crate::ports::{GroupRecord, PrincipalQuery, PrincipalStore, UserRecord};
 
