@@ -414,6 +414,13 @@ pub trait ContentStore: Send + Sync {
     fn generation(&self) -> u64 {
         0
     }
+    /// Grows with every write another node committed to the shared
+    /// database (heard through its change feed), and whenever this store
+    /// may have missed one; 0 for a store with one writer. Caches in front
+    /// of the store drop what they hold when it moves.
+    fn remote_writes(&self) -> u64 {
+        0
+    }
     /// Round trips that reached the database, when this store counts them.
     fn stats(&self) -> Option<&crate::stats::StoreStats> {
         None

@@ -3,7 +3,7 @@
 //! take turns only for the outbox insert at its end (an advisory lock held
 //! to commit), so positions grow in commit order while the rest of two
 //! writes runs side by side. Each write announces itself on
-//! [`CONTENT_CHANNEL`] so other nodes' caches drop what it made stale.
+//! the content channel so other nodes' caches drop what it made stale.
 
 use std::collections::HashSet;
 
@@ -17,7 +17,7 @@ use cairn_sql::{catalog, content, history, records, writes};
 use serde_json::Value;
 
 use crate::sql::Pg;
-use crate::{CONTENT_CHANNEL, PgStore, db, migrations};
+use crate::{PgStore, db, migrations};
 
 /// Blob keys at any depth of a JSON text column.
 const REFERENCED: &str = "
@@ -243,7 +243,7 @@ impl ContentStore for PgStore {
             cairn_sql::raw_execute(
                 &db,
                 "SELECT pg_notify(?1, ?2)",
-                vec![CONTENT_CHANNEL.into(), site.into()],
+                vec![self.channels.content.as_str().into(), self.announcement(site).into()],
             )?;
         }
         if !batch.jobs.is_empty() {
@@ -264,6 +264,10 @@ impl ContentStore for PgStore {
 
     fn generation(&self) -> u64 {
         self.content_generation()
+    }
+
+    fn remote_writes(&self) -> u64 {
+        PgStore::remote_writes(self)
     }
 
     fn outbox_len(&self, site: &str) -> CoreResult<u64> {

@@ -31,12 +31,55 @@ const LOCK_TIMEOUT_MS: u64 = 5_000;
 /// Longest statement, in milliseconds.
 const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 
-/// The channel a principal change is announced on.
-pub(crate) const PRINCIPALS_CHANNEL: &str = "cairn_principals";
-/// The channel a content write is announced on (its payload: the site).
-pub(crate) const CONTENT_CHANNEL: &str = "cairn_content";
+/// The channels changes are announced on. Notifications reach every
+/// session of the database, so an installation in a schema of its own
+/// (tests, or two sites sharing a server) names its channels after it.
+pub(crate) struct Channels {
+    /// A principal change (no payload).
+    pub(crate) principals: String,
+    /// A content write (payload: the writing node's mark and the site).
+    pub(crate) content: String,
+}
+
+impl Channels {
+    fn for_schema(schema: &str) -> Self {
+        let suffix = if schema == "public" {
+            String::new()
+        } else {
+            format!("_{schema}")
+        };
+        Self {
+            principals: format!("cairn_principals{suffix}"),
+            content: format!("cairn_content{suffix}"),
+        }
+    }
+}
 
 type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
+
+/// The pool, closed off the async runtime: the blocking client runs a
+/// runtime of its own to close a connection, which panics on a thread
+/// that drives tokio tasks (where a server drops its state at shutdown).
+struct Closing(Option<Pool>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        let Some(pool) = self.0.take() else { return };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::Builder::new()
+                .name("pg-close".into())
+                .spawn(move || drop(pool));
+        }
+    }
+}
+
+impl std::ops::Deref for Closing {
+    type Target = Pool;
+
+    fn deref(&self) -> &Pool {
+        self.0.as_ref().expect("the pool is there until dropped")
+    }
+}
 
 /// TLS as the URL's `sslmode` asks (`require` for a remote database; the
 /// server's certificate is checked against the Web PKI roots).
@@ -51,15 +94,42 @@ pub fn tls() -> CoreResult<MakeRustlsConnect> {
     Ok(MakeRustlsConnect::new(config))
 }
 
-/// One node's handle on the shared database.
+/// Where a URL points, without its password: "PostgreSQL cairn on db.example.ch".
+pub fn describe(url: &str) -> String {
+    let Ok(config) = url.parse::<Config>() else {
+        return "PostgreSQL".into();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            r2d2_postgres::postgres::config::Host::Tcp(name) => name.clone(),
+            r2d2_postgres::postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    format!(
+        "PostgreSQL {} on {}",
+        config.get_dbname().unwrap_or("(default database)"),
+        hosts.join(",")
+    )
+}
+
+/// One node's handle on the shared database; clones share it.
+#[derive(Clone)]
 pub struct PgStore {
-    pool: Pool,
+    pool: Arc<Closing>,
+    /// This node's mark on what it announces (its own listener skips it).
+    node: Arc<str>,
+    pub(crate) channels: Arc<Channels>,
     /// Grows with every principal change of any node (own writes at once,
     /// other nodes' through the listener).
     principals: Arc<AtomicU64>,
-    /// Grows with every content write of any node, the same way.
-    content: Arc<AtomicU64>,
-    _listeners: [listen::Listener; 2],
+    /// Grows with every content write of this node.
+    written: Arc<AtomicU64>,
+    /// Grows with every content write of another node (and every reconnect
+    /// of the listener, which may have missed some).
+    remote: Arc<AtomicU64>,
+    _listeners: Arc<[listen::Listener; 2]>,
 }
 
 impl PgStore {
@@ -87,20 +157,47 @@ impl PgStore {
         let manager = PostgresConnectionManager::new(config.clone(), tls()?);
         let pool = r2d2::Pool::builder()
             .max_size(16)
+            // Connections open as load asks (r2d2 would open all 16 at
+            // once): nodes times pool size must stay under the server's
+            // max_connections.
+            .min_idle(Some(1))
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(manager)
             .map_err(db)?;
+        let schema: String = pool
+            .get()
+            .map_err(db)?
+            .query_one("SELECT current_schema()", &[])
+            .map_err(db)?
+            .get(0);
+        let channels = Arc::new(Channels::for_schema(&schema));
         let principals = Arc::new(AtomicU64::new(0));
-        let content = Arc::new(AtomicU64::new(0));
+        let remote = Arc::new(AtomicU64::new(0));
+        let node: Arc<str> = format!("{:016x}", rand::random::<u64>()).into();
         let listeners = [
-            listen::Listener::start(config.clone(), tls()?, PRINCIPALS_CHANNEL, principals.clone()),
-            listen::Listener::start(config, tls()?, CONTENT_CHANNEL, content.clone()),
+            listen::Listener::start(
+                config.clone(),
+                tls()?,
+                channels.principals.clone(),
+                principals.clone(),
+                None,
+            ),
+            listen::Listener::start(
+                config,
+                tls()?,
+                channels.content.clone(),
+                remote.clone(),
+                Some(format!("{node} ")),
+            ),
         ];
         Ok(Self {
-            pool,
+            pool: Arc::new(Closing(Some(pool))),
+            node,
+            channels,
             principals,
-            content,
-            _listeners: listeners,
+            written: Default::default(),
+            remote,
+            _listeners: Arc::new(listeners),
         })
     }
 
@@ -123,12 +220,21 @@ impl PgStore {
         self.principals.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Counts a content write of this node at once (the notification follows).
+    /// Counts a content write of this node (other nodes hear of it).
     pub(crate) fn content_changed(&self) {
-        self.content.fetch_add(1, Ordering::SeqCst);
+        self.written.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// What this node announces a write of `site` with.
+    pub(crate) fn announcement(&self, site: &str) -> String {
+        format!("{} {site}", self.node)
+    }
+
+    pub(crate) fn remote_writes(&self) -> u64 {
+        self.remote.load(Ordering::SeqCst)
     }
 
     pub(crate) fn content_generation(&self) -> u64 {
-        self.content.load(Ordering::SeqCst)
+        self.written.load(Ordering::SeqCst) + self.remote_writes()
     }
 }

@@ -1,7 +1,9 @@
 //! Hears what other nodes changed: a thread holds one connection that
-//! LISTENs on a channel and bumps a counter for every notification. A lost
-//! connection is reopened, and counted as a change too, since notifications
-//! sent meanwhile are gone.
+//! LISTENs on a channel and bumps a counter for every notification (but
+//! those whose payload starts with this node's own mark: PostgreSQL
+//! delivers a node's notifications to its own listener too). A lost
+//! connection is reopened, and counted as a change too, since
+//! notifications sent meanwhile are gone.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +15,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Seconds of silence between two liveness questions.
 const PROBE_EVERY: u32 = 5;
+
+/// How long `start` waits for the first LISTEN.
+const READY_WITHIN: Duration = Duration::from_secs(10);
 
 /// Stops its thread when dropped (within a second).
 pub(crate) struct Listener {
@@ -29,18 +34,29 @@ impl Listener {
     pub(crate) fn start(
         config: Config,
         tls: MakeRustlsConnect,
-        channel: &'static str,
+        channel: String,
         counter: Arc<AtomicU64>,
+        own: Option<String>,
     ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        // Returns once listening (up to READY_WITHIN), so a node hears every
+        // change committed after it opened; the first LISTEN counts as no
+        // change then, since nothing was cached before it.
+        let (ready, listening) = std::sync::mpsc::sync_channel::<()>(1);
+        let mut ready = Some(ready);
         std::thread::Builder::new()
             .name(format!("listen-{channel}"))
             .spawn(move || {
                 while !stopped.load(Ordering::SeqCst) {
                     match config.connect(tls.clone()) {
                         Ok(client) => {
-                            if let Err(e) = listen(client, channel, &counter, &stopped) {
+                            let mut heard = || {
+                                if ready.take().is_none_or(|r| r.send(()).is_err()) {
+                                    counter.fetch_add(1, Ordering::SeqCst);
+                                }
+                            };
+                            if let Err(e) = listen(client, &channel, &counter, own.as_deref(), &stopped, &mut heard) {
                                 tracing::warn!(error = %e, channel, "listening for changes failed; reconnecting");
                             }
                         }
@@ -52,6 +68,9 @@ impl Listener {
                 }
             })
             .expect("a listener thread starts");
+        if listening.recv_timeout(READY_WITHIN).is_err() {
+            tracing::warn!("not listening for other nodes' changes yet; caches catch up once it is");
+        }
         Self { stop }
     }
 }
@@ -60,18 +79,20 @@ fn listen(
     mut client: Client,
     channel: &str,
     counter: &AtomicU64,
+    own: Option<&str>,
     stop: &AtomicBool,
+    listening: &mut impl FnMut(),
 ) -> Result<(), r2d2_postgres::postgres::Error> {
-    client.batch_execute(&format!("LISTEN {channel}"))?;
+    client.batch_execute(&format!("LISTEN \"{}\"", channel.replace('"', "")))?;
     // Listening now: whatever happened while no one listened is unknown.
-    counter.fetch_add(1, Ordering::SeqCst);
+    listening();
     let mut quiet = 0;
     while !stop.load(Ordering::SeqCst) {
         {
             let mut notifications = client.notifications();
             let mut heard = notifications.timeout_iter(Duration::from_secs(1));
             while let Some(n) = heard.next()? {
-                if n.channel() == channel {
+                if n.channel() == channel && own.is_none_or(|own| !n.payload().starts_with(own)) {
                     counter.fetch_add(1, Ordering::SeqCst);
                 }
             }

@@ -8,7 +8,7 @@ use r2d2_postgres::postgres::types::ToSql;
 use r2d2_postgres::postgres::{GenericClient, Row};
 use serde_json::Value;
 
-use crate::{PRINCIPALS_CHANNEL, PgStore, db};
+use crate::{PgStore, db};
 
 const USER_COLUMNS: &str = "id, password_hash, fullname, email, roles, props";
 const GROUP_COLUMNS: &str = "id, title, description, email, roles";
@@ -77,9 +77,8 @@ fn refs(params: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 /// Announces a principal change to every node (delivered at commit).
-fn announce(c: &mut impl GenericClient) -> CoreResult<()> {
-    c.execute("SELECT pg_notify($1, '')", &[&PRINCIPALS_CHANNEL])
-        .map_err(db)?;
+fn announce(c: &mut impl GenericClient, channel: &str) -> CoreResult<()> {
+    c.execute("SELECT pg_notify($1, '')", &[&channel]).map_err(db)?;
     Ok(())
 }
 
@@ -92,7 +91,7 @@ impl PgStore {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(db)?;
         let out = change(&mut tx)?;
-        announce(&mut tx)?;
+        announce(&mut tx, &self.channels.principals)?;
         tx.commit().map_err(db)?;
         self.principals_changed();
         Ok(out)

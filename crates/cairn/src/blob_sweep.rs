@@ -9,8 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cairn_core::Site;
 use cairn_core::blobs::{SweepReport, Uploads, sweep};
-use cairn_core::ports::{BlobStore, ContentStore as _};
-use cairn_store::SqliteStore;
+use cairn_core::ports::BlobStore;
 
 use crate::Settings;
 
@@ -19,14 +18,15 @@ const FIRST_AFTER: Duration = Duration::from_secs(60);
 
 /// Sweeps the data folder of `settings` once (the `cairn blobs gc` command).
 pub fn once(settings: &Settings, grace: Duration) -> anyhow::Result<SweepReport> {
-    let file = settings.data.join("cairn.sqlite");
-    // Sweeping a folder without its database would remove every blob.
-    anyhow::ensure!(file.is_file(), "no cairn database at {}", file.display());
-    let store = SqliteStore::open(&file)?;
-    store.migrate().context("while opening the database")?;
+    if settings.database_url.is_none() {
+        let file = settings.data.join("cairn.sqlite");
+        // Sweeping a folder without its database would remove every blob.
+        anyhow::ensure!(file.is_file(), "no cairn database at {}", file.display());
+    }
+    let store = settings.database()?.content;
     let blobs: Arc<dyn BlobStore> = settings.blob_store()?;
     let uploads = Uploads::new(blobs);
-    sweep(&store, &uploads, grace).context("while sweeping blobs")
+    sweep(&*store, &uploads, grace).context("while sweeping blobs")
 }
 
 /// Sweeps every `every`, the first time shortly after start, until the

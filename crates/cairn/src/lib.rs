@@ -13,9 +13,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use cairn_api::AppState;
 use cairn_core::bootstrap::{self, Created};
-use cairn_core::cache::CachedStore;
 use cairn_core::jobs::JobStore;
-use cairn_core::ports::{BlobStore, ContentStore, FullText, PrincipalStore};
+use cairn_core::ports::{BlobStore, ContentStore, FullText};
 use cairn_core::{Site, SiteSettings as CoreSiteSettings};
 use cairn_model::{Workflows, builtin};
 use cairn_store::SqliteStore;
@@ -167,12 +166,12 @@ pub struct Opened {
 /// configured): what the server and offline tools such as the benchmark's
 /// generator share.
 pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Opened> {
-    std::fs::create_dir_all(&settings.data).with_context(|| format!("while creating {}", settings.data.display()))?;
-    let sqlite = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
-    let principals: Arc<dyn PrincipalStore> = Arc::new(sqlite.clone());
-    let jobs: Arc<dyn JobStore> = Arc::new(sqlite.clone());
-    let store: Arc<dyn ContentStore> = Arc::new(CachedStore::new(sqlite, settings.cache_objects));
-    store.migrate().context("while creating the database schema")?;
+    let crate::settings::Database {
+        content: store,
+        principals,
+        jobs,
+        ..
+    } = settings.database()?;
     let blobs: Arc<dyn BlobStore> = settings.blob_store()?;
     let uploads = Arc::new(cairn_core::blobs::Uploads::new(blobs.clone()));
     let mut sources = builtin::sources();
@@ -304,14 +303,13 @@ pub fn search_dir(settings: &Settings, site: &str) -> std::path::PathBuf {
 /// Rebuilds the full-text index of every configured site from the database;
 /// `progress` hears (site, done, total). Returns the objects indexed.
 pub fn reindex(settings: &Settings, mut progress: impl FnMut(&str, usize, usize)) -> anyhow::Result<usize> {
-    let store = SqliteStore::open(&settings.data.join("cairn.sqlite"))?;
-    store.migrate().context("while opening the database")?;
+    let store = settings.database()?.content;
     let mut indexed = 0;
     for s in &settings.sites {
         let dir = search_dir(settings, &s.id);
         let index = cairn_search::SearchIndex::open(&dir, &s.default_language)
             .with_context(|| format!("while opening {} (stop `cairn serve` before a reindex)", dir.display()))?;
-        indexed += cairn_search::rebuild(&store, &s.id, &index, |done, total| progress(&s.id, done, total))
+        indexed += cairn_search::rebuild(&*store, &s.id, &index, |done, total| progress(&s.id, done, total))
             .with_context(|| format!("while reindexing site '{}'", s.id))?;
     }
     Ok(indexed)

@@ -167,7 +167,8 @@ fn main() -> anyhow::Result<()> {
             status,
         } => {
             settings.data = data.unwrap_or(settings.data);
-            for line in cairn::migrate(&settings, database_url.as_deref(), status)? {
+            let url = database_url.or_else(|| settings.database_url.clone());
+            for line in cairn::migrate(&settings, url.as_deref(), status)? {
                 println!("{line}");
             }
             Ok(())

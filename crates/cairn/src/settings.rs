@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -271,6 +272,11 @@ pub struct Settings {
     pub listen: String,
     /// Folder for the database and blobs.
     pub data: PathBuf,
+    /// A shared PostgreSQL database (`postgres://user:password@host/db`,
+    /// `?sslmode=require` for TLS): scale-out mode, several nodes on one
+    /// database. Unset: the data folder's SQLite file.
+    #[serde(default)]
+    pub database_url: Option<String>,
     /// Folder with a site's own `types/`, `behaviors/` and `profiles/`.
     pub config_dir: Option<PathBuf>,
     /// Password of `admin`; generated and printed once when unset on first start.
@@ -307,7 +313,50 @@ pub struct BlobSettings {
     pub s3: Option<cairn_s3::S3Settings>,
 }
 
+/// The database a process works on, as the core's ports.
+pub struct Database {
+    /// Content and catalog, behind the object cache.
+    pub content: std::sync::Arc<dyn cairn_core::ports::ContentStore>,
+    pub principals: std::sync::Arc<dyn cairn_core::ports::PrincipalStore>,
+    pub jobs: std::sync::Arc<dyn cairn_core::jobs::JobStore>,
+    /// Where it is, for messages ("PostgreSQL at db.example.ch").
+    pub name: String,
+}
+
 impl Settings {
+    /// Opens the database these settings name and brings its schema to
+    /// this build's (migrations run on start).
+    pub fn database(&self) -> anyhow::Result<Database> {
+        use cairn_core::cache::CachedStore;
+        use std::sync::Arc;
+        let db = match &self.database_url {
+            Some(url) => {
+                let pg = cairn_postgres::PgStore::open(url).context("while connecting to PostgreSQL")?;
+                let name = cairn_postgres::describe(url);
+                Database {
+                    principals: Arc::new(pg.clone()),
+                    jobs: Arc::new(pg.clone()),
+                    content: Arc::new(CachedStore::new(pg, self.cache_objects)),
+                    name,
+                }
+            }
+            None => {
+                std::fs::create_dir_all(&self.data)
+                    .with_context(|| format!("while creating {}", self.data.display()))?;
+                let file = self.data.join("cairn.sqlite");
+                let sqlite = cairn_store::SqliteStore::open(&file)?;
+                Database {
+                    principals: Arc::new(sqlite.clone()),
+                    jobs: Arc::new(sqlite.clone()),
+                    content: Arc::new(CachedStore::new(sqlite, self.cache_objects)),
+                    name: format!("SQLite at {}", file.display()),
+                }
+            }
+        };
+        db.content.migrate().context("while migrating the database schema")?;
+        Ok(db)
+    }
+
     /// The blob store these settings name.
     pub fn blob_store(&self) -> anyhow::Result<std::sync::Arc<dyn cairn_core::ports::BlobStore>> {
         Ok(match &self.blobs.s3 {
@@ -322,6 +371,7 @@ impl Default for Settings {
         Self {
             listen: "127.0.0.1:8080".into(),
             data: PathBuf::from("var"),
+            database_url: None,
             config_dir: None,
             admin_password: None,
             sample_content: true,

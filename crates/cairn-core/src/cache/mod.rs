@@ -6,9 +6,12 @@
 //! goes too), the paths it fills, and whole subtrees it deletes or renames
 //! (see [`touched`]). Navigation trees depend on every object below their
 //! root, so any write to a site drops that site's trees. [`fence`] keeps a
-//! reader that loaded before a write from caching what it loaded. Other
-//! nodes (scale-out) will feed the same invalidation from the outbox; the
-//! embedded default has a single writer, this process.
+//! reader that loaded before a write from caching what it loaded.
+//!
+//! In scale-out mode other nodes write too: when the store reports one
+//! ([`ContentStore::remote_writes`], PostgreSQL's change feed), everything
+//! cached goes at the next call, since which objects it touched is not
+//! known here; a load that overlapped such a write keeps nothing.
 
 mod fence;
 mod objects;
@@ -40,6 +43,8 @@ pub struct CachedStore<S> {
     /// Every committed write, all sites: what rendered responses and the
     /// indexer compare (see [`ContentStore::generation`]).
     generation: AtomicU64,
+    /// The inner store's count of other nodes' writes last acted on.
+    remote_seen: AtomicU64,
     fences: Fences,
     /// `None` when configured with no room: every read reaches the store.
     objects: Option<Objects>,
@@ -52,8 +57,8 @@ impl<S: ContentStore> CachedStore<S> {
     /// Wraps `inner`; `capacity` bounds the number of cached objects (0: none).
     pub fn new(inner: S, capacity: u64) -> Self {
         Self {
-            inner,
             generation: AtomicU64::new(0),
+            remote_seen: AtomicU64::new(inner.remote_writes()),
             fences: Fences::default(),
             objects: (capacity > 0).then(|| Objects::new(capacity)),
             // Trees are big; a handful (one per role set and depth) is what a site uses.
@@ -64,7 +69,23 @@ impl<S: ContentStore> CachedStore<S> {
                 .build(),
             settings: Default::default(),
             stats: StoreStats::default(),
+            inner,
         }
+    }
+
+    /// Drops everything cached once another node wrote since the last call;
+    /// gives back the count of remote writes seen.
+    fn catch_up(&self) -> u64 {
+        let now = self.inner.remote_writes();
+        if self.remote_seen.swap(now, Ordering::SeqCst) != now {
+            if let Some(objects) = &self.objects {
+                objects.clear();
+            }
+            self.trees.invalidate_all();
+            self.settings.clear();
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        now
     }
 
     /// Forgets what a write to `site` touched.
@@ -82,6 +103,7 @@ impl<S: ContentStore> CachedStore<S> {
     /// Absence is cached only when asked (`negative`): probes for free ids
     /// would fill the cache with nothing.
     fn objects_at(&self, site: &str, paths: &[ContentPath], negative: bool) -> CoreResult<Vec<Content>> {
+        self.catch_up();
         let Some(objects) = &self.objects else {
             self.stats.count(site);
             return self.inner.by_paths(site, paths);
@@ -126,11 +148,12 @@ impl<S: ContentStore> CachedStore<S> {
         keep: impl Fn(&[Content], bool),
     ) -> CoreResult<Vec<Content>> {
         let ticket = self.fences.ticket(site);
+        let remote = self.catch_up();
         self.stats.count(site);
         let loaded = load()?;
         if let Some(ticket) = ticket {
             keep(&loaded, false);
-            if !ticket.still_valid() {
+            if !ticket.still_valid() || self.inner.remote_writes() != remote {
                 keep(&loaded, true);
             }
         }
@@ -152,6 +175,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     }
 
     fn by_uids(&self, site: &str, uids: &[Uid]) -> CoreResult<Vec<Content>> {
+        self.catch_up();
         let Some(objects) = &self.objects else {
             self.stats.count(site);
             return self.inner.by_uids(site, uids);
@@ -252,6 +276,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
             principals,
             windowed,
         );
+        let remote = self.catch_up();
         if let Some(tree) = self.trees.get(&key) {
             return Ok(tree);
         }
@@ -260,7 +285,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         let tree = self.inner.nav_tree(site, root, depth, types, filter)?;
         if let Some(ticket) = ticket {
             self.trees.insert(key.clone(), tree.clone());
-            if !ticket.still_valid() {
+            if !ticket.still_valid() || self.inner.remote_writes() != remote {
                 self.trees.invalidate(&key);
             }
         }
@@ -395,6 +420,7 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {
+        self.catch_up();
         self.settings.get(site, key, || {
             self.stats.count(site);
             self.inner.setting(site, key)
@@ -427,11 +453,17 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.referenced_blobs()
     }
 
+    fn remote_writes(&self) -> u64 {
+        self.inner.remote_writes()
+    }
+
     fn stats(&self) -> Option<&StoreStats> {
         Some(&self.stats)
     }
 
     fn generation(&self) -> u64 {
+        // Whatever another node wrote counts (response caches compare this).
+        self.catch_up();
         // Starts at 1 so that 0 can mean "this store cannot tell".
         self.generation.load(Ordering::SeqCst) + 1
     }

@@ -79,6 +79,12 @@ impl Objects {
     }
 
     /// Forgets everything a write to `site` touched.
+    /// Forgets everything (another node wrote, and what is not known).
+    pub fn clear(&self) {
+        self.by_path.invalidate_all();
+        self.by_uid.invalidate_all();
+    }
+
     pub fn forget(&self, site: &str, touched: &Touched) {
         for uid in &touched.uids {
             self.by_uid.invalidate(&(site.to_string(), uid.clone()));

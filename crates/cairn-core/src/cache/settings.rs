@@ -64,4 +64,11 @@ impl Settings {
             inner.values.remove(&(site.to_string(), key.to_string()));
         }
     }
+
+    /// Forgets every value (another node may have changed any).
+    pub(super) fn clear(&self) {
+        let mut inner = self.lock();
+        inner.version += 1;
+        inner.values.clear();
+    }
 }

@@ -38,6 +38,11 @@ pub fn create(
     }
     let parent_local = effective_on_chain(&chain(site, &parent)?);
     let explicit = body.get("id").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    // Creates in one container take turns in this process between choosing
+    // an id and committing it: several writers naming items alike would
+    // otherwise all choose the same free id and all but one start over,
+    // again and again (other nodes still race, and retry below).
+    let _turn = container_turn(&site.id, parent_path);
     let mut attempt = 0;
     loop {
         let id = choose_id(site, parent_path, body, &draft.values, &draft.type_name, Taken::InStore)?;
@@ -219,6 +224,17 @@ impl Draft {
 
 /// Fresh ids tried when concurrent writers keep taking the chosen one.
 const MAX_ID_ATTEMPTS: usize = 16;
+
+/// The turn of creates in a container (striped: containers share 64 locks).
+fn container_turn(site: &str, parent: &ContentPath) -> std::sync::MutexGuard<'static, ()> {
+    use std::hash::{Hash, Hasher};
+    static TURNS: [std::sync::Mutex<()>; 64] = [const { std::sync::Mutex::new(()) }; 64];
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (site, parent.as_str()).hash(&mut h);
+    TURNS[(h.finish() % 64) as usize]
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// The explicit id (must be free), else one made from the title or file name.
 pub(super) fn choose_id(

@@ -113,7 +113,10 @@ fn batches(s: &dyn ContentStore) {
         Err(CoreError::Conflict(m)) => assert!(m.contains("/a"), "the taken path is named: {m}"),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert!(s.by_path(site, &fresh.path).unwrap().is_none(), "half a batch was committed");
+    assert!(
+        s.by_path(site, &fresh.path).unwrap().is_none(),
+        "half a batch was committed"
+    );
     assert_eq!(s.outbox_len(site).unwrap(), 1, "nor its events");
     // A taken UID is told apart from a taken path.
     let mut twin = obj("/twin", 3, &[]);
@@ -158,7 +161,10 @@ fn subtrees(s: &dyn ContentStore) {
         }]),
     )
     .unwrap();
-    let moved = s.by_path(site, &path("/m/b2/c")).unwrap().expect("moved with its parent");
+    let moved = s
+        .by_path(site, &path("/m/b2/c"))
+        .unwrap()
+        .expect("moved with its parent");
     assert_eq!(moved.path.parent(), Some(path("/m/b2")));
     let all = ViewFilter::unrestricted();
     let (kids, total) = s.children(site, &path("/m/b2"), &all, (0, 10), false).unwrap();
@@ -200,7 +206,9 @@ fn visibility(s: &dyn ContentStore) {
     let site = "visibility";
     s.write(site, insert(&obj("", 0, &["Anonymous"]))).unwrap();
     let mut later = obj("/later", 2, &["Anonymous"]);
-    later.fields.insert("effective".into(), json!("2099-01-01T00:00:00+00:00"));
+    later
+        .fields
+        .insert("effective".into(), json!("2099-01-01T00:00:00+00:00"));
     later.fields.insert("subjects".into(), json!(["Zukunft"]));
     for c in [
         obj("/pub", 0, &["Anonymous"]),
@@ -216,7 +224,11 @@ fn visibility(s: &dyn ContentStore) {
     assert_eq!(count(&anon), 2);
     assert_eq!(count(&jane), 3);
     assert_eq!(count(&ViewFilter::unrestricted()), 3);
-    assert_eq!(count(&readers(&["user:jane"])), 1, "without Anonymous, only what is granted");
+    assert_eq!(
+        count(&readers(&["user:jane"])),
+        1,
+        "without Anonymous, only what is granted"
+    );
     let now = ViewFilter {
         principals: Some(vec!["Anonymous".into()]),
         active_at: Some("2026-12-01T00:00:00+00:00".into()),
@@ -229,7 +241,10 @@ fn visibility(s: &dyn ContentStore) {
     assert_eq!((page.len(), total), (0, 3));
     let light = s.nav_tree(site, &root, 1, &[], &jane).unwrap();
     assert_eq!(light.len(), 3);
-    assert!(light[0].fields.get("text").is_none(), "navigation rows carry no rich text");
+    assert!(
+        light[0].fields.get("text").is_none(),
+        "navigation rows carry no rich text"
+    );
     assert_eq!(s.keywords(site, &anon).unwrap(), ["Steuern", "Zukunft"]);
     assert_eq!(s.keywords(site, &readers(&["Manager"])).unwrap(), ["Steuern"]);
     // Neighbours, one at a time and many at once, skip what the reader may not see.
@@ -285,7 +300,8 @@ fn history(s: &dyn ContentStore) {
     assert_eq!(kept[7].comment, "Änderung 7");
     assert_eq!(s.last_version(site, &uid).unwrap(), Some(119));
     assert_eq!(s.last_version(site, &Uid::new()).unwrap(), None);
-    s.write(site, ops(vec![WriteOp::ForgetVersions(vec![uid.clone()])])).unwrap();
+    s.write(site, ops(vec![WriteOp::ForgetVersions(vec![uid.clone()])]))
+        .unwrap();
     assert!(s.versions(site, &uid).unwrap().is_empty());
 }
 
@@ -309,7 +325,10 @@ fn trash(s: &dyn ContentStore) {
     };
     s.write(site, ops(vec![WriteOp::MoveToTrash(Box::new(entry("jane", 1_000)))]))
         .unwrap();
-    assert!(s.by_path(site, &child.path).unwrap().is_none(), "the subtree left the site");
+    assert!(
+        s.by_path(site, &child.path).unwrap().is_none(),
+        "the subtree left the site"
+    );
     let (list, total) = s.trash(site, None, 0, 10).unwrap();
     assert_eq!((list.len(), total), (1, 1));
     assert!(list[0].objects.is_empty(), "lists leave the objects out");
@@ -350,7 +369,9 @@ fn redirects(s: &dyn ContentStore) {
         }]),
     )
     .unwrap();
-    let found = s.redirects_from(site, &[path("/alt"), path("/kurz"), path("/x_y")]).unwrap();
+    let found = s
+        .redirects_from(site, &[path("/alt"), path("/kurz"), path("/x_y")])
+        .unwrap();
     let mut targets: Vec<(&str, &str)> = found.iter().map(|r| (r.from.as_str(), r.to.as_str())).collect();
     targets.sort();
     assert_eq!(
@@ -391,7 +412,11 @@ fn links(s: &dyn ContentStore) {
         site,
         ops(vec![WriteOp::SetLinks {
             source: a.uid.clone(),
-            targets: vec![link("related", &b.uid), link("isReferencing", &gone), link("related", &a.uid)],
+            targets: vec![
+                link("related", &b.uid),
+                link("isReferencing", &gone),
+                link("related", &a.uid),
+            ],
         }]),
     )
     .unwrap();
@@ -402,7 +427,12 @@ fn links(s: &dyn ContentStore) {
         limit: 10,
         ..Default::default()
     };
-    let found: Vec<Uid> = s.relations(site, &related).unwrap().into_iter().map(|r| r.target).collect();
+    let found: Vec<Uid> = s
+        .relations(site, &related)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.target)
+        .collect();
     assert_eq!(found, [b.uid.clone(), a.uid.clone()], "in the order they were set");
     let broken = RelationQuery {
         only_broken: true,
@@ -411,9 +441,13 @@ fn links(s: &dyn ContentStore) {
     };
     assert_eq!(s.relations(site, &broken).unwrap()[0].target, gone);
     let stats = s.relation_stats(site).unwrap();
-    assert_eq!(stats, [("isReferencing".to_string(), 1, 1), ("related".to_string(), 2, 0)]);
+    assert_eq!(
+        stats,
+        [("isReferencing".to_string(), 1, 1), ("related".to_string(), 2, 0)]
+    );
     // The source leaving drops its links.
-    s.write(site, ops(vec![WriteOp::DeleteSubtree(a.path.clone())])).unwrap();
+    s.write(site, ops(vec![WriteOp::DeleteSubtree(a.path.clone())]))
+        .unwrap();
     assert!(s.linking_to(site, &[b.uid.clone(), gone]).unwrap().is_empty());
 }
 
@@ -435,10 +469,14 @@ fn settings(s: &dyn ContentStore) {
     assert_eq!(s.setting(site, "other").unwrap(), Some(json!(7)));
     assert!(s.setting("elsewhere", "other").unwrap().is_none());
     let mut page = obj("/file", 0, &[]);
-    page.fields.insert("file".into(), json!({"blob": "sha256-def", "filename": "a.pdf"}));
+    page.fields
+        .insert("file".into(), json!({"blob": "sha256-def", "filename": "a.pdf"}));
     s.write(site, insert(&page)).unwrap();
     let blobs = s.referenced_blobs().unwrap();
-    assert!(blobs.contains("sha256-abc") && blobs.contains("sha256-def"), "{blobs:?}");
+    assert!(
+        blobs.contains("sha256-abc") && blobs.contains("sha256-def"),
+        "{blobs:?}"
+    );
     let facts = s.facts(site).unwrap();
     assert_eq!(facts.objects, 1);
     assert!(!facts.engine.is_empty() && facts.schema_version == facts.schema_required);

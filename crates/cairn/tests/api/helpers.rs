@@ -79,6 +79,10 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         multilingual: false,
     }];
     adjust(&mut settings);
+    settings.database_url = settings
+        .database_url
+        .take()
+        .or_else(|| postgres_url_for(&settings.data));
     let built = cairn::build(&settings, &addr).expect("server builds");
     let state = built.state.clone();
     rt.spawn(cairn_api::serve(listener, state.clone(), std::future::pending()));
@@ -99,6 +103,33 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         _rt: rt,
         _dir: dir,
     }
+}
+
+/// Whether the API suite runs on PostgreSQL: `CAIRN_API_ON_POSTGRES=1`
+/// with `CAIRN_TEST_POSTGRES` naming the database.
+pub fn on_postgres() -> bool {
+    std::env::var("CAIRN_API_ON_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// On PostgreSQL, the database of the data folder `data`: a schema of the
+/// test database named after the folder, so a server restarted on the same
+/// folder finds what it wrote. `None` on SQLite.
+pub fn postgres_url_for(data: &std::path::Path) -> Option<String> {
+    use std::hash::{Hash, Hasher};
+    if !on_postgres() {
+        return None;
+    }
+    let url = std::env::var("CAIRN_TEST_POSTGRES").expect("CAIRN_API_ON_POSTGRES needs CAIRN_TEST_POSTGRES");
+    let config: postgres::Config = url.parse().expect("CAIRN_TEST_POSTGRES is a postgres:// URL");
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    let schema = format!("api_{:016x}", h.finish());
+    let mut admin = config.connect(postgres::NoTls).expect("the test database answers");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .unwrap();
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{joiner}options=-c%20search_path%3D{schema}"))
 }
 
 /// Credentials for a request.

@@ -283,6 +283,7 @@ fn reindex_rebuilds_the_full_text_index_from_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let settings = cairn::Settings {
         data: dir.path().to_path_buf(),
+        database_url: crate::helpers::postgres_url_for(dir.path()),
         admin_password: Some("secret-for-tests".into()),
         sample_content: true,
         ..cairn::Settings::default()

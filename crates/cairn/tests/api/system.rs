@@ -13,10 +13,12 @@ fn administrators_see_what_runs_and_how_big_it_is() {
     app.create("", json!({"@type": "Document", "id": "a", "title": "A"}));
     let system = app.get("/@system", Auth::Admin).json();
     assert_eq!(system["cairn_version"], env!("CARGO_PKG_VERSION"));
-    assert!(
-        system["database"].as_str().unwrap().starts_with("SQLite 3."),
-        "{system}"
-    );
+    let engine = if crate::helpers::on_postgres() {
+        "PostgreSQL "
+    } else {
+        "SQLite 3."
+    };
+    assert!(system["database"].as_str().unwrap().starts_with(engine), "{system}");
     assert_eq!(
         system["plone_gs_metadata_version_installed"],
         system["plone_gs_metadata_version_file_system"]

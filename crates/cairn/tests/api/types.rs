@@ -120,6 +120,7 @@ fn an_administrator_adds_a_type_and_authors_use_it_at_once() {
     let out = tempfile::tempdir().unwrap();
     let settings = cairn::Settings {
         data: folder.clone(),
+        database_url: crate::helpers::postgres_url_for(&folder),
         sites: vec![serde_json::from_value(json!({"id": "plone"})).unwrap()],
         ..cairn::Settings::default()
     };
