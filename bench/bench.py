@@ -370,6 +370,27 @@ def cpu_ticks(pid):
         return None
 
 
+def user_cpu_ticks(user):
+    """CPU ticks of every process of `user` (the database server's, when
+    cairn runs on PostgreSQL: its work per request belongs to the figure)."""
+    if not user:
+        return None
+    import pwd
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
+    total = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    total += cpu_ticks(pid) or 0
+            except OSError:
+                pass
+    return total
+
+
 def rss_mb(pid, field="VmRSS"):
     """Resident memory in MB; field RssAnon is the process's own memory, without the
     file pages it maps (cairn maps its database, which the page cache holds anyway)."""
@@ -427,9 +448,10 @@ def measure(t, shape, url, conc, args, cached=False):
     if args.warmup > 0 and not is_write:
         run_wrk(url, conc, args.warmup, args.threads, auth, body, extra=extra)
     tick = os.sysconf("SC_CLK_TCK")
-    c0 = cpu_ticks(t.pid) if t.pid else None
+    db_user = os.environ.get("BENCH_DB_USER") if t.name == "cairn" else None
+    c0, d0 = (cpu_ticks(t.pid) if t.pid else None), user_cpu_ticks(db_user)
     w = run_wrk(url, conc, args.duration, args.threads, auth, body, is_write, extra=extra)
-    c1 = cpu_ticks(t.pid) if t.pid else None
+    c1, d1 = (cpu_ticks(t.pid) if t.pid else None), user_cpu_ticks(db_user)
     rss = rss_mb(t.pid) if t.pid else None
     anon = rss_mb(t.pid, "RssAnon") if t.pid else None
     t.rss_max = max(t.rss_max or 0, rss or 0) or None
@@ -451,6 +473,8 @@ def measure(t, shape, url, conc, args, cached=False):
         "server_cpu_ms_per_req": (round((c1 - c0) * 1000 / tick / n, 3)
                                   if c0 is not None and c1 is not None else None),
         "wrk_bytes_per_req": round(w["bytes"] / n),
+        "db_cpu_ms_per_req": (round((d1 - d0) * 1000 / tick / n, 3)
+                              if d0 is not None and d1 is not None else None),
     }
 
 

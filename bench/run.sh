@@ -37,6 +37,10 @@ usage: bench/run.sh [options]
                        sizes (results/large.json), then measure against that site instead
                        of the populated one
   --start-timeout S    how long to wait for /healthz (default 60)
+  --postgres URL       run cairn on PostgreSQL (scale-out mode) in a fresh schema of the
+                       database at URL (psql must reach it); the CPU of the database
+                       server's processes is reported per request beside cairn's
+                       (db_cpu_ms_per_req in latest.json; BENCH_DB_USER, default postgres)
   -h, --help           this text
 
 Results: bench/results/latest.md and latest.json (cairn's log: bench/results/cairn.log).
@@ -47,7 +51,7 @@ die() { echo "bench: ERROR: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
 PLONE=""; PLONE_AUTH="admin:admin"; DURATION=10; WARMUP=2; CONC="1,8"; THREADS=1; ONLY=""; WF_TREE=1000; NO_CACHED=0
-POP_CONC=4; ALLOW_POP_ERR=0; BUILD=1; BIN=""; KEEP=0; START_TIMEOUT=60; LARGE=0
+POP_CONC=4; ALLOW_POP_ERR=0; BUILD=1; BIN=""; KEEP=0; START_TIMEOUT=60; LARGE=0; POSTGRES=""
 need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -70,6 +74,8 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --large) need_arg "$@"; LARGE=$2; shift 2 ;;
     --start-timeout) need_arg "$@"; START_TIMEOUT=$2; shift 2 ;;
+    --postgres) need_arg "$@"; POSTGRES=$2; shift 2 ;;
+    --postgres=*) POSTGRES=${1#*=}; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -177,6 +183,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if [ -n "$POSTGRES" ]; then
+  command -v psql >/dev/null || die "--postgres needs psql"
+  SCHEMA="bench_$(date +%s)_$$"
+  psql -q "$POSTGRES" -c "CREATE SCHEMA $SCHEMA" || die "cannot create schema $SCHEMA in $POSTGRES"
+  case "$POSTGRES" in *\?*) J='&' ;; *) J='?' ;; esac
+  export CAIRN_DATABASE_URL="$POSTGRES${J}options=-c%20search_path%3D$SCHEMA"
+  export BENCH_DB_USER="${BENCH_DB_USER:-postgres}"
+  say "on PostgreSQL, schema $SCHEMA"
+fi
 say "starting $BIN serve --listen 127.0.0.1:$PORT --data $DATA --no-sample (log: $LOG)"
 CAIRN_ADMIN_PASSWORD="$PASS" "$BIN" serve --listen "127.0.0.1:$PORT" --data "$DATA" --no-sample >"$LOG" 2>&1 &
 CPID=$!

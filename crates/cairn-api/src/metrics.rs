@@ -61,10 +61,10 @@ fn render(app: &AppState) -> CoreResult<String> {
                 c.count
             );
         }
-        if !app.full_text.contains_key(&site.id) {
+        let Some(text) = app.full_text.get(&site.id) else {
             continue;
-        }
-        let lag_now = cairn_core::search::lag(site)?;
+        };
+        let lag_now = cairn_core::search::lag(site, &**text)?;
         let _ = writeln!(lag, "cairn_search_lag_changes{{site=\"{label}\"}} {lag_now}");
     }
     let mut attempts = String::new();

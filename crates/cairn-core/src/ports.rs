@@ -474,6 +474,24 @@ pub struct Hit {
 /// It is one consumer of the outbox among others (see [`crate::jobs::consumer_key`]).
 pub const FULL_TEXT_POSITION_KEY: &str = "outbox.position.search";
 
+/// In scale-out mode every node keeps an embedded index of its own, so each
+/// saves its own position: this prefix and the node's id. Such a position
+/// holds the outbox back only while its node says it is alive (a stamp
+/// under [`FULL_TEXT_ALIVE_PREFIX`] and the id, in Unix milliseconds, renewed
+/// every [`FULL_TEXT_ALIVE_EVERY_MS`]); a node that was gone longer finds
+/// the outbox pruned past it and rebuilds its index.
+pub const FULL_TEXT_NODE_PREFIX: &str = "outbox.position.search.";
+/// See [`FULL_TEXT_NODE_PREFIX`].
+pub const FULL_TEXT_ALIVE_PREFIX: &str = "search.alive.";
+/// How often a node renews its stamp; one silent for an hour counts as gone.
+pub const FULL_TEXT_ALIVE_EVERY_MS: i64 = 60_000;
+/// Silence after which a node's index position no longer holds the outbox.
+pub const FULL_TEXT_GONE_AFTER_MS: i64 = 3_600_000;
+
+/// Settings key recording the newest outbox position pruned away: an index
+/// whose position is behind it missed changes and must be rebuilt.
+pub const OUTBOX_PRUNED_KEY: &str = "outbox.pruned_through";
+
 /// A site's full-text index: ranks objects for a SearchableText query. It
 /// follows the change outbox on its own schedule; the freshness hooks let a
 /// reader wait for the writes it must see (read-your-writes).

@@ -8,6 +8,7 @@ use cairn_core::CoreResult;
 use cairn_core::jobs::{
     CONSUMER_KEY_PREFIX, Job, JobFilter, JobState, NewJob, Outcome, Priority, QueueCount, Schedule, consumer_key,
 };
+use cairn_core::ports::{FULL_TEXT_ALIVE_PREFIX, FULL_TEXT_GONE_AFTER_MS, FULL_TEXT_NODE_PREFIX, OUTBOX_PRUNED_KEY};
 use r2d2_postgres::postgres::{GenericClient, Row, Transaction};
 use serde_json::Value;
 
@@ -417,15 +418,37 @@ impl cairn_core::jobs::JobStore for PgStore {
     }
 
     fn prune_outbox(&self, site: &str) -> CoreResult<u64> {
+        // Every consumer's position, but a node's search index position
+        // only while the node says it is alive (a gone node rebuilds).
+        let gone_before = cairn_core::jobs::now_ms() - FULL_TEXT_GONE_AFTER_MS;
         let floor: Option<i64> = self
             .conn()?
             .query_one(
-                "SELECT min((value #>> '{}')::bigint) FROM settings WHERE site = $1 AND starts_with(key, $2)",
-                &[&site, &CONSUMER_KEY_PREFIX],
+                "SELECT min((s.value #>> '{}')::bigint) FROM settings s
+                 WHERE s.site = $1 AND starts_with(s.key, $2)
+                   AND NOT (starts_with(s.key, $3) AND coalesce((
+                       SELECT (a.value #>> '{}')::bigint FROM settings a
+                       WHERE a.site = s.site AND a.key = $4 || substr(s.key, length($3) + 1)), 0) < $5)",
+                &[
+                    &site,
+                    &CONSUMER_KEY_PREFIX,
+                    &FULL_TEXT_NODE_PREFIX,
+                    &FULL_TEXT_ALIVE_PREFIX,
+                    &gone_before,
+                ],
             )
             .map_err(db)?
             .get(0);
         let Some(floor) = floor else { return Ok(0) };
+        // Said before the changes go: an index behind it rebuilds.
+        self.conn()?
+            .execute(
+                "INSERT INTO settings (site, key, value) VALUES ($1, $2, to_jsonb($3::bigint))
+                 ON CONFLICT (site, key) DO UPDATE SET value = to_jsonb(GREATEST(
+                     (settings.value #>> '{}')::bigint, $3::bigint))",
+                &[&site, &OUTBOX_PRUNED_KEY, &floor],
+            )
+            .map_err(db)?;
         let mut removed = 0;
         loop {
             let n = self

@@ -191,3 +191,50 @@ fn a_server_certificate_nobody_vouches_for_is_refused() {
     }
     assert!(chain.to_lowercase().contains("certificate"), "{chain}");
 }
+
+#[test]
+fn two_nodes_editing_one_item_at_once_give_one_success_and_one_conflict() {
+    use cairn_core::ports::{ContentStore, WriteBatch, WriteOp};
+    let Some(config) = fresh_schema() else { return };
+    let a = PgStore::open_with(config.clone()).unwrap();
+    a.migrate().unwrap();
+    let b = PgStore::open_with(config).unwrap();
+    let page = cairn_core::testkit::page("/seite");
+    a.write("s", cairn_core::testkit::inserting(&page)).unwrap();
+    for round in 1..=20 {
+        // Both nodes read the same version, then save at the same moment.
+        let read = |s: &PgStore| s.by_paths("s", std::slice::from_ref(&page.path)).unwrap().remove(0);
+        let (mine, theirs) = (read(&a), read(&b));
+        assert_eq!(mine.version, theirs.version);
+        let barrier = std::sync::Barrier::new(2);
+        let save = |s: &PgStore, before: &cairn_core::Content, title: &str| {
+            let mut next = before.clone();
+            next.version += 1;
+            next.fields.insert("title".into(), title.into());
+            let mut batch = WriteBatch::default();
+            batch.ops.push(WriteOp::Update {
+                content: Box::new(next),
+                expected: before.version,
+            });
+            barrier.wait();
+            s.write("s", batch)
+        };
+        let (ra, rb) = std::thread::scope(|t| {
+            let ra = t.spawn(|| save(&a, &mine, "von a"));
+            let rb = t.spawn(|| save(&b, &theirs, "von b"));
+            (ra.join().unwrap(), rb.join().unwrap())
+        });
+        let conflicts = [&ra, &rb]
+            .iter()
+            .filter(|r| matches!(r, Err(cairn_core::CoreError::Conflict(_))))
+            .count();
+        assert!(
+            ra.is_ok() != rb.is_ok() && conflicts == 1,
+            "round {round}: {ra:?} / {rb:?}"
+        );
+        let stored = read(&a);
+        assert_eq!(stored.version, mine.version + 1, "round {round}: one save, not two");
+        let winner = if ra.is_ok() { "von a" } else { "von b" };
+        assert_eq!(stored.title(), winner, "round {round}: the winner's edit is kept whole");
+    }
+}

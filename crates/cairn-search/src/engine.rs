@@ -71,6 +71,9 @@ pub struct SearchIndex {
     default_lang: usize,
     /// Commits so far: answers computed before a commit are out of date.
     version: AtomicU64,
+    /// The node this index belongs to in scale-out mode (each node keeps its
+    /// own index and position); `None`: the one index of the site.
+    node: Option<String>,
     /// Ranked answers of recent queries with the version they were computed
     /// at (a search server's request cache): the same words asked again, by
     /// anyone, skip the ranking until the next commit. Permissions are not
@@ -148,6 +151,7 @@ impl SearchIndex {
             langs: fields.langs,
             default_lang,
             version: AtomicU64::new(0),
+            node: None,
             answers: moka::sync::Cache::builder()
                 .weigher(|_, (_, hits): &Answer| hits.len() as u32 + 1)
                 .max_capacity(ANSWER_CACHE_HITS)
@@ -205,6 +209,29 @@ impl SearchIndex {
     }
 
     /// Grows with every commit, so cached search answers can tell they are stale.
+    /// This index as the one of node `node` (scale-out mode): it saves its
+    /// position under a key of its own and says it is alive (see
+    /// [`cairn_core::ports::FULL_TEXT_NODE_PREFIX`]).
+    pub fn for_node(mut self, node: &str) -> Self {
+        self.node = Some(node.to_string());
+        self
+    }
+
+    /// The settings key this index saves its outbox position under.
+    pub fn position_key(&self) -> String {
+        match &self.node {
+            Some(node) => format!("{}{node}", cairn_core::ports::FULL_TEXT_NODE_PREFIX),
+            None => cairn_core::ports::FULL_TEXT_POSITION_KEY.to_string(),
+        }
+    }
+
+    /// The settings key of this node's alive stamp (scale-out mode only).
+    pub fn alive_key(&self) -> Option<String> {
+        self.node
+            .as_ref()
+            .map(|node| format!("{}{node}", cairn_core::ports::FULL_TEXT_ALIVE_PREFIX))
+    }
+
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::SeqCst)
     }

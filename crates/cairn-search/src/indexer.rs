@@ -37,7 +37,7 @@ pub enum IndexerError {
 /// were handled.
 pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<usize, IndexerError> {
     let mut handled = 0;
-    let mut position = store.setting(site, POSITION_KEY)?.and_then(|v| v.as_i64()).unwrap_or(0);
+    let mut position = saved_position(store, site, index)?;
     index.freshness().reached(position);
     // Changes taken in since the last commit: a commit syncs a new segment,
     // so a long backlog (a bulk load) is taken in with one per COMMIT_EVERY.
@@ -77,13 +77,32 @@ pub fn catch_up(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Re
     }
 }
 
+/// The outbox position this index saved (0 when it never did).
+fn saved_position(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<i64, IndexerError> {
+    Ok(store
+        .setting(site, &index.position_key())?
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0))
+}
+
+/// Whether the outbox was pruned past this index's position: the changes
+/// in between are gone, so only a rebuild brings the index up to date (a
+/// node that was away long, or a new node on an old database).
+pub fn behind_pruning(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<bool, IndexerError> {
+    let pruned = store
+        .setting(site, cairn_core::ports::OUTBOX_PRUNED_KEY)?
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0);
+    Ok(saved_position(store, site, index)? < pruned)
+}
+
 /// Changes taken in between index commits during a long catch-up.
 const COMMIT_EVERY: usize = 10_000;
 
 /// Commits the index, then saves `position` as reached.
 fn commit(store: &dyn ContentStore, site: &str, index: &SearchIndex, position: i64) -> Result<(), IndexerError> {
     index.commit()?;
-    store.put_setting(site, POSITION_KEY, &json!(position))?;
+    store.put_setting(site, &index.position_key(), &json!(position))?;
     index.freshness().reached(position);
     Ok(())
 }
@@ -135,7 +154,8 @@ pub fn rebuild(
             _ => break,
         }
     }
-    store.put_setting(site, POSITION_KEY, &json!(newest))?;
+    store.put_setting(site, &index.position_key(), &json!(newest))?;
+    index.freshness().reached(newest);
     Ok(done)
 }
 

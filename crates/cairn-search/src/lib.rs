@@ -13,4 +13,4 @@ pub use cairn_model::fulltext::{Query, QueryError, all_of, parse};
 pub use engine::{EngineError, Hit, SearchIndex};
 pub use extract::{SearchableText, searchable_text};
 pub use freshness::Freshness;
-pub use indexer::{IndexerError, catch_up, rebuild};
+pub use indexer::{IndexerError, behind_pruning, catch_up, rebuild};

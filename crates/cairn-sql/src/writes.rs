@@ -385,13 +385,20 @@ pub fn outbox_len(db: &impl Db, site: &str) -> CoreResult<u64> {
     Ok(u64::try_from(integer(db, &q)?.unwrap_or(0)).unwrap_or(0))
 }
 
+/// The newest change's position: the newest one kept, or when every
+/// change was pruned, the last one pruned (positions never go back, so a
+/// rebuilt index and a waiting reader agree on where the feed stands).
 pub fn outbox_head(db: &impl Db, site: &str) -> CoreResult<i64> {
     let q = Query::select()
         .expr(Expr::col(Outbox::Seq).max())
         .from(Outbox::Table)
         .and_where(Expr::col(Outbox::Site).eq(site))
         .to_owned();
-    Ok(integer(db, &q)?.unwrap_or_default())
+    let kept = integer(db, &q)?.unwrap_or_default();
+    let pruned = setting(db, site, cairn_core::ports::OUTBOX_PRUNED_KEY)?
+        .and_then(|v| v.as_i64())
+        .unwrap_or_default();
+    Ok(Ord::max(kept, pruned))
 }
 
 pub fn outbox_after(db: &impl Db, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {

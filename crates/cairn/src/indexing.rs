@@ -64,6 +64,8 @@ impl Drop for Indexing {
 
 fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &AtomicBool) {
     let mut seen = None;
+    // In scale-out mode: when this node last said its index is alive.
+    let mut stamped = None::<Instant>;
     let mut last_pass = Instant::now();
     // When the last pass that indexed something ended, and the pause it asks for.
     let (mut last_work, mut spacing) = (None::<Instant>, MIN_SPACING);
@@ -91,15 +93,27 @@ fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &Atom
                 }
             }
         }
+        if let Some(key) = index.alive_key()
+            && stamped.is_none_or(|t| t.elapsed() >= ALIVE_EVERY)
+        {
+            match store.put_setting(site, &key, &serde_json::json!(cairn_core::jobs::now_ms())) {
+                Ok(()) => stamped = Some(Instant::now()),
+                Err(e) => tracing::warn!(site, error = %e, "could not renew the search index's alive stamp"),
+            }
+        }
         hurry = index.freshness().nap(TICK);
     }
 }
 
+/// How often a node renews its index's alive stamp.
+const ALIVE_EVERY: Duration = Duration::from_millis(cairn_core::ports::FULL_TEXT_ALIVE_EVERY_MS as u64);
+
 /// One pass: a full rebuild when the index is empty (new, or dropped after a
-/// layout change), otherwise the changes since the saved position.
+/// layout change) or missed changes the outbox no longer holds, otherwise
+/// the changes since the saved position.
 /// Returns how many objects or changes it took in.
 fn step(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<usize, cairn_search::IndexerError> {
-    if index.is_empty() {
+    if index.is_empty() || cairn_search::behind_pruning(store, site, index)? {
         let started = Instant::now();
         let n = cairn_search::rebuild(store, site, index, |_, _| {})?;
         tracing::info!(

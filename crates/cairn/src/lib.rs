@@ -123,12 +123,16 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
     let mut indexes = Vec::new();
     for s in &settings.sites {
         let dir = search_dir(settings, &s.id);
-        let index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
+        let mut index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
             format!(
                 "while opening the search index in {} (is another cairn using it?)",
                 dir.display()
             )
         })?;
+        // Several nodes share the database, each with its own index.
+        if settings.database_url.is_some() {
+            index = index.for_node(&node_id(&dir)?);
+        }
         indexes.push((s.id.clone(), Arc::new(index)));
     }
     let limits = settings
@@ -293,6 +297,21 @@ pub fn migrate(settings: &Settings, database_url: Option<&str>, status: bool) ->
         facts.schema_version,
         facts.schema_required
     )])
+}
+
+/// This node's id for the index in `dir` (kept beside it, made once): what
+/// its position is saved under in a shared database.
+fn node_id(dir: &std::path::Path) -> anyhow::Result<String> {
+    let file = dir.join("node-id");
+    if let Ok(id) = std::fs::read_to_string(&file) {
+        let id = id.trim();
+        if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(id.to_string());
+        }
+    }
+    let id = format!("{:016x}", rand::random::<u64>());
+    std::fs::write(&file, &id).with_context(|| format!("while writing {}", file.display()))?;
+    Ok(id)
 }
 
 /// Where a site's full-text index lives under the data folder.

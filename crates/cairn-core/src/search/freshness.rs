@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::ports::{FULL_TEXT_POSITION_KEY, FullText};
+use crate::ports::FullText;
 use crate::{CoreResult, Principal, Site};
 
 /// Longest an authenticated search waits for the index to take in the
@@ -30,12 +30,7 @@ pub fn catch_up_for(site: &Site, who: &Principal, index: &dyn FullText) -> CoreR
 }
 
 /// Changes written to the database that a site's full-text index has not
-/// taken in yet, from the position its indexer saved.
-pub fn lag(site: &Site) -> CoreResult<i64> {
-    let position = site
-        .store
-        .setting(&site.id, FULL_TEXT_POSITION_KEY)?
-        .and_then(|v| v.as_i64())
-        .unwrap_or(0);
-    Ok((site.store.outbox_head(&site.id)? - position).max(0))
+/// taken in yet (what this node's index has reached).
+pub fn lag(site: &Site, index: &dyn FullText) -> CoreResult<i64> {
+    Ok((site.store.outbox_head(&site.id)? - index.indexed()).max(0))
 }

@@ -9,6 +9,16 @@ mod content;
 pub use catalog::catalog;
 pub use content::content;
 
+/// A public folderish page at `path`, for an adapter's own tests.
+pub fn page(path: &str) -> crate::content::Content {
+    content::obj(path, 0, &["Anonymous"])
+}
+
+/// The batch that inserts `c` (with its change event).
+pub fn inserting(c: &crate::content::Content) -> crate::ports::WriteBatch {
+    content::insert(c)
+}
+
 use crate::jobs::{JobFilter, JobState, JobStore, NewJob, Outcome, Priority, Schedule, now_ms};
 use crate::ports::{GroupRecord, PrincipalQuery, PrincipalStore, UserRecord};
 

@@ -8,6 +8,7 @@ use cairn_core::CoreResult;
 use cairn_core::jobs::{
     CONSUMER_KEY_PREFIX, Job, JobFilter, JobState, NewJob, Outcome, Priority, QueueCount, Schedule, consumer_key,
 };
+use cairn_core::ports::OUTBOX_PRUNED_KEY;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde_json::Value;
 
@@ -398,6 +399,16 @@ impl cairn_core::jobs::JobStore for SqliteStore {
             )
             .map_err(db)?;
         let Some(floor) = floor else { return Ok(0) };
+        // Said before the changes go: an index behind it rebuilds.
+        self.in_write(|tx| {
+            let known = cairn_sql::writes::setting(&super::sql::Sql(tx), site, OUTBOX_PRUNED_KEY)?
+                .and_then(|v| v.as_i64())
+                .filter(|pruned| *pruned >= floor);
+            if known.is_none() {
+                cairn_sql::writes::put_setting(&super::sql::Sql(tx), site, OUTBOX_PRUNED_KEY, &Value::from(floor))?;
+            }
+            Ok(())
+        })?;
         let mut removed = 0;
         loop {
             let n = self.in_write(|tx| {

@@ -39,6 +39,8 @@ fn start(data: &std::path::Path, cf: &FakeCloudflare, purge_delay_ms: u64) -> Se
         .env("CAIRN_CACHING__CLOUDFLARE__API_TOKEN", TOKEN)
         .env("CAIRN_CACHING__CLOUDFLARE__API_URL", &cf.api)
         .env("RUST_LOG", "warn")
+        // The API suite's PostgreSQL run: the same schema for the restart.
+        .envs(crate::helpers::postgres_url_for(data).map(|u| ("CAIRN_DATABASE_URL", u)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -119,17 +119,37 @@ pub fn postgres_url_for(data: &std::path::Path) -> Option<String> {
     if !on_postgres() {
         return None;
     }
-    let url = std::env::var("CAIRN_TEST_POSTGRES").expect("CAIRN_API_ON_POSTGRES needs CAIRN_TEST_POSTGRES");
-    let config: postgres::Config = url.parse().expect("CAIRN_TEST_POSTGRES is a postgres:// URL");
     let mut h = std::collections::hash_map::DefaultHasher::new();
     data.hash(&mut h);
-    let schema = format!("api_{:016x}", h.finish());
+    Some(schema_url(&format!("api_{:016x}", h.finish())))
+}
+
+/// A fresh schema of the test database for nodes that share it (the
+/// scale-out tests, in every run); `None` (the test skips, loudly) where no
+/// PostgreSQL is configured and CI does not require one.
+pub fn shared_postgres() -> Option<String> {
+    if std::env::var("CAIRN_TEST_POSTGRES").is_err() {
+        let required = std::env::var("CAIRN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "CAIRN_TEST_POSTGRES is not set: CI must run the PostgreSQL tests"
+        );
+        eprintln!("CAIRN_TEST_POSTGRES is not set: scale-out tests skipped");
+        return None;
+    }
+    Some(schema_url(&format!("nodes_{:016x}", rand::random::<u64>())))
+}
+
+/// The test database's URL with `schema` (created if missing) as its search path.
+fn schema_url(schema: &str) -> String {
+    let url = std::env::var("CAIRN_TEST_POSTGRES").expect("CAIRN_TEST_POSTGRES names the test database");
+    let config: postgres::Config = url.parse().expect("CAIRN_TEST_POSTGRES is a postgres:// URL");
     let mut admin = config.connect(postgres::NoTls).expect("the test database answers");
     admin
         .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
         .unwrap();
     let joiner = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{joiner}options=-c%20search_path%3D{schema}"))
+    format!("{url}{joiner}options=-c%20search_path%3D{schema}")
 }
 
 /// Credentials for a request.

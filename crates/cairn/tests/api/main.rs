@@ -28,6 +28,7 @@ mod purges;
 mod queries;
 mod relations;
 mod s3;
+mod scaleout;
 mod search;
 mod security;
 mod sharing;
