@@ -23,6 +23,7 @@ pub mod site;
 pub mod stats;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod transfer;
 pub mod types;
 pub mod upgrade;
 pub mod vocabularies;

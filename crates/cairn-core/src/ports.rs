@@ -125,6 +125,8 @@ pub enum WriteOp {
     MoveToTrash(Box<TrashEntry>),
     /// Forget a trash entry (restored, or purged for good).
     RemoveTrash(i64),
+    /// Record a trash entry whose subtree is not in the site (an import).
+    KeepTrash(Box<TrashEntry>),
     /// Forget the kept versions of objects purged for good.
     ForgetVersions(Vec<Uid>),
     /// The objects `source` points to now (its relations and links).
@@ -149,7 +151,7 @@ pub struct Link {
 }
 
 /// A stored relation, source to target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Relation {
     pub source: Uid,
     pub relation: String,
@@ -185,7 +187,7 @@ pub struct StoreFacts {
 }
 
 /// A deleted subtree in the site's trash.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TrashEntry {
     /// Assigned when stored (0 before).
     pub id: i64,
@@ -207,7 +209,7 @@ pub struct TrashEntry {
 }
 
 /// One kept version of an object (CMFEditions' role).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VersionRecord {
     pub uid: Uid,
     /// 0 for the first version, then one more per edit.
@@ -221,7 +223,7 @@ pub struct VersionRecord {
 }
 
 /// A redirect from an old or alias path to an object's current path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Redirect {
     pub from: ContentPath,
     pub to: ContentPath,
@@ -245,7 +247,7 @@ pub struct RedirectFilter {
 }
 
 /// A stored account (the user folder).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct UserRecord {
     pub id: String,
     pub password_hash: String,
@@ -257,7 +259,7 @@ pub struct UserRecord {
 }
 
 /// A stored group.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct GroupRecord {
     pub id: String,
     pub title: String,
@@ -408,6 +410,8 @@ pub trait ContentStore: Send + Sync {
     fn child_ids(&self, site: &str, parent: &ContentPath) -> CoreResult<Vec<(Uid, String, i64)>>;
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()>;
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>>;
+    /// Every setting of a site, by key (`cairn export`).
+    fn settings(&self, site: &str) -> CoreResult<Vec<(String, Value)>>;
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()>;
     /// A counter that changes whenever committed content changes, so callers
     /// can cache derived data (rendered responses) and detect staleness.

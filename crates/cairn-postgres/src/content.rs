@@ -258,6 +258,10 @@ impl ContentStore for PgStore {
         self.read(|db| writes::setting(db, site, key))
     }
 
+    fn settings(&self, site: &str) -> CoreResult<Vec<(String, Value)>> {
+        self.read(|db| writes::settings(db, site))
+    }
+
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
         self.read(|db| writes::put_setting(db, site, key, value))
     }

@@ -306,6 +306,7 @@ pub fn apply(db: &impl Db, site: &str, batch: &WriteBatch) -> CoreResult<()> {
             WriteOp::SetLinks { source, targets } => records::set_links(db, site, source, targets)?,
             WriteOp::PutSetting { key, value } => put_setting(db, site, key, value)?,
             WriteOp::RemoveTrash(id) => records::remove_trash(db, site, *id)?,
+            WriteOp::KeepTrash(e) => records::add_trash(db, site, e)?,
             WriteOp::ForgetVersions(uids) => crate::history::forget(db, site, uids)?,
         }
     }
@@ -357,6 +358,29 @@ pub fn setting(db: &impl Db, site: &str, key: &str) -> CoreResult<Option<Value>>
         Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| corrupt("setting", e)),
         None => Ok(None),
     }
+}
+
+/// Every setting of a site, by key.
+pub fn settings(db: &impl Db, site: &str) -> CoreResult<Vec<(String, Value)>> {
+    let value = match db.dialect() {
+        Dialect::Sqlite => "value",
+        Dialect::Postgres => "value::text",
+    };
+    let q = Query::select()
+        .column(Settings::Key)
+        .expr(Expr::cust(value))
+        .from(Settings::Table)
+        .and_where(Expr::col(Settings::Site).eq(site))
+        .order_by(Settings::Key, Order::Asc)
+        .to_owned();
+    query(db, &q)?
+        .into_iter()
+        .map(|row| {
+            let [key, value]: [Cell; 2] = row.try_into().map_err(|_| corrupt("setting", "columns"))?;
+            let value = serde_json::from_str(&value.text().unwrap_or_default()).map_err(|e| corrupt("setting", e))?;
+            Ok((key.text().unwrap_or_default(), value))
+        })
+        .collect()
 }
 
 pub fn put_setting(db: &impl Db, site: &str, key: &str, value: &Value) -> CoreResult<()> {

@@ -5,6 +5,7 @@ pub mod blob_sweep;
 pub mod indexing;
 pub mod sample;
 pub mod settings;
+pub mod transfer;
 pub mod type_files;
 
 use std::future::Future;

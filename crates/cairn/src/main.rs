@@ -37,6 +37,25 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Write the configured sites (content, history, trash, redirects,
+    /// relations, settings, users, groups, blobs) into a new folder, to
+    /// move them to another database or installation (`cairn import`).
+    Export {
+        /// The folder to create (it holds password hashes: keep it private).
+        dir: PathBuf,
+        /// Folder for the database and blobs (SQLite).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Read a `cairn export` folder into the configured database (SQLite
+    /// or `database_url`), whose sites must have no content yet.
+    Import {
+        /// The folder `cairn export` wrote.
+        dir: PathBuf,
+        /// Folder for the database and blobs (SQLite).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Run background jobs (purges, scheduled publication, upkeep) as a
     /// separate process on the same data folder, beside or instead of the
     /// workers inside `cairn serve` (`jobs.workers = 0` there).
@@ -130,6 +149,28 @@ fn main() -> anyhow::Result<()> {
                 .thread_stack_size(8 * 1024 * 1024)
                 .build()?
                 .block_on(serve(settings))
+        }
+        Command::Export { dir, data } => {
+            settings.data = data.unwrap_or(settings.data);
+            let bar = spinner()?;
+            let m = cairn::transfer::export(&settings, &dir, |what, n| bar.set_message(format!("{what}: {n}")))?;
+            bar.finish_and_clear();
+            for s in &m.sites {
+                println!("{}: {s:?}", s.site);
+            }
+            println!("{} blobs; written to {}", m.blobs, dir.display());
+            Ok(())
+        }
+        Command::Import { dir, data } => {
+            settings.data = data.unwrap_or(settings.data);
+            let bar = spinner()?;
+            let m = cairn::transfer::import(&settings, &dir, |what, n| bar.set_message(format!("{what}: {n}")))?;
+            bar.finish_and_clear();
+            for s in &m.sites {
+                println!("{}: {s:?}", s.site);
+            }
+            println!("{} blobs; imported from {}", m.blobs, dir.display());
+            Ok(())
         }
         Command::Reindex { data } => {
             settings.data = data.unwrap_or(settings.data);
@@ -252,4 +293,12 @@ async fn shutdown_signal() {
         tokio::select! { _ = interrupt => {}, _ = term.recv() => {} }
     };
     interrupt.await
+}
+
+/// A progress line for commands whose total is not known beforehand.
+fn spinner() -> anyhow::Result<indicatif::ProgressBar> {
+    let bar = indicatif::ProgressBar::new_spinner()
+        .with_style(indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")?);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Ok(bar)
 }

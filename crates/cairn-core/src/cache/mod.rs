@@ -433,6 +433,11 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         })
     }
 
+    fn settings(&self, site: &str) -> CoreResult<Vec<(String, Value)>> {
+        self.stats.count(site);
+        self.inner.settings(site)
+    }
+
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
         self.stats.count(site);
         let result = self.inner.put_setting(site, key, value);

@@ -43,6 +43,7 @@ impl Touched {
                 | WriteOp::RetargetRedirects { .. }
                 | WriteOp::AddVersion(_)
                 | WriteOp::RemoveTrash(_)
+                | WriteOp::KeepTrash(_)
                 | WriteOp::SetLinks { .. }
                 | WriteOp::PutSetting { .. }
                 | WriteOp::ForgetVersions(_) => {}

@@ -406,6 +406,10 @@ impl ContentStore for SqliteStore {
         writes::setting(&Sql(&*self.conn()?), site, key)
     }
 
+    fn settings(&self, site: &str) -> CoreResult<Vec<(String, Value)>> {
+        writes::settings(&Sql(&*self.conn()?), site)
+    }
+
     fn put_setting(&self, site: &str, key: &str, value: &Value) -> CoreResult<()> {
         writes::put_setting(&Sql(&*self.conn()?), site, key, value)
     }

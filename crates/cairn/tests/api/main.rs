@@ -35,6 +35,7 @@ mod sharing;
 mod sites;
 mod structure;
 mod system;
+mod transfer;
 mod translations;
 mod trash;
 mod types;
