@@ -64,27 +64,25 @@ pub(crate) fn insert(
     now: i64,
     schedule: Option<&str>,
 ) -> CoreResult<()> {
-    let stmt = c
-        .prepare(
+    use r2d2_postgres::postgres::types::Type;
+    // Typed parameters: one round trip per job, no prepare step.
+    for j in jobs {
+        let max_attempts = i32::try_from(j.max_attempts).unwrap_or(i32::MAX);
+        let (priority, run_at) = (j.priority as i32, j.run_at.unwrap_or(now));
+        c.execute_typed(
             "INSERT INTO jobs (site, kind, priority, args, state, max_attempts, run_at, created, dedupe, schedule)
              VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9)
              ON CONFLICT (site, dedupe) WHERE dedupe IS NOT NULL AND state = 'queued' DO NOTHING",
-        )
-        .map_err(db)?;
-    for j in jobs {
-        let max_attempts = i32::try_from(j.max_attempts).unwrap_or(i32::MAX);
-        c.execute(
-            &stmt,
             &[
-                &site,
-                &j.kind,
-                &(j.priority as i32),
-                &j.args,
-                &max_attempts,
-                &j.run_at.unwrap_or(now),
-                &now,
-                &j.dedupe,
-                &schedule,
+                (&site, Type::TEXT),
+                (&j.kind, Type::TEXT),
+                (&priority, Type::INT4),
+                (&j.args, Type::JSONB),
+                (&max_attempts, Type::INT4),
+                (&run_at, Type::INT8),
+                (&now, Type::INT8),
+                (&j.dedupe, Type::TEXT),
+                (&schedule, Type::TEXT),
             ],
         )
         .map_err(db)?;

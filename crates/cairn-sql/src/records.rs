@@ -157,19 +157,24 @@ pub fn set_links(db: &impl Db, site: &str, source: &Uid, targets: &[Link]) -> Co
         "DELETE FROM links WHERE site = ?1 AND source = ?2",
         vec![site.into(), source.as_str().into()],
     )?;
-    for l in targets {
-        raw_execute(
-            db,
-            "INSERT INTO links (site, source, relation, target) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-            vec![
-                site.into(),
-                source.as_str().into(),
-                l.relation.as_str().into(),
-                l.target.as_str().into(),
-            ],
-        )?;
+    if targets.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    // One statement, rows in order (their ids keep it).
+    let mut insert = Query::insert();
+    insert
+        .into_table("links")
+        .columns(["site", "source", "relation", "target"])
+        .on_conflict(OnConflict::new().do_nothing().to_owned());
+    for l in targets {
+        insert.values_panic([
+            site.into(),
+            source.as_str().into(),
+            l.relation.as_str().into(),
+            l.target.as_str().into(),
+        ]);
+    }
+    run(db, &insert).map(|_| ())
 }
 
 /// Drops the links of every object at or below `path` (before it leaves).

@@ -88,7 +88,7 @@ fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
     ]
 }
 
-/// Rewrites the Subject keyword rows of `c`.
+/// Rewrites the Subject keyword rows of `c` (one statement for the rows).
 fn set_subjects(db: &impl Db, site: &str, c: &Content) -> CoreResult<()> {
     run(
         db,
@@ -98,21 +98,22 @@ fn set_subjects(db: &impl Db, site: &str, c: &Content) -> CoreResult<()> {
             .and_where(Expr::col(Subjects::Uid).eq(c.uid.as_str()))
             .to_owned(),
     )?;
-    for subject in c.strings("subjects") {
-        run(
-            db,
-            &Query::insert()
-                .into_table(Subjects::Table)
-                .columns([Subjects::Site, Subjects::Uid, Subjects::Subject])
-                .values_panic([site.into(), c.uid.as_str().into(), subject.into()])
-                .on_conflict(OnConflict::new().do_nothing().to_owned())
-                .to_owned(),
-        )?;
+    let subjects = c.strings("subjects");
+    if subjects.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let mut insert = Query::insert();
+    insert
+        .into_table(Subjects::Table)
+        .columns([Subjects::Site, Subjects::Uid, Subjects::Subject])
+        .on_conflict(OnConflict::new().do_nothing().to_owned());
+    for subject in subjects {
+        insert.values_panic([site.into(), c.uid.as_str().into(), subject.into()]);
+    }
+    run(db, &insert).map(|_| ())
 }
 
-/// Rewrites the view-permission rows of `c`.
+/// Rewrites the view-permission rows of `c` (one statement for the rows).
 fn set_allowed(db: &impl Db, site: &str, c: &Content) -> CoreResult<()> {
     run(
         db,
@@ -122,18 +123,18 @@ fn set_allowed(db: &impl Db, site: &str, c: &Content) -> CoreResult<()> {
             .and_where(Expr::col(Allowed::Uid).eq(c.uid.as_str()))
             .to_owned(),
     )?;
-    for p in &c.allowed {
-        run(
-            db,
-            &Query::insert()
-                .into_table(Allowed::Table)
-                .columns([Allowed::Site, Allowed::Uid, Allowed::Principal])
-                .values_panic([site.into(), c.uid.as_str().into(), p.as_str().into()])
-                .on_conflict(OnConflict::new().do_nothing().to_owned())
-                .to_owned(),
-        )?;
+    if c.allowed.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let mut insert = Query::insert();
+    insert
+        .into_table(Allowed::Table)
+        .columns([Allowed::Site, Allowed::Uid, Allowed::Principal])
+        .on_conflict(OnConflict::new().do_nothing().to_owned());
+    for p in &c.allowed {
+        insert.values_panic([site.into(), c.uid.as_str().into(), p.as_str().into()]);
+    }
+    run(db, &insert).map(|_| ())
 }
 
 fn insert(db: &impl Db, site: &str, c: &Content) -> CoreResult<()> {
