@@ -10,10 +10,18 @@ answers with the new title. The delay counts from the end of A's PATCH
 (committed) to B's first new answer. Prints and writes JSON with p50, p95
 and max.
 
-    python3 bench/nodes.py --bin target/release/cairn \\
-        --postgres 'postgres://cairn:cairn@127.0.0.1/cairn_test?sslmode=disable' [--n 200]
+With --throughput S it then measures, S seconds each: uncached document
+reads (wrk, 8 connections) against node A alone and against both nodes at
+once (4 connections each, summed), and creates by 8 authors (threads)
+spread over both nodes, each in a folder of its own and all in one folder.
+On one machine the nodes, the database and the load share the cores:
+these figures show that a second node adds no contention of its own, not
+what a second machine would add.
 
-Standard library and psql only.
+    python3 bench/nodes.py --bin target/release/cairn \\
+        --postgres 'postgres://cairn:cairn@127.0.0.1/cairn_test?sslmode=disable' [--n 200] [--throughput 5]
+
+Standard library, psql and wrk only.
 """
 
 import argparse
@@ -69,11 +77,63 @@ def start(binary, url, data):
     raise SystemExit("a node did not start")
 
 
+def wrk(url, conc, seconds):
+    """Requests per second wrk reaches on `url` (no cache: the origin's figure)."""
+    out = subprocess.run(["wrk", "-t1", f"-c{conc}", f"-d{seconds}s", "-H", "Cache-Control: no-cache",
+                          "-H", "Accept: application/json", url], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise SystemExit(f"wrk said: {out}")
+
+
+def wrk_both(urls, conc, seconds):
+    """Runs wrk against every URL at once; the summed rate."""
+    procs = [subprocess.Popen(["wrk", "-t1", f"-c{conc}", f"-d{seconds}s", "-H", "Cache-Control: no-cache",
+                               "-H", "Accept: application/json", u], stdout=subprocess.PIPE, text=True)
+             for u in urls]
+    total = 0.0
+    for p in procs:
+        out, _ = p.communicate()
+        total += float(next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec:")))
+    return total
+
+
+def creates(nodes, seconds, same_folder):
+    """Creates per second by 8 authors (threads) spread over `nodes`."""
+    import threading
+    folders = []
+    for i in range(8):
+        fid = "gemeinsam" if same_folder else f"ordner-{i}-{int(time.time() * 1000)}"
+        if fid not in folders:
+            try:
+                request("POST", nodes[0], True, {"@type": "Folder", "id": fid, "title": fid})
+            except urllib.error.HTTPError:
+                pass
+        folders.append(fid)
+    done = [0] * 8
+    stop = time.perf_counter() + seconds
+
+    def author(i):
+        base = nodes[i % len(nodes)] + "/" + folders[i]
+        while time.perf_counter() < stop:
+            request("POST", base, True, {"@type": "Document", "title": "Bericht", "text": {"data": "<p>x</p>"}})
+            done[i] += 1
+
+    threads = [threading.Thread(target=author, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return round(sum(done) / seconds, 1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--postgres", required=True)
     ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--throughput", type=int, default=0, help="seconds per throughput run (0: none)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "nodes.json"))
     args = ap.parse_args()
     schema = f"nodes_bench_{int(time.time())}"
@@ -101,11 +161,21 @@ def main():
                         raise SystemExit(f"node B did not see write {i} within 10 s")
                     time.sleep(0.001)
                 delays[who].append((time.perf_counter() - written) * 1000)
+            if args.throughput:
+                page = "/seite"
+                throughput = {
+                    "doc_one_node_rps": round(wrk(a + page, 8, args.throughput), 1),
+                    "doc_two_nodes_rps": round(wrk_both([a + page, b + page], 4, args.throughput), 1),
+                    "creates_8_authors_own_folders_per_s": creates([a, b], args.throughput, False),
+                    "creates_8_authors_one_folder_per_s": creates([a, b], args.throughput, True),
+                }
     finally:
         for p in procs:
             p.terminate()
             p.wait()
     out = {}
+    if args.throughput:
+        out["throughput"] = throughput
     for who, d in delays.items():
         d.sort()
         out[who] = {"n": len(d), "p50_ms": round(statistics.median(d), 2),
