@@ -346,17 +346,19 @@ impl TestApp {
     pub fn wait_purged(&self, known: u64) {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         loop {
+            // Every change so far has been turned into purges (a change's
+            // purge job is derived within a tick of its commit). Asked
+            // before the jobs are listed: the jobs derived by then are in
+            // the list, none slips in between the two questions.
+            let site = self.site();
+            let derived =
+                site.jobs.consumer_position("plone", "purge").unwrap() >= site.store.outbox_head("plone").unwrap();
             let v = self.get("/@jobs?type=cdn.purge", Auth::Admin).json();
             let busy = v["items"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .any(|j| j["state"] == "queued" || j["state"] == "running");
-            // Every change so far has been turned into purges (a change's
-            // purge job is derived within a tick of its commit).
-            let site = self.site();
-            let derived =
-                site.jobs.consumer_position("plone", "purge").unwrap() >= site.store.outbox_head("plone").unwrap();
             if derived && !busy && v["items_total"].as_u64().unwrap() > known {
                 let dead = self.get("/@jobs?type=cdn.purge&state=dead", Auth::Admin).json();
                 assert_eq!(dead["items_total"], 0, "{dead}");
