@@ -173,7 +173,7 @@ impl Worker {
             Outcome::Dead(error) => tracing::error!(id = job.id, kind = %job.kind, error = %error, "job dead"),
         }
         self.metrics.record(&job.kind, &outcome, latency, started.elapsed());
-        if let Err(e) = self.store.finish(job.id, now_ms(), outcome) {
+        if let Err(e) = self.store.finish(job.id, job.attempts, now_ms(), outcome) {
             // The lease runs out and the job is run again: handlers are idempotent.
             tracing::error!(id = job.id, error = %e, "recording a job's outcome failed");
         }

@@ -164,26 +164,31 @@ impl cairn_core::jobs::JobStore for PgStore {
         })
     }
 
-    fn finish(&self, id: i64, now: i64, outcome: Outcome) -> CoreResult<()> {
+    fn finish(&self, id: i64, attempt: u32, now: i64, outcome: Outcome) -> CoreResult<()> {
+        let attempt = i32::try_from(attempt).unwrap_or(i32::MAX);
         self.in_tx(|tx| {
             match outcome {
                 Outcome::Done(result) => tx.execute(
                     "UPDATE jobs SET state = 'done', finished = $2, result = $3, lease_until = NULL
-                     WHERE id = $1 AND state = 'running'",
-                    &[&id, &now, &result],
+                     WHERE id = $1 AND state = 'running' AND attempts = $4",
+                    &[&id, &now, &result, &attempt],
                 ),
                 Outcome::Retry { at, error } => {
-                    drop_twins(tx, "j.id = $1 AND j.state = 'running'", &[&id])?;
+                    drop_twins(
+                        tx,
+                        "j.id = $1 AND j.state = 'running' AND j.attempts = $2",
+                        &[&id, &attempt],
+                    )?;
                     tx.execute(
                         "UPDATE jobs SET state = 'queued', run_at = $2, error = $3, lease_until = NULL
-                         WHERE id = $1 AND state = 'running'",
-                        &[&id, &at, &error],
+                         WHERE id = $1 AND state = 'running' AND attempts = $4",
+                        &[&id, &at, &error, &attempt],
                     )
                 }
                 Outcome::Dead(error) => tx.execute(
                     "UPDATE jobs SET state = 'dead', finished = $2, error = $3, lease_until = NULL
-                     WHERE id = $1 AND state = 'running'",
-                    &[&id, &now, &error],
+                     WHERE id = $1 AND state = 'running' AND attempts = $4",
+                    &[&id, &now, &error, &attempt],
                 ),
             }
             .map_err(db)?;

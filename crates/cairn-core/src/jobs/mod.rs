@@ -215,9 +215,11 @@ pub trait JobStore: Send + Sync {
     /// queue first, and holds it until `lease_until`. Jobs whose lease ran
     /// out are taken again first.
     fn claim(&self, kinds: &[&str], now: i64, lease_until: i64) -> CoreResult<Option<Job>>;
-    /// Records how an attempt of a claimed job ended. A job cancelled
-    /// while it ran stays cancelled.
-    fn finish(&self, id: i64, now: i64, outcome: Outcome) -> CoreResult<()>;
+    /// Records how an attempt of a claimed job ended: `attempt` is the
+    /// job's `attempts` as its claim gave it, so a worker whose lease ran
+    /// out (the job claimed again, elsewhere) changes nothing when it ends
+    /// late. A job cancelled while it ran stays cancelled.
+    fn finish(&self, id: i64, attempt: u32, now: i64, outcome: Outcome) -> CoreResult<()>;
     /// Earliest `run_at` of a queued job of `kinds`, to sleep until then.
     fn next_due(&self, kinds: &[&str]) -> CoreResult<Option<i64>>;
     fn job(&self, site: &str, id: i64) -> CoreResult<Option<Job>>;

@@ -192,7 +192,8 @@ pub fn jobs(s: &(dyn JobStore + Sync)) {
     let later = claim(now + 60_000).unwrap();
     assert_eq!(later.args, json!("later"));
     assert_eq!(later.attempts, 1);
-    s.finish(later.id, now, Outcome::Done(json!({"ok": true}))).unwrap();
+    s.finish(later.id, later.attempts, now, Outcome::Done(json!({"ok": true})))
+        .unwrap();
     let done = s.job("x", later.id).unwrap().unwrap();
     assert_eq!((done.state, done.result), (JobState::Done, Some(json!({"ok": true}))));
     assert!(
@@ -211,6 +212,7 @@ pub fn jobs(s: &(dyn JobStore + Sync)) {
     // Put back for a retry, it takes the place of its waiting twin.
     s.finish(
         running.id,
+        running.attempts,
         now_ms(),
         Outcome::Retry {
             at: now_ms(),
@@ -228,6 +230,12 @@ pub fn jobs(s: &(dyn JobStore + Sync)) {
     assert!(s.claim(&["lease"], t0 + 500, t0 + 1500).unwrap().is_none(), "leased");
     let again = s.claim(&["lease"], t0 + 2000, t0 + 3000).unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (first.id, 2));
+    // The first worker, ending late, changes nothing: the job is the
+    // second claim's now.
+    s.finish(first.id, first.attempts, t0 + 2500, Outcome::Done(json!("late")))
+        .unwrap();
+    let held = s.job("l", first.id).unwrap().unwrap();
+    assert_eq!((held.state, held.result), (JobState::Running, None), "a stale claim");
     assert!(s.claim(&["lease"], t0 + 4000, t0 + 5000).unwrap().is_none());
     let dead = s.job("l", first.id).unwrap().unwrap();
     assert_eq!(dead.state, JobState::Dead);
@@ -241,7 +249,8 @@ pub fn jobs(s: &(dyn JobStore + Sync)) {
     s.enqueue("c", &[NewJob::new("cancel", json!(1))]).unwrap();
     let j = s.claim(&["cancel"], now_ms(), now_ms() + 60_000).unwrap().unwrap();
     assert!(s.cancel("c", j.id, now_ms()).unwrap());
-    s.finish(j.id, now_ms(), Outcome::Done(json!("late"))).unwrap();
+    s.finish(j.id, j.attempts, now_ms(), Outcome::Done(json!("late")))
+        .unwrap();
     let j = s.job("c", j.id).unwrap().unwrap();
     assert_eq!((j.state, j.result), (JobState::Cancelled, None));
     assert!(!s.cancel("c", j.id, now_ms()).unwrap(), "cancelled once");

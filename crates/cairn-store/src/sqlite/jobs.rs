@@ -167,23 +167,23 @@ impl cairn_core::jobs::JobStore for SqliteStore {
         })
     }
 
-    fn finish(&self, id: i64, now: i64, outcome: Outcome) -> CoreResult<()> {
+    fn finish(&self, id: i64, attempt: u32, now: i64, outcome: Outcome) -> CoreResult<()> {
         self.in_write(|tx| {
             let n = match outcome {
                 Outcome::Done(result) => tx.execute(
                     "UPDATE jobs SET state = 'done', finished = ?2, result = ?3, lease_until = NULL
-                     WHERE id = ?1 AND state = 'running'",
-                    params![id, now, result.to_string()],
+                     WHERE id = ?1 AND state = 'running' AND attempts = ?4",
+                    params![id, now, result.to_string(), attempt],
                 ),
                 Outcome::Retry { at, error } => tx.execute(
                     "UPDATE OR REPLACE jobs SET state = 'queued', run_at = ?2, error = ?3, lease_until = NULL
-                     WHERE id = ?1 AND state = 'running'",
-                    params![id, at, error],
+                     WHERE id = ?1 AND state = 'running' AND attempts = ?4",
+                    params![id, at, error, attempt],
                 ),
                 Outcome::Dead(error) => tx.execute(
                     "UPDATE jobs SET state = 'dead', finished = ?2, error = ?3, lease_until = NULL
-                     WHERE id = ?1 AND state = 'running'",
-                    params![id, now, error],
+                     WHERE id = ?1 AND state = 'running' AND attempts = ?4",
+                    params![id, now, error, attempt],
                 ),
             };
             n.map(|_| ()).map_err(db)

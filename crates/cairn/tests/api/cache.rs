@@ -26,9 +26,11 @@ fn a_write_to_one_page_leaves_another_page_cached() {
     assert_eq!(read(&app, "/a", Auth::Admin).2, 0, "a warm page costs nothing");
     assert_eq!(app.patch("/b", Auth::Admin, &json!({"title": "B2"})).status, 204);
     assert_eq!(read(&app, "/a", Auth::Admin).2, 0, "a is untouched by the edit of b");
-    let (_, b, cost) = read(&app, "/b", Auth::Admin);
+    // b's old entry is gone: the answer is the new title. Whether this
+    // read reaches the database is not asserted: the indexer may have
+    // loaded the new b into the cache in between (it reads through it).
+    let (_, b, _) = read(&app, "/b", Auth::Admin);
     assert_eq!(b["title"], "B2");
-    assert!(cost > 0, "b was read again");
 }
 
 #[test]
