@@ -1,4 +1,6 @@
-//! Reading an export folder into a database (see the module above).
+//! Reading an export folder into a database (see the module above): the
+//! folder is checked whole first (every record parses, every count and
+//! blob key holds), then written.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -36,24 +38,27 @@ pub fn import(into: &Installation<'_>, dir: &Path, mut progress: impl FnMut(&str
             )));
         }
     }
-    // Blobs first: an object never points at bytes that are not there.
-    let mut blobs = 0;
-    for entry in std::fs::read_dir(dir.join("blobs")).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let bytes = std::fs::read(blob_file(dir, &name)?).map_err(io)?;
-        let put = into.blobs.put(&bytes)?;
-        if put.key != name {
+    // The whole folder is read once before anything is written: a damaged
+    // or cut-off export is refused as a whole, not half imported.
+    let blobs = blob_names(dir)?;
+    if blobs.len() != manifest.blobs {
+        return Err(CoreError::BadRequest(format!(
+            "the manifest counts {} blobs, the folder holds {}",
+            manifest.blobs,
+            blobs.len()
+        )));
+    }
+    for name in &blobs {
+        let bytes = std::fs::read(blob_file(dir, name)?).map_err(io)?;
+        let key = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        if key != *name {
             return Err(CoreError::BadRequest(format!(
-                "blob {name} does not hold the bytes its name says (they hash to {})",
-                put.key
+                "blob {name} does not hold the bytes its name says (they hash to {key})"
             )));
         }
-        blobs += 1;
-        progress("blobs", blobs);
     }
     for counts in &manifest.sites {
-        let read = import_site(into, &dir.join("sites").join(&counts.site), &counts.site, &mut progress)?;
+        let read = read_site(&dir.join("sites").join(&counts.site), &counts.site, None)?;
         if read != *counts {
             return Err(CoreError::BadRequest(format!(
                 "site '{}': the manifest counts {counts:?}, the files hold {read:?}",
@@ -61,7 +66,28 @@ pub fn import(into: &Installation<'_>, dir: &Path, mut progress: impl FnMut(&str
             )));
         }
     }
+    // Blobs first: an object never points at bytes that are not there.
+    for (n, name) in blobs.iter().enumerate() {
+        into.blobs.put(&std::fs::read(blob_file(dir, name)?).map_err(io)?)?;
+        progress("blobs", n + 1);
+    }
+    for counts in &manifest.sites {
+        let folder = dir.join("sites").join(&counts.site);
+        read_site(&folder, &counts.site, Some((into, &mut progress)))?;
+    }
     Ok(manifest)
+}
+
+/// The file names under `blobs/`, each a valid content key.
+fn blob_names(dir: &Path) -> CoreResult<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir.join("blobs")).map_err(io)? {
+        let name = entry.map_err(io)?.file_name().to_string_lossy().into_owned();
+        blob_file(dir, &name)?;
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// Calls `each` with every record of a JSON Lines file, in order.
@@ -81,15 +107,19 @@ fn each<T: DeserializeOwned>(file: &Path, mut each: impl FnMut(T) -> CoreResult<
     Ok(n)
 }
 
-/// Collects operations and writes them a batch at a time.
+/// Collects operations and writes them a batch at a time (or, without a
+/// target, only reads: the check before an import).
 struct Batches<'a> {
-    into: &'a Installation<'a>,
+    into: Option<&'a Installation<'a>>,
     site: &'a str,
     batch: WriteBatch,
 }
 
 impl Batches<'_> {
     fn push(&mut self, op: WriteOp, event: Option<ChangeEvent>) -> CoreResult<()> {
+        if self.into.is_none() {
+            return Ok(());
+        }
         self.batch.ops.push(op);
         self.batch.events.extend(event);
         if self.batch.ops.len() >= BATCH {
@@ -99,20 +129,32 @@ impl Batches<'_> {
     }
 
     fn flush(&mut self) -> CoreResult<()> {
-        if !self.batch.ops.is_empty() {
-            self.into.store.write(self.site, std::mem::take(&mut self.batch))?;
+        if let Some(into) = self.into
+            && !self.batch.ops.is_empty()
+        {
+            into.store.write(self.site, std::mem::take(&mut self.batch))?;
         }
         Ok(())
     }
 }
 
-fn import_site(
-    into: &Installation<'_>,
+/// Where a site's records go, and who hears how far it got.
+type Target<'a, 'b> = Option<(&'a Installation<'a>, &'b mut dyn FnMut(&str, usize))>;
+
+/// Reads a site's files, writing them into `target` when there is one;
+/// gives back how many records each holds.
+fn read_site(
     folder: &Path,
     site: &str,
-    progress: &mut impl FnMut(&str, usize),
+    mut target: Target<'_, '_>,
 ) -> CoreResult<SiteCounts> {
     let file = |name: &str| folder.join(format!("{name}.jsonl"));
+    let into = target.as_ref().map(|(into, _)| *into);
+    let mut report = |what: &str, n: usize| {
+        if let Some((_, progress)) = target.as_mut() {
+            progress(what, n);
+        }
+    };
     let mut out = Batches {
         into,
         site,
@@ -133,7 +175,7 @@ fn import_site(
         out.push(WriteOp::Insert(Box::new(c)), Some(event))
     })?;
     out.flush()?;
-    progress("objects", counts.objects);
+    report("objects", counts.objects);
     counts.versions = each(&file("versions"), |v: VersionRecord| {
         out.push(WriteOp::AddVersion(Box::new(v)), None)
     })?;
@@ -165,15 +207,19 @@ fn import_site(
         out.push(WriteOp::PutSetting { key, value }, None)
     })?;
     out.flush()?;
-    progress("history, redirects, trash, links, settings", counts.versions);
-    counts.users = each(&file("users"), |u: UserRecord| into.principals.put_user(site, &u))?;
+    report("history, redirects, trash, links, settings", counts.versions);
+    counts.users = each(&file("users"), |u: UserRecord| match into {
+        Some(into) => into.principals.put_user(site, &u),
+        None => Ok(()),
+    })?;
     counts.groups = each(&file("groups"), |g: GroupWithMembers| {
+        let Some(into) = into else { return Ok(()) };
         into.principals.put_group(site, &g.group)?;
         for m in &g.members {
             into.principals.set_member(site, &g.group.id, m, true)?;
         }
         Ok(())
     })?;
-    progress("users and groups", counts.users + counts.groups);
+    report("users and groups", counts.users + counts.groups);
     Ok(counts)
 }

@@ -95,7 +95,7 @@ const FILES: [&str; 8] = [
 /// A blob key as a file name: content keys are letters, digits and `-`.
 fn blob_file(dir: &std::path::Path, key: &str) -> crate::CoreResult<std::path::PathBuf> {
     if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(crate::CoreError::Internal(format!("unexpected blob key {key:?}")));
+        return Err(crate::CoreError::BadRequest(format!("not a blob key: {key:?}")));
     }
     Ok(dir.join("blobs").join(key))
 }

@@ -83,6 +83,18 @@ fn records(dir: &Path) -> Vec<(String, Vec<String>)> {
     out
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 /// The answer of `path` (status, redirect target, body) with the server's
 /// own address taken out.
 fn answer(app: &TestApp, path: &str) -> String {
@@ -126,6 +138,15 @@ fn a_site_moves_to_another_database_without_loss() {
         ..cairn::Settings::default()
     };
     settings.sites = vec![serde_json::from_value(json!({"id": "plone"})).unwrap()];
+    // A damaged export (its last file cut off mid-record) is refused whole:
+    // nothing of it is written, so the good one imports afterwards.
+    let damaged = first.path().join("damaged");
+    copy_dir(&exported, &damaged);
+    let groups = damaged.join("sites").join("plone").join("groups.jsonl");
+    let bytes = std::fs::read(&groups).unwrap();
+    std::fs::write(&groups, &bytes[..bytes.len() - 10]).unwrap();
+    let refused = cairn::transfer::import(&settings, &damaged, |_, _| {}).unwrap_err();
+    assert!(format!("{refused:#}").contains("groups.jsonl line"), "{refused:#}");
     let imported = cairn::transfer::import(&settings, &exported, |_, _| {}).unwrap();
     assert_eq!(imported, manifest);
     // Importing again into a site that has content is refused.
