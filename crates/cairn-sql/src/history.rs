@@ -10,7 +10,7 @@ use cairn_model::Uid;
 use cairn_model::delta::{self, Patch};
 use serde_json::{Map, Value};
 
-use crate::{Cell, Db, corrupt, raw, raw_execute};
+use crate::{Cell, Db, corrupt, raw, raw_execute, raw_integer};
 
 /// Most patches between two whole copies.
 pub const KEYFRAME_EVERY: i64 = 50;
@@ -141,13 +141,9 @@ pub fn list(db: &impl Db, site: &str, uid: &Uid) -> CoreResult<Vec<VersionRecord
 }
 
 pub fn last(db: &impl Db, site: &str, uid: &Uid) -> CoreResult<Option<i64>> {
-    Ok(raw(
+    raw_integer(
         db,
         "SELECT max(version) FROM versions WHERE site = ?1 AND uid = ?2",
         vec![site.into(), uid.as_str().into()],
-    )?
-    .into_iter()
-    .next()
-    .and_then(|r| r.into_iter().next())
-    .and_then(|c| c.int()))
+    )
 }

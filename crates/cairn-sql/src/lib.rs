@@ -176,6 +176,15 @@ pub fn raw(db: &impl Db, text: &str, values: Vec<sea_query::Value>) -> CoreResul
     db.rows(&sql, Values(values))
 }
 
+/// The single integer raw SQL gives (a count, a max), if any.
+pub fn raw_integer(db: &impl Db, text: &str, values: Vec<sea_query::Value>) -> CoreResult<Option<i64>> {
+    Ok(raw(db, text, values)?
+        .into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next())
+        .and_then(|c| c.int()))
+}
+
 /// Runs raw SQL (marks `?1`, `?2`, ...) with its values.
 pub fn raw_execute(db: &impl Db, text: &str, values: Vec<sea_query::Value>) -> CoreResult<usize> {
     let sql = db.dialect().sql(text);

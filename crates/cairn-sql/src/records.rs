@@ -11,7 +11,7 @@ use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use crate::content::in_subtree;
 use crate::schema::Redirects;
 use crate::writes::reprefix;
-use crate::{Cell, Db, Dialect, corrupt, integer, query, raw, raw_execute, run};
+use crate::{Cell, Db, Dialect, corrupt, integer, query, raw, raw_execute, raw_integer, run};
 
 fn path(c: Cell) -> ContentPath {
     ContentPath::parse(&c.text().unwrap_or_default()).unwrap_or_else(|_| ContentPath::root())
@@ -352,15 +352,11 @@ pub fn trash(
     .into_iter()
     .map(trash_entry)
     .collect::<CoreResult<Vec<_>>>()?;
-    let total = raw(
+    let total = raw_integer(
         db,
         &format!("SELECT count(*) FROM trash WHERE {filter}"),
         vec![site.into(), owner],
     )?
-    .into_iter()
-    .next()
-    .and_then(|r| r.into_iter().next())
-    .and_then(|c| c.int())
     .unwrap_or(0);
     Ok((page, usize::try_from(total).unwrap_or(0)))
 }

@@ -419,11 +419,14 @@ pub fn outbox_head(db: &impl Db, site: &str) -> CoreResult<i64> {
         .from(Outbox::Table)
         .and_where(Expr::col(Outbox::Site).eq(site))
         .to_owned();
-    let kept = integer(db, &q)?.unwrap_or_default();
-    let pruned = setting(db, site, cairn_core::ports::OUTBOX_PRUNED_KEY)?
+    // Pruning keeps every change past the point it records, so the mark
+    // matters (and is read) only when nothing is kept.
+    if let Some(kept) = integer(db, &q)? {
+        return Ok(kept);
+    }
+    Ok(setting(db, site, cairn_core::ports::OUTBOX_PRUNED_KEY)?
         .and_then(|v| v.as_i64())
-        .unwrap_or_default();
-    Ok(Ord::max(kept, pruned))
+        .unwrap_or_default())
 }
 
 pub fn outbox_after(db: &impl Db, site: &str, after: i64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {

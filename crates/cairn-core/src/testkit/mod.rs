@@ -9,9 +9,15 @@ mod content;
 pub use catalog::catalog;
 pub use content::content;
 
-/// A public folderish page at `path`, for an adapter's own tests.
+/// A folderish page at `path` that the `allowed` principals may view,
+/// for an adapter's own tests.
+pub fn object(path: &str, position: i64, allowed: &[&str]) -> crate::content::Content {
+    content::obj(path, position, allowed)
+}
+
+/// A public folderish page at `path`.
 pub fn page(path: &str) -> crate::content::Content {
-    content::obj(path, 0, &["Anonymous"])
+    object(path, 0, &["Anonymous"])
 }
 
 /// The batch that inserts `c` (with its change event).
