@@ -21,11 +21,10 @@ what a second machine would add.
     python3 bench/nodes.py --bin target/release/cairn \\
         --postgres 'postgres://cairn:cairn@127.0.0.1/cairn_test?sslmode=disable' [--n 200] [--throughput 5]
 
-Standard library, psql and wrk only.
+Standard library, psql, wrk and search_lag.py beside it.
 """
 
 import argparse
-import base64
 import json
 import os
 import secrets
@@ -37,20 +36,14 @@ import time
 import urllib.error
 import urllib.request
 
+from search_lag import request as lag_request
+
 PASSWORD = secrets.token_urlsafe(12)
 
 
 def request(method, url, auth=False, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Accept", "application/json")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if auth:
-        req.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode())
-    with urllib.request.urlopen(req, timeout=30) as r:
-        raw = r.read()
-        return json.loads(raw) if raw else None
+    """search_lag's JSON request, as admin when `auth`."""
+    return lag_request(method, url, f"admin:{PASSWORD}" if auth else None, body)
 
 
 def free_port():
@@ -140,9 +133,10 @@ def main():
     subprocess.run(["psql", "-q", args.postgres, "-c", f"CREATE SCHEMA {schema}"], check=True)
     joiner = "&" if "?" in args.postgres else "?"
     url = f"{args.postgres}{joiner}options=-c%20search_path%3D{schema}"
-    procs = []
-    try:
-        with tempfile.TemporaryDirectory() as da, tempfile.TemporaryDirectory() as db:
+    # The nodes stop before their data folders go.
+    with tempfile.TemporaryDirectory() as da, tempfile.TemporaryDirectory() as db:
+        procs = []
+        try:
             pa, a = start(args.bin, url, da)
             procs.append(pa)
             pb, b = start(args.bin, url, db)
@@ -169,10 +163,10 @@ def main():
                     "creates_8_authors_own_folders_per_s": creates([a, b], args.throughput, False),
                     "creates_8_authors_one_folder_per_s": creates([a, b], args.throughput, True),
                 }
-    finally:
-        for p in procs:
-            p.terminate()
-            p.wait()
+        finally:
+            for p in procs:
+                p.terminate()
+                p.wait()
     out = {}
     if args.throughput:
         out["throughput"] = throughput
