@@ -143,11 +143,7 @@ type Target<'a, 'b> = Option<(&'a Installation<'a>, &'b mut dyn FnMut(&str, usiz
 
 /// Reads a site's files, writing them into `target` when there is one;
 /// gives back how many records each holds.
-fn read_site(
-    folder: &Path,
-    site: &str,
-    mut target: Target<'_, '_>,
-) -> CoreResult<SiteCounts> {
+fn read_site(folder: &Path, site: &str, mut target: Target<'_, '_>) -> CoreResult<SiteCounts> {
     let file = |name: &str| folder.join(format!("{name}.jsonl"));
     let into = target.as_ref().map(|(into, _)| *into);
     let mut report = |what: &str, n: usize| {
