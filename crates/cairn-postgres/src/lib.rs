@@ -10,6 +10,7 @@
 
 mod content;
 mod error;
+mod fulltext;
 mod jobs;
 mod listen;
 pub mod migrations;
@@ -25,6 +26,7 @@ use r2d2_postgres::postgres::Config;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use error::db;
+pub use fulltext::PgFullText;
 
 /// Longest wait for a row or advisory lock, in milliseconds.
 const LOCK_TIMEOUT_MS: u64 = 5_000;

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "principals", include_str!("../migrations/0001_principals.sql")),
     (2, "jobs", include_str!("../migrations/0002_jobs.sql")),
     (3, "content", include_str!("../migrations/0003_content.sql")),
+    (4, "fulltext", include_str!("../migrations/0004_fulltext.sql")),
 ];
 
 /// Any constant: the advisory lock nodes take while migrating.

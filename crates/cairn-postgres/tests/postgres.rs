@@ -49,6 +49,14 @@ fn catalog() {
 }
 
 #[test]
+fn full_text() {
+    let Some(s) = store() else { return };
+    cairn_search::testkit::suite(&s, &|site| {
+        Box::new(cairn_postgres::PgFullText::new(s.clone(), site, "de"))
+    });
+}
+
+#[test]
 fn principals() {
     let Some(s) = store() else { return };
     cairn_core::testkit::principals(&s);

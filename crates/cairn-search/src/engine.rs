@@ -399,7 +399,8 @@ fn glob_regex(glob: &str) -> String {
     out
 }
 
-fn language_slot(code: &str) -> Option<usize> {
+/// Which of [`LANGUAGES`] analyzes text in `code` (`de-CH` is German).
+pub fn language_slot(code: &str) -> Option<usize> {
     let primary = code.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
     LANGUAGES.iter().position(|l| *l == primary)
 }

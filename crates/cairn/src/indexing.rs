@@ -1,5 +1,6 @@
-//! Keeps each site's full-text index following the database. One thread per
-//! site rebuilds an empty index, then catches up with the outbox: within a
+//! Keeps each site's full-text engine following the database. One thread
+//! per site runs the engine's passes (`cairn_search::Engine::step`: a
+//! rebuild when it holds nothing, else the changes since its position): within a
 //! tick of a write, spaced by the cost of the last pass while writes keep
 //! coming (each pass ends in an index commit), at once when a reader
 //! waits for a write the index does not hold yet (read-your-writes, see
@@ -13,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cairn_core::ports::ContentStore;
-use cairn_search::SearchIndex;
+use cairn_search::Engine;
 
 /// How often a follower looks for new writes.
 const TICK: Duration = Duration::from_millis(10);
@@ -38,7 +39,7 @@ pub struct Indexing {
 
 impl Indexing {
     /// Starts one follower per `(site, index)`.
-    pub fn start(store: Arc<dyn ContentStore>, sites: Vec<(String, Arc<SearchIndex>)>) -> std::io::Result<Self> {
+    pub fn start(store: Arc<dyn ContentStore>, sites: Vec<(String, Arc<dyn Engine>)>) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for (site, index) in sites {
@@ -46,7 +47,7 @@ impl Indexing {
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("indexer-{site}"))
-                    .spawn(move || follow(&*store, &site, &index, &stop))?,
+                    .spawn(move || follow(&*store, &site, &*index, &stop))?,
             );
         }
         Ok(Self { stop, threads })
@@ -62,7 +63,7 @@ impl Drop for Indexing {
     }
 }
 
-fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &AtomicBool) {
+fn follow(store: &dyn ContentStore, site: &str, index: &dyn Engine, stop: &AtomicBool) {
     let mut seen = None;
     // In scale-out mode: when this node last said its index is alive.
     let mut stamped = None::<Instant>;
@@ -80,7 +81,7 @@ fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &Atom
             last_pass = started;
             // Read before indexing: a write during the pass moves it again.
             seen = Some(generation);
-            match step(store, site, index) {
+            match index.step(store, site) {
                 Ok(0) => {}
                 Ok(_) => {
                     last_work = Some(Instant::now());
@@ -107,27 +108,3 @@ fn follow(store: &dyn ContentStore, site: &str, index: &SearchIndex, stop: &Atom
 
 /// How often a node renews its index's alive stamp.
 const ALIVE_EVERY: Duration = Duration::from_millis(cairn_core::ports::FULL_TEXT_ALIVE_EVERY_MS as u64);
-
-/// One pass: a full rebuild when the index is empty (new, or dropped after a
-/// layout change) or missed changes the outbox no longer holds, otherwise
-/// the changes since the saved position.
-/// Returns how many objects or changes it took in.
-fn step(store: &dyn ContentStore, site: &str, index: &SearchIndex) -> Result<usize, cairn_search::IndexerError> {
-    if index.is_empty() || cairn_search::behind_pruning(store, site, index)? {
-        let started = Instant::now();
-        let n = cairn_search::rebuild(store, site, index, |_, _| {})?;
-        tracing::info!(
-            site,
-            objects = n,
-            seconds = started.elapsed().as_secs_f64(),
-            "full-text index built"
-        );
-        Ok(n)
-    } else {
-        let n = cairn_search::catch_up(store, site, index)?;
-        if n > 0 {
-            tracing::debug!(site, changes = n, "full-text index caught up");
-        }
-        Ok(n)
-    }
-}

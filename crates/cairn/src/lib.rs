@@ -119,37 +119,27 @@ pub fn build(settings: &Settings, public_host: &str) -> anyhow::Result<Built> {
     let opened = open_sites(settings, public_host)?;
     let jobs = start_jobs(settings, &opened, settings.jobs.workers)?;
     let Opened {
-        store, sites, report, ..
+        store,
+        sites,
+        report,
+        postgres,
+        ..
     } = opened;
-    let mut indexes = Vec::new();
-    for s in &settings.sites {
-        let dir = search_dir(settings, &s.id);
-        let mut index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
-            format!(
-                "while opening the search index in {} (is another cairn using it?)",
-                dir.display()
-            )
-        })?;
-        // Several nodes share the database, each with its own index.
-        if settings.database_url.is_some() {
-            index = index.for_node(&node_id(&dir)?);
-        }
-        indexes.push((s.id.clone(), Arc::new(index)));
-    }
+    let engines = full_text_engines(settings, postgres.as_ref())?;
     let limits = settings
         .limits
         .to_api()
         .context("while reading limits.trusted_proxies")?;
-    // Each index is the core's full-text port for its site's searches.
-    let full_text = indexes
+    // Each engine is the core's full-text port for its site's searches.
+    let full_text = engines
         .iter()
-        .map(|(site, index)| (site.clone(), index.clone() as Arc<dyn FullText>))
+        .map(|(site, engine)| (site.clone(), engine.clone() as Arc<dyn FullText>))
         .collect();
     let state = AppState::new(sites, limits)
         .with_full_text(full_text)
         .with_job_metrics(jobs.metrics.clone())
         .with_caching(settings.caching.policy());
-    let indexing = indexing::Indexing::start(store, indexes).context("while starting the indexers")?;
+    let indexing = indexing::Indexing::start(store, engines).context("while starting the indexers")?;
     Ok(Built {
         state: Arc::new(state),
         report,
@@ -165,6 +155,8 @@ pub struct Opened {
     pub jobs: Arc<dyn JobStore>,
     pub sites: Vec<Arc<Site>>,
     pub report: Report,
+    /// The shared database in scale-out mode.
+    pub postgres: Option<cairn_postgres::PgStore>,
 }
 
 /// Opens storage and creates missing sites (with sample content when
@@ -175,6 +167,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
         content: store,
         principals,
         jobs,
+        postgres,
         ..
     } = settings.database()?;
     let blobs: Arc<dyn BlobStore> = settings.blob_store()?;
@@ -257,6 +250,7 @@ pub fn open_sites(settings: &Settings, public_host: &str) -> anyhow::Result<Open
         jobs,
         sites,
         report,
+        postgres,
     })
 }
 
@@ -320,17 +314,50 @@ pub fn search_dir(settings: &Settings, site: &str) -> std::path::PathBuf {
     settings.data.join("search").join(site)
 }
 
+/// Each site's full-text engine, as `search.engine` picks it: the shared
+/// database's, or an index in the data folder (one per node when the
+/// database is shared, each saving its own position).
+pub fn full_text_engines(
+    settings: &Settings,
+    postgres: Option<&cairn_postgres::PgStore>,
+) -> anyhow::Result<Vec<(String, Arc<dyn cairn_search::Engine>)>> {
+    let on_postgres = settings.full_text_on_postgres()?;
+    let mut engines = Vec::new();
+    for s in &settings.sites {
+        let engine: Arc<dyn cairn_search::Engine> = match postgres {
+            Some(pg) if on_postgres => {
+                Arc::new(cairn_postgres::PgFullText::new(pg.clone(), &s.id, &s.default_language))
+            }
+            _ => {
+                let dir = search_dir(settings, &s.id);
+                let mut index = cairn_search::SearchIndex::open(&dir, &s.default_language).with_context(|| {
+                    format!(
+                        "while opening the search index in {} (is another cairn using it?)",
+                        dir.display()
+                    )
+                })?;
+                if postgres.is_some() {
+                    index = index.for_node(&node_id(&dir)?);
+                }
+                Arc::new(index)
+            }
+        };
+        engines.push((s.id.clone(), engine));
+    }
+    Ok(engines)
+}
+
 /// Rebuilds the full-text index of every configured site from the database;
 /// `progress` hears (site, done, total). Returns the objects indexed.
 pub fn reindex(settings: &Settings, mut progress: impl FnMut(&str, usize, usize)) -> anyhow::Result<usize> {
-    let store = settings.database()?.content;
+    let db = settings.database()?;
+    let engines = full_text_engines(settings, db.postgres.as_ref())
+        .context("stop `cairn serve` before a reindex of the embedded index")?;
     let mut indexed = 0;
-    for s in &settings.sites {
-        let dir = search_dir(settings, &s.id);
-        let index = cairn_search::SearchIndex::open(&dir, &s.default_language)
-            .with_context(|| format!("while opening {} (stop `cairn serve` before a reindex)", dir.display()))?;
-        indexed += cairn_search::rebuild(&*store, &s.id, &index, |done, total| progress(&s.id, done, total))
-            .with_context(|| format!("while reindexing site '{}'", s.id))?;
+    for (site, engine) in engines {
+        indexed += engine
+            .rebuild(&*db.content, &site, &mut |done, total| progress(&site, done, total))
+            .with_context(|| format!("while reindexing site '{site}'"))?;
     }
     Ok(indexed)
 }

@@ -301,7 +301,30 @@ pub struct Settings {
     /// an S3-compatible store is configured (`blobs.s3`).
     #[serde(default)]
     pub blobs: BlobSettings,
+    /// Which full-text engine answers SearchableText.
+    #[serde(default)]
+    pub search: SearchSettings,
     pub sites: Vec<SiteSettings>,
+}
+
+/// The full-text engine.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SearchSettings {
+    /// `embedded` (an index in the data folder, one per node), `postgres`
+    /// (one index in the shared database, for every node) or `auto`:
+    /// `postgres` with a `database_url`, else `embedded`.
+    #[serde(default)]
+    pub engine: SearchEngine,
+}
+
+/// See [`SearchSettings::engine`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchEngine {
+    #[default]
+    Auto,
+    Embedded,
+    Postgres,
 }
 
 /// Where blobs are stored.
@@ -321,6 +344,9 @@ pub struct Database {
     pub jobs: std::sync::Arc<dyn cairn_core::jobs::JobStore>,
     /// Where it is, for messages ("PostgreSQL at db.example.ch").
     pub name: String,
+    /// The shared database itself, in scale-out mode (its full-text engine
+    /// works on it).
+    pub postgres: Option<cairn_postgres::PgStore>,
 }
 
 impl Settings {
@@ -336,8 +362,9 @@ impl Settings {
                 Database {
                     principals: Arc::new(pg.clone()),
                     jobs: Arc::new(pg.clone()),
-                    content: Arc::new(CachedStore::new(pg, self.cache_objects)),
+                    content: Arc::new(CachedStore::new(pg.clone(), self.cache_objects)),
                     name,
+                    postgres: Some(pg),
                 }
             }
             None => {
@@ -350,11 +377,24 @@ impl Settings {
                     jobs: Arc::new(sqlite.clone()),
                     content: Arc::new(CachedStore::new(sqlite, self.cache_objects)),
                     name: format!("SQLite at {}", file.display()),
+                    postgres: None,
                 }
             }
         };
         db.content.migrate().context("while migrating the database schema")?;
         Ok(db)
+    }
+
+    /// Whether full text runs on the shared database (else the embedded
+    /// index); fails when `postgres` is asked for without one.
+    pub fn full_text_on_postgres(&self) -> anyhow::Result<bool> {
+        match (self.search.engine, self.database_url.is_some()) {
+            (SearchEngine::Postgres, false) => {
+                anyhow::bail!("search.engine = \"postgres\" needs a database_url pointing at PostgreSQL")
+            }
+            (SearchEngine::Postgres, true) | (SearchEngine::Auto, true) => Ok(true),
+            (SearchEngine::Embedded, _) | (SearchEngine::Auto, false) => Ok(false),
+        }
     }
 
     /// The blob store these settings name.
@@ -384,6 +424,7 @@ impl Default for Settings {
             trash: TrashSettings::default(),
             limits: LimitSettings::default(),
             blobs: BlobSettings::default(),
+            search: SearchSettings::default(),
             sites: vec![SiteSettings {
                 id: "Plone".into(),
                 title: "Kanton Aarwald".into(),

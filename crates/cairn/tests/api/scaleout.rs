@@ -1,8 +1,9 @@
 //! Several nodes on one PostgreSQL database (scale-out mode), each a whole
-//! server with its own caches and full-text index: what one node writes the
-//! others serve once its change notice arrives (bounded here by a deadline,
-//! not timed), users added on one log in on another, and a node that joins
-//! after the change feed was pruned builds its index from the database.
+//! server with its own caches: what one node writes the others serve once
+//! its change notice arrives (bounded here by a deadline, not timed), and
+//! find in the shared full-text index; users added on one log in on
+//! another; a node with an embedded index of its own that joins after the
+//! change feed was pruned builds its index from the database.
 
 use std::time::{Duration, Instant};
 
@@ -40,8 +41,8 @@ fn what_one_node_writes_the_others_serve_their_caches_included() {
         b.get("/seite", Auth::Anonymous).json()["title"] == "Zwei"
     });
     assert_eq!(b.get("/seite", Auth::Admin).json()["title"], "Zwei");
-    // Its own full-text index took the change in (an author's search waits
-    // for every change committed before it).
+    // The shared full-text index took the change in (an author's search
+    // waits for every change committed before it, whichever node indexes).
     let found = b.get("/@search?SearchableText=Zwei", Auth::Admin).json();
     assert_eq!(found["items_total"], 1, "{found}");
     // A deletion on b is gone on a.
@@ -67,11 +68,13 @@ fn a_node_back_after_the_change_feed_was_pruned_past_it_rebuilds_its_index() {
     let Some(url) = shared_postgres() else { return };
     let data = tempfile::tempdir().unwrap();
     let folder = data.path().to_path_buf();
+    // Each node with an embedded index of its own.
     let at = |folder: &std::path::Path| {
         let url = url.clone();
         spawn_app_with(move |s| {
             s.data = folder.to_path_buf();
             s.database_url = Some(url);
+            s.search.engine = cairn::settings::SearchEngine::Embedded;
         })
     };
     let b = at(&folder);

@@ -298,12 +298,12 @@ fn reindex_rebuilds_the_full_text_index_from_the_database() {
         (settings.sites[0].id.clone(), indexed, indexed),
         "progress ends at the total"
     );
-    let site = &settings.sites[0];
-    let index =
-        cairn_search::SearchIndex::open(&cairn::search_dir(&settings, &site.id), &site.default_language).unwrap();
+    // The engine as the server would open it (on PostgreSQL, the shared one).
+    let db = settings.database().unwrap();
+    let engines = cairn::full_text_engines(&settings, db.postgres.as_ref()).unwrap();
     let query = cairn_search::parse("Volksschulen").unwrap().unwrap();
     assert!(
-        !index.search(&query, 10).unwrap().is_empty(),
+        !engines[0].1.search(&query, 10).unwrap().is_empty(),
         "stemmed German finds the sample's Volksschule"
     );
 }

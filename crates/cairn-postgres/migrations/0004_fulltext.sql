@@ -1,0 +1,66 @@
+-- Full text on PostgreSQL, shared by every node (crates/cairn-postgres/src/fulltext.rs).
+--
+-- One text search configuration per language the embedded index stems
+-- (German, French, Italian, English): accents folded by the unaccent
+-- dictionary, then Snowball stemming without stop words (the embedded
+-- index drops none either, so "und" is a word like any other). A fifth,
+-- cairn_words, only folds: wildcards match against unstemmed words.
+--
+-- unaccent is a trusted extension: a role that may create objects in the
+-- database installs it; otherwise an administrator runs
+-- `CREATE EXTENSION unaccent` once before the first start.
+CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public;
+
+CREATE TEXT SEARCH DICTIONARY cairn_de_stem (TEMPLATE = snowball, Language = german);
+CREATE TEXT SEARCH DICTIONARY cairn_fr_stem (TEMPLATE = snowball, Language = french);
+CREATE TEXT SEARCH DICTIONARY cairn_it_stem (TEMPLATE = snowball, Language = italian);
+CREATE TEXT SEARCH DICTIONARY cairn_en_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH CONFIGURATION cairn_de (COPY = simple);
+CREATE TEXT SEARCH CONFIGURATION cairn_fr (COPY = simple);
+CREATE TEXT SEARCH CONFIGURATION cairn_it (COPY = simple);
+CREATE TEXT SEARCH CONFIGURATION cairn_en (COPY = simple);
+CREATE TEXT SEARCH CONFIGURATION cairn_words (COPY = simple);
+
+-- The unaccent dictionary lives in whichever schema the extension was
+-- installed in: found here, so the mappings name it exactly.
+DO $$
+DECLARE
+    ext text;
+    lang text;
+    words text := 'asciiword, word, hword, hword_part, asciihword, hword_asciipart';
+BEGIN
+    SELECT n.nspname INTO ext
+        FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+        WHERE e.extname = 'unaccent';
+    FOREACH lang IN ARRAY ARRAY['de', 'fr', 'it', 'en'] LOOP
+        EXECUTE format('ALTER TEXT SEARCH CONFIGURATION cairn_%s ALTER MAPPING FOR %s WITH %I.unaccent, cairn_%s_stem',
+                       lang, words, ext, lang);
+    END LOOP;
+    EXECUTE format('ALTER TEXT SEARCH CONFIGURATION cairn_words ALTER MAPPING FOR %s WITH %I.unaccent, simple',
+                   words, ext);
+    -- Folds a wildcard's letters as cairn_words folds the words it matches.
+    EXECUTE format('CREATE FUNCTION cairn_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                    AS $f$ SELECT lower(%I.unaccent(%L::regdictionary, t)) $f$', ext, ext || '.unaccent');
+END
+$$;
+
+-- One row per object: its stems (title weighted A, the rest B) and its
+-- unstemmed words (D, for wildcards), analyzed in its language.
+CREATE TABLE fulltext (
+    site text NOT NULL,
+    uid  text NOT NULL,
+    lang text NOT NULL,
+    doc  tsvector NOT NULL,
+    PRIMARY KEY (site, uid)
+);
+CREATE INDEX fulltext_doc ON fulltext USING gin (doc);
+
+-- Every word ever indexed: a wildcard with `?` or an inner `*` is expanded
+-- against it (a prefix range, then a regular expression), as the embedded
+-- index walks its term dictionary. Words of deleted objects linger until
+-- the next rebuild; they match nothing.
+CREATE TABLE fulltext_words (
+    site text NOT NULL,
+    word text COLLATE "C" NOT NULL,
+    PRIMARY KEY (site, word)
+);

@@ -1,0 +1,206 @@
+//! SearchableText queries as PostgreSQL `tsquery` expressions. A subtree
+//! without wildcards becomes one `to_tsquery` in the language's
+//! configuration: words restricted to the stems of the title and the rest
+//! (weights A and B), a phrase to adjacent stems within one of them. A
+//! wildcard matches unstemmed words (weight D): a trailing `*` as a prefix
+//! query, any other (`?`, an inner `*`) expanded beforehand against the
+//! site's vocabulary, as the embedded index walks its term dictionary.
+//! Subtrees with wildcards are joined with the `&&`, `||` and `!!`
+//! operators. Every word the user typed travels as a bound parameter.
+
+use std::collections::HashMap;
+
+use cairn_model::fulltext::Query;
+
+/// A `tsquery` no document matches: nothing is ever weighted C.
+pub(super) const NEVER: &str = "'never':C";
+/// Words one wildcard may expand to (the first in order).
+pub(super) const GLOB_WORDS: usize = 512;
+
+/// Bound parameters: `$1` is the site, the rest the query's texts.
+pub(super) struct Params(pub(super) Vec<String>);
+
+impl Params {
+    fn push(&mut self, text: String) -> usize {
+        self.0.push(text);
+        self.0.len()
+    }
+}
+
+/// The words a wildcard with `?` or an inner `*` stands for, as a literal
+/// `tsquery` over unstemmed words; the caller looks them up.
+pub(super) type Expansions = HashMap<String, String>;
+
+/// A wildcard the vocabulary must expand (not a plain trailing `*`).
+pub(super) fn needs_expansion(glob: &str) -> bool {
+    let Some(first) = glob.find(['*', '?']) else {
+        return false;
+    };
+    &glob[first..] != "*"
+}
+
+/// The wildcards of `q` the vocabulary must expand.
+pub(super) fn globs(q: &Query, out: &mut Vec<String>) {
+    match q {
+        Query::Glob(g) if needs_expansion(g) => out.push(g.clone()),
+        Query::And(parts) | Query::Or(parts) => parts.iter().for_each(|p| globs(p, out)),
+        Query::Not(inner) => globs(inner, out),
+        _ => {}
+    }
+}
+
+/// A LIKE prefix and an anchored regular expression for a folded wildcard.
+pub(super) fn glob_patterns(folded: &str) -> (String, String) {
+    let literal: String = folded.chars().take_while(|c| !matches!(c, '*' | '?')).collect();
+    let mut like = String::new();
+    for c in literal.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            like.push('\\');
+        }
+        like.push(c);
+    }
+    like.push('%');
+    let mut regex = String::from("^");
+    for c in folded.chars() {
+        match c {
+            '*' => regex.push_str(".*"),
+            '?' => regex.push('.'),
+            c if c.is_alphanumeric() => regex.push(c),
+            c => {
+                regex.push('\\');
+                regex.push(c);
+            }
+        }
+    }
+    regex.push('$');
+    (like, regex)
+}
+
+/// The words found for one wildcard, as a literal `tsquery`.
+pub(super) fn expansion(words: &[String]) -> String {
+    if words.is_empty() {
+        return NEVER.into();
+    }
+    words
+        .iter()
+        .map(|w| format!("{}:D", quoted(w)))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// The SQL expression (a `tsquery`) for `q` read in `config`.
+pub(super) fn expression(q: &Query, config: &str, expanded: &Expansions, params: &mut Params) -> String {
+    if !has_glob(q) {
+        let n = params.push(text(q));
+        return format!("to_tsquery('{config}', ${n})");
+    }
+    match q {
+        Query::Glob(g) => match expanded.get(g) {
+            Some(words) => format!("${}::tsquery", params.push(words.clone())),
+            None => format!(
+                "to_tsquery('cairn_words', ${})",
+                params.push(format!("{}:*D", quoted(g.trim_end_matches('*'))))
+            ),
+        },
+        Query::And(parts) => {
+            let joined: Vec<String> = parts
+                .iter()
+                .map(|p| match p {
+                    Query::Not(inner) => format!("!!{}", expression(inner, config, expanded, params)),
+                    other => expression(other, config, expanded, params),
+                })
+                .collect();
+            format!("({})", joined.join(" && "))
+        }
+        Query::Or(parts) => {
+            let joined: Vec<String> = parts.iter().map(|p| expression(p, config, expanded, params)).collect();
+            format!("({})", joined.join(" || "))
+        }
+        // The parser never lets a lone NOT through; matching nothing is the safe reading.
+        Query::Not(_) | Query::Term(_) | Query::Phrase(_) => format!("'{NEVER}'::tsquery"),
+    }
+}
+
+fn has_glob(q: &Query) -> bool {
+    match q {
+        Query::Glob(_) => true,
+        Query::And(parts) | Query::Or(parts) => parts.iter().any(has_glob),
+        Query::Not(inner) => has_glob(inner),
+        Query::Term(_) | Query::Phrase(_) => false,
+    }
+}
+
+/// `to_tsquery` text for a subtree without wildcards.
+fn text(q: &Query) -> String {
+    match q {
+        Query::Term(word) if analyzable(word) => format!("{}:AB", quoted(word)),
+        // Within the title or within the rest, never across.
+        Query::Phrase(words) if analyzable(&words.concat()) => {
+            let phrase = quoted(&words.join(" "));
+            format!("({phrase}:A | {phrase}:B)")
+        }
+        Query::Term(_) | Query::Phrase(_) | Query::Glob(_) => NEVER.into(),
+        Query::And(parts) => {
+            let joined: Vec<String> = parts
+                .iter()
+                .map(|p| match p {
+                    Query::Not(inner) => format!("!{}", text(inner)),
+                    other => text(other),
+                })
+                .collect();
+            format!("({})", joined.join(" & "))
+        }
+        Query::Or(parts) => format!("({})", parts.iter().map(text).collect::<Vec<_>>().join(" | ")),
+        Query::Not(_) => NEVER.into(),
+    }
+}
+
+/// A word with no letter or digit analyzes to nothing, which must match
+/// nothing (to_tsquery would drop it and widen an AND).
+fn analyzable(word: &str) -> bool {
+    word.chars().any(char::is_alphanumeric)
+}
+
+/// A `tsquery` operand: quoted, so the user's characters are text, never operators.
+fn quoted(word: &str) -> String {
+    format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(q: &str) -> (String, Vec<String>) {
+        let q = cairn_model::fulltext::parse(q).unwrap().unwrap();
+        let mut params = Params(vec!["site".into()]);
+        let expanded = Expansions::from([("bew?ll*".to_string(), "'bewilligung':D".to_string())]);
+        (expression(&q, "cairn_de", &expanded, &mut params), params.0)
+    }
+
+    #[test]
+    fn words_stay_parameters_and_subtrees_without_wildcards_are_one_call() {
+        let (e, p) = sql("Steuern NOT \"Ende März\" OR it's");
+        assert_eq!(e, "to_tsquery('cairn_de', $2)");
+        assert_eq!(p[1], "(('Steuern':AB & !('Ende März':A | 'Ende März':B)) | 'it''s':AB)");
+        let (e, p) = sql("a\\b'c AND --");
+        assert_eq!(e, "to_tsquery('cairn_de', $2)");
+        assert_eq!(p[1], format!("('a\\\\b''c':AB & {NEVER})"));
+    }
+
+    #[test]
+    fn wildcards_are_prefixes_or_expansions_joined_by_operators() {
+        let (e, p) = sql("Steu* AND bew?ll* NOT Wahl");
+        assert_eq!(
+            e,
+            "(to_tsquery('cairn_words', $2) && $3::tsquery && !!to_tsquery('cairn_de', $4))"
+        );
+        assert_eq!(p[1..], ["'Steu':*D", "'bewilligung':D", "'Wahl':AB"]);
+        assert!(!needs_expansion("steu*"));
+        assert!(needs_expansion("st*u") && needs_expansion("st?u") && needs_expansion("st**"));
+        assert_eq!(
+            glob_patterns("a_b?c*"),
+            ("a\\_b%".to_string(), "^a\\_b.c.*$".to_string())
+        );
+        assert_eq!(expansion(&[]), NEVER);
+    }
+}
