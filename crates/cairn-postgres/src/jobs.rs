@@ -471,6 +471,28 @@ impl cairn_core::jobs::JobStore for PgStore {
 }
 
 /// An outbox consumer's saved position (0 when it never ran).
+impl cairn_core::jobs::DatabaseJobs for PgStore {
+    fn waiting(&self, limit: usize) -> CoreResult<Vec<Job>> {
+        Ok(self
+            .conn()?
+            .query(
+                &format!("SELECT {COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id LIMIT $1"),
+                &[&(limit as i64)],
+            )
+            .map_err(db)?
+            .iter()
+            .map(job_of)
+            .collect())
+    }
+
+    fn forget(&self, ids: &[i64]) -> CoreResult<()> {
+        self.conn()?
+            .execute("DELETE FROM jobs WHERE id = ANY($1)", &[&ids])
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
 fn position(c: &mut impl GenericClient, site: &str, consumer: &str) -> CoreResult<i64> {
     let row = c
         .query_opt(

@@ -136,6 +136,12 @@ fn jobs() {
 }
 
 #[test]
+fn hand_over() {
+    let Some(s) = store() else { return };
+    cairn_core::testkit::hand_over(&s);
+}
+
+#[test]
 fn a_schedule_runs_once_per_due_time_whatever_the_number_of_nodes() {
     use cairn_core::jobs::{JobStore, Priority, Schedule, now_ms};
     let Some(config) = fresh_schema() else { return };

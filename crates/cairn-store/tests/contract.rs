@@ -36,6 +36,12 @@ fn jobs() {
 }
 
 #[test]
+fn hand_over() {
+    let (s, _dir) = store();
+    cairn_core::testkit::hand_over(&s);
+}
+
+#[test]
 fn blobs() {
     let dir = tempfile::tempdir().unwrap();
     let s = cairn_store::FsBlobStore::open(dir.path()).unwrap();

@@ -238,6 +238,18 @@ pub struct JobSettings {
     pub keep_days: u64,
     /// Seconds before the second attempt of a failed job; doubled for each further one.
     pub backoff_secs: u64,
+    /// Run the queue on Redis (`redis://host:6379/0`, `rediss://` for TLS)
+    /// instead of the database; jobs a write commits still wait in the
+    /// database until a worker's claim hands them over.
+    #[serde(default)]
+    pub redis_url: Option<String>,
+    /// What the queue's Redis keys start with (installations sharing a server differ).
+    #[serde(default = "default_redis_prefix")]
+    pub redis_prefix: String,
+}
+
+fn default_redis_prefix() -> String {
+    "cairn:".into()
 }
 
 impl Default for JobSettings {
@@ -247,6 +259,8 @@ impl Default for JobSettings {
             worker_process_workers: 2,
             keep_days: 7,
             backoff_secs: 2,
+            redis_url: None,
+            redis_prefix: default_redis_prefix(),
         }
     }
 }
@@ -355,10 +369,13 @@ impl Settings {
     pub fn database(&self) -> anyhow::Result<Database> {
         use cairn_core::cache::CachedStore;
         use std::sync::Arc;
+        // The database's own queue: the job queue, or what feeds Redis's.
+        let database_jobs: Arc<dyn cairn_core::jobs::DatabaseJobs>;
         let db = match &self.database_url {
             Some(url) => {
                 let pg = cairn_postgres::PgStore::open(url).context("while connecting to PostgreSQL")?;
                 let name = cairn_postgres::describe(url);
+                database_jobs = Arc::new(pg.clone());
                 Database {
                     principals: Arc::new(pg.clone()),
                     jobs: Arc::new(pg.clone()),
@@ -372,6 +389,7 @@ impl Settings {
                     .with_context(|| format!("while creating {}", self.data.display()))?;
                 let file = self.data.join("cairn.sqlite");
                 let sqlite = cairn_store::SqliteStore::open(&file)?;
+                database_jobs = Arc::new(sqlite.clone());
                 Database {
                     principals: Arc::new(sqlite.clone()),
                     jobs: Arc::new(sqlite.clone()),
@@ -382,6 +400,14 @@ impl Settings {
             }
         };
         db.content.migrate().context("while migrating the database schema")?;
+        if let Some(url) = &self.jobs.redis_url {
+            let queue = cairn_redis::RedisJobs::open(url, &self.jobs.redis_prefix, database_jobs)
+                .context("while connecting to Redis")?;
+            return Ok(Database {
+                jobs: Arc::new(queue),
+                ..db
+            });
+        }
         Ok(db)
     }
 

@@ -257,6 +257,18 @@ pub trait JobStore: Send + Sync {
     fn prune_outbox(&self, site: &str) -> CoreResult<u64>;
 }
 
+/// The job queue in the content database, which can hand its jobs to a
+/// queue elsewhere (Redis): jobs a write batch carries commit here with the
+/// change, then move. A hand-over adds them there first and forgets them
+/// here after, so a crash in between repeats it; the other queue knows
+/// what it already took.
+pub trait DatabaseJobs: JobStore {
+    /// Queued jobs of any kind, due or not, oldest first; at most `limit`.
+    fn waiting(&self, limit: usize) -> CoreResult<Vec<Job>>;
+    /// Removes jobs for good (another queue took them over).
+    fn forget(&self, ids: &[i64]) -> CoreResult<()>;
+}
+
 /// Settings key under which an outbox consumer saves its position; the
 /// outbox is pruned up to the lowest of them.
 pub fn consumer_key(consumer: &str) -> String {

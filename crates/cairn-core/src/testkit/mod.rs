@@ -336,6 +336,33 @@ pub fn jobs(s: &(dyn JobStore + Sync)) {
     assert_eq!((claimed, ids.len()), (40, 40), "each job once");
 }
 
+/// What a database queue promises a queue that takes its jobs over:
+/// every queued job, due or not, oldest first, until it is forgotten. `s`
+/// is a fresh store.
+pub fn hand_over(s: &dyn crate::jobs::DatabaseJobs) {
+    use serde_json::json;
+    let now = now_ms();
+    s.enqueue(
+        "x",
+        &[
+            NewJob::new("mail", json!(1)),
+            NewJob::new("publish", json!(2)).at(now + 3_600_000),
+        ],
+    )
+    .unwrap();
+    s.enqueue("y", &[NewJob::new("mail", json!(3))]).unwrap();
+    let running = s.claim(&["mail"], now, now + 60_000).unwrap().unwrap();
+    let waiting = s.waiting(10).unwrap();
+    let args: Vec<_> = waiting.iter().map(|j| j.args.clone()).collect();
+    assert_eq!(args, [json!(2), json!(3)], "queued ones only, due or not, oldest first");
+    assert_eq!(s.waiting(1).unwrap().len(), 1, "at most the limit");
+    s.forget(&[waiting[0].id]).unwrap();
+    assert!(s.job("x", waiting[0].id).unwrap().is_none(), "forgotten");
+    assert_eq!(s.waiting(10).unwrap().len(), 1);
+    s.forget(&[]).unwrap();
+    assert!(s.job("x", running.id).unwrap().is_some(), "the rest untouched");
+}
+
 /// Content-addressed blobs: what `BlobStore` promises. `s` is a fresh store.
 pub fn blobs(s: &dyn crate::ports::BlobStore) {
     use crate::ports::BlobKind;

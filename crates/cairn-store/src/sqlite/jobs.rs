@@ -427,6 +427,26 @@ impl cairn_core::jobs::JobStore for SqliteStore {
     }
 }
 
+impl cairn_core::jobs::DatabaseJobs for SqliteStore {
+    fn waiting(&self, limit: usize) -> CoreResult<Vec<Job>> {
+        self.conn()?
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ?1"
+            ))
+            .and_then(|mut s| s.query_map([limit as i64], job_of)?.collect())
+            .map_err(db)
+    }
+
+    fn forget(&self, ids: &[i64]) -> CoreResult<()> {
+        let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        self.in_write(|tx| {
+            tx.execute("DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?1))", [ids])
+                .map(|_| ())
+                .map_err(db)
+        })
+    }
+}
+
 fn position(c: &Connection, site: &str, consumer: &str) -> CoreResult<i64> {
     Ok(
         cairn_sql::writes::setting(&super::sql::Sql(c), site, &consumer_key(consumer))?

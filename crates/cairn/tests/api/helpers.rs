@@ -83,6 +83,12 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .database_url
         .take()
         .or_else(|| postgres_url_for(&settings.data));
+    if settings.jobs.redis_url.is_none()
+        && let Some((url, prefix)) = redis_queue_for(&settings.data)
+    {
+        settings.jobs.redis_url = Some(url);
+        settings.jobs.redis_prefix = prefix;
+    }
     let built = cairn::build(&settings, &addr).expect("server builds");
     let state = built.state.clone();
     rt.spawn(cairn_api::serve(listener, state.clone(), std::future::pending()));
@@ -109,6 +115,21 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 /// with `CAIRN_TEST_POSTGRES` naming the database.
 pub fn on_postgres() -> bool {
     std::env::var("CAIRN_API_ON_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// With `CAIRN_API_JOBS_ON_REDIS=1`, the job queue of the data folder
+/// `data` on the Redis server `CAIRN_TEST_REDIS` names: its URL and a key
+/// prefix named after the folder, so a server restarted on the same folder
+/// finds its queue. `None`: the database's own queue.
+pub fn redis_queue_for(data: &std::path::Path) -> Option<(String, String)> {
+    use std::hash::{Hash, Hasher};
+    if !std::env::var("CAIRN_API_JOBS_ON_REDIS").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    let url = std::env::var("CAIRN_TEST_REDIS").expect("CAIRN_API_JOBS_ON_REDIS needs CAIRN_TEST_REDIS");
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    Some((url, format!("api{:016x}:", h.finish())))
 }
 
 /// On PostgreSQL, the database of the data folder `data`: a schema of the

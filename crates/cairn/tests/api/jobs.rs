@@ -15,7 +15,7 @@ fn wait_jobs(app: &TestApp, query: &str, done: impl Fn(&Value) -> bool) -> Value
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let r = app.get(&format!("/@jobs{query}"), Auth::Admin);
-        assert_eq!(r.status, 200);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
         let v = r.json();
         if done(&v) {
             return v;
