@@ -44,16 +44,24 @@ BEGIN
 END
 $$;
 
--- One row per object: its stems (title weighted A, the rest B) and its
--- unstemmed words (D, for wildcards), analyzed in its language.
+-- One row per object: its stems in its language (title weighted A, the
+-- rest B) and its unstemmed words (for wildcards). A GIN index per
+-- language holds the stems of that language's objects, so a query read in
+-- each language finds exactly the objects of that language that match it
+-- (no row is fetched to be checked again, unless a phrase asks where).
 CREATE TABLE fulltext (
-    site text NOT NULL,
-    uid  text NOT NULL,
-    lang text NOT NULL,
-    doc  tsvector NOT NULL,
+    site  text NOT NULL,
+    uid   text NOT NULL,
+    lang  text NOT NULL,
+    doc   tsvector NOT NULL,
+    words tsvector NOT NULL,
     PRIMARY KEY (site, uid)
 );
-CREATE INDEX fulltext_doc ON fulltext USING gin (doc);
+CREATE INDEX fulltext_de ON fulltext USING gin (doc) WHERE lang = 'de';
+CREATE INDEX fulltext_fr ON fulltext USING gin (doc) WHERE lang = 'fr';
+CREATE INDEX fulltext_it ON fulltext USING gin (doc) WHERE lang = 'it';
+CREATE INDEX fulltext_en ON fulltext USING gin (doc) WHERE lang = 'en';
+CREATE INDEX fulltext_words_gin ON fulltext USING gin (words);
 
 -- Every word ever indexed: a wildcard with `?` or an inner `*` is expanded
 -- against it (a prefix range, then a regular expression), as the embedded

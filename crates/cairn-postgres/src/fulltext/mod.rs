@@ -8,8 +8,10 @@
 //! Text is analyzed as the embedded index analyzes it (see
 //! `migrations/0004_fulltext.sql`): stemmed in the object's language with
 //! accents folded, the title weighted above the rest, unstemmed words kept
-//! for wildcards. Ranking is `ts_rank` with those weights, so a title match
-//! counts three times a match in the rest.
+//! for wildcards. A query is read in each language and each reading held
+//! to that language's objects, through a GIN index per language. Ranking
+//! is `ts_rank` with those weights, so a title match counts three times a
+//! match in the rest.
 
 mod query;
 
@@ -38,20 +40,20 @@ const COMMIT_EVERY: usize = 10_000;
 const TURN: &str = "SELECT pg_try_advisory_xact_lock(hashtext('cairn.fulltext.' || current_schema() || '.' || $1))";
 
 const UPSERT: &str = "
-    INSERT INTO fulltext (site, uid, lang, doc)
+    INSERT INTO fulltext (site, uid, lang, doc, words)
     SELECT $1, u.uid, u.lang,
            setweight(to_tsvector(('cairn_' || u.lang)::regconfig, u.title), 'A')
-           || setweight(to_tsvector(('cairn_' || u.lang)::regconfig, u.rest), 'B')
-           || to_tsvector('cairn_words', u.title || E'\\n' || u.rest)
+           || setweight(to_tsvector(('cairn_' || u.lang)::regconfig, u.rest), 'B'),
+           to_tsvector('cairn_words', u.title || E'\\n' || u.rest)
     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(uid, lang, title, rest)
-    ON CONFLICT (site, uid) DO UPDATE SET lang = excluded.lang, doc = excluded.doc";
+    ON CONFLICT (site, uid) DO UPDATE SET lang = excluded.lang, doc = excluded.doc, words = excluded.words";
 
 /// The unstemmed words of the objects just written join the vocabulary
 /// (no longer than the embedded index keeps a word).
 const VOCABULARY: &str = "
     INSERT INTO fulltext_words (site, word)
-    SELECT DISTINCT $1, w.lexeme FROM fulltext f, unnest(f.doc) w
-    WHERE f.site = $1 AND f.uid = ANY($2) AND 'D' = ANY(w.weights) AND char_length(w.lexeme) <= 40
+    SELECT DISTINCT $1, w.lexeme FROM fulltext f, unnest(f.words) w
+    WHERE f.site = $1 AND f.uid = ANY($2) AND char_length(w.lexeme) <= 40
     ON CONFLICT DO NOTHING";
 
 const SAVE_POSITION: &str = "
@@ -259,23 +261,38 @@ impl FullText for PgFullText {
         let mut conn = self.store.conn()?;
         let expanded = self.expand(&mut *conn, q)?;
         let mut params = query::Params(vec![self.site.clone()]);
-        let per_language: Vec<String> = LANGUAGES
+        // Each language's reading, held to that language's objects: each
+        // branch is answered by that language's GIN index alone.
+        let branches: Vec<String> = LANGUAGES
             .iter()
-            .map(|code| query::expression(q, &format!("cairn_{code}"), &expanded, &mut params))
+            .map(|code| {
+                let condition = query::condition(q, &format!("cairn_{code}"), &expanded, &mut params);
+                format!("(f.lang = '{code}' AND {condition})")
+            })
             .collect();
-        let [de, fr, it, en] = &per_language[..] else {
-            unreachable!("four languages")
+        // A title match counts three times a match in the rest; a query of
+        // wildcards only ranks nothing (its hits come in UID order).
+        let score = match query::rank_text(q) {
+            Some(text) => {
+                let n = params.0.len() + 1;
+                params.0.push(text);
+                let per_language: Vec<String> = LANGUAGES
+                    .iter()
+                    .map(|code| format!("WHEN '{code}' THEN to_tsquery('cairn_{code}', ${n})"))
+                    .collect();
+                format!(
+                    "ts_rank('{{0, 0, 0.333, 1}}', f.doc, CASE f.lang {} END, 1)",
+                    per_language.join(" ")
+                )
+            }
+            None => "0".into(),
         };
-        // Any language's reading finds the candidates through the GIN index;
-        // each object is then held to its own language's reading.
-        let own = "CASE f.lang WHEN 'de' THEN q.de WHEN 'fr' THEN q.fr WHEN 'it' THEN q.it ELSE q.en END";
         let sql = format!(
-            "WITH q AS MATERIALIZED (SELECT {de} AS de, {fr} AS fr, {it} AS it, {en} AS en)
-             SELECT f.uid, ts_rank('{{0.1, 0, 0.333, 1}}', f.doc, {own}, 1)::real AS score
-             FROM fulltext f, q
-             WHERE f.site = $1 AND f.doc @@ (q.de || q.fr || q.it || q.en) AND f.doc @@ {own}
+            "SELECT f.uid, ({score})::real AS score FROM fulltext f
+             WHERE f.site = $1 AND ({})
              ORDER BY score DESC, f.uid
              LIMIT {}",
+            branches.join(" OR "),
             limit.max(1)
         );
         let typed: Vec<(&(dyn ToSql + Sync), Type)> = params

@@ -1,19 +1,19 @@
-//! SearchableText queries as PostgreSQL `tsquery` expressions. A subtree
-//! without wildcards becomes one `to_tsquery` in the language's
-//! configuration: words restricted to the stems of the title and the rest
-//! (weights A and B), a phrase to adjacent stems within one of them. A
-//! wildcard matches unstemmed words (weight D): a trailing `*` as a prefix
-//! query, any other (`?`, an inner `*`) expanded beforehand against the
-//! site's vocabulary, as the embedded index walks its term dictionary.
-//! Subtrees with wildcards are joined with the `&&`, `||` and `!!`
-//! operators. Every word the user typed travels as a bound parameter.
+//! SearchableText queries as SQL conditions on a `fulltext` row `f`, read
+//! in one language's configuration. A subtree without wildcards becomes one
+//! `f.doc @@ to_tsquery(...)`: words match the stems of the title or the
+//! rest, a phrase adjacent stems within one of them. A wildcard matches
+//! unstemmed words (`f.words`): a trailing `*` as a prefix query, any other
+//! (`?`, an inner `*`) expanded beforehand against the site's vocabulary, as
+//! the embedded index walks its term dictionary. Subtrees with wildcards
+//! are joined with SQL's AND, OR and NOT. Every word the user typed travels
+//! as a bound parameter.
 
 use std::collections::HashMap;
 
 use cairn_model::fulltext::Query;
 
-/// A `tsquery` no document matches: nothing is ever weighted C.
-pub(super) const NEVER: &str = "'never':C";
+/// A `tsquery` operand no document matches: nothing is ever weighted C.
+const NEVER: &str = "'never':C";
 /// Words one wildcard may expand to (the first in order).
 pub(super) const GLOB_WORDS: usize = 512;
 
@@ -27,9 +27,9 @@ impl Params {
     }
 }
 
-/// The words a wildcard with `?` or an inner `*` stands for, as a literal
-/// `tsquery` over unstemmed words; the caller looks them up.
-pub(super) type Expansions = HashMap<String, String>;
+/// What each wildcard needing the vocabulary stands for: a literal
+/// `tsquery` over unstemmed words, `None` when no word matches.
+pub(super) type Expansions = HashMap<String, Option<String>>;
 
 /// A wildcard the vocabulary must expand (not a plain trailing `*`).
 pub(super) fn needs_expansion(glob: &str) -> bool {
@@ -77,48 +77,57 @@ pub(super) fn glob_patterns(folded: &str) -> (String, String) {
 }
 
 /// The words found for one wildcard, as a literal `tsquery`.
-pub(super) fn expansion(words: &[String]) -> String {
-    if words.is_empty() {
-        return NEVER.into();
-    }
-    words
-        .iter()
-        .map(|w| format!("{}:D", quoted(w)))
-        .collect::<Vec<_>>()
-        .join(" | ")
+pub(super) fn expansion(words: &[String]) -> Option<String> {
+    (!words.is_empty()).then(|| words.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" | "))
 }
 
-/// The SQL expression (a `tsquery`) for `q` read in `config`.
-pub(super) fn expression(q: &Query, config: &str, expanded: &Expansions, params: &mut Params) -> String {
+/// The SQL condition `q` sets on `f`, read in `config`.
+pub(super) fn condition(q: &Query, config: &str, expanded: &Expansions, params: &mut Params) -> String {
     if !has_glob(q) {
         let n = params.push(text(q));
-        return format!("to_tsquery('{config}', ${n})");
+        return format!("f.doc @@ to_tsquery('{config}', ${n})");
     }
     match q {
         Query::Glob(g) => match expanded.get(g) {
-            Some(words) => format!("${}::tsquery", params.push(words.clone())),
+            Some(Some(words)) => format!("f.words @@ ${}::tsquery", params.push(words.clone())),
+            Some(None) => "false".into(),
             None => format!(
-                "to_tsquery('cairn_words', ${})",
-                params.push(format!("{}:*D", quoted(g.trim_end_matches('*'))))
+                "f.words @@ to_tsquery('cairn_words', ${})",
+                params.push(format!("{}:*", quoted(g.trim_end_matches('*'))))
             ),
         },
         Query::And(parts) => {
             let joined: Vec<String> = parts
                 .iter()
                 .map(|p| match p {
-                    Query::Not(inner) => format!("!!{}", expression(inner, config, expanded, params)),
-                    other => expression(other, config, expanded, params),
+                    Query::Not(inner) => format!("NOT ({})", condition(inner, config, expanded, params)),
+                    other => condition(other, config, expanded, params),
                 })
                 .collect();
-            format!("({})", joined.join(" && "))
+            format!("({})", joined.join(" AND "))
         }
         Query::Or(parts) => {
-            let joined: Vec<String> = parts.iter().map(|p| expression(p, config, expanded, params)).collect();
-            format!("({})", joined.join(" || "))
+            let joined: Vec<String> = parts.iter().map(|p| condition(p, config, expanded, params)).collect();
+            format!("({})", joined.join(" OR "))
         }
         // The parser never lets a lone NOT through; matching nothing is the safe reading.
-        Query::Not(_) | Query::Term(_) | Query::Phrase(_) => format!("'{NEVER}'::tsquery"),
+        Query::Not(_) | Query::Term(_) | Query::Phrase(_) => "false".into(),
     }
+}
+
+/// `to_tsquery` text for ranking: every word and phrase asked for (not
+/// excluded), any of them; `None` for a query of wildcards only.
+pub(super) fn rank_text(q: &Query) -> Option<String> {
+    fn leaves(q: &Query, out: &mut Vec<String>) {
+        match q {
+            Query::Term(_) | Query::Phrase(_) => out.push(text(q)),
+            Query::And(parts) | Query::Or(parts) => parts.iter().for_each(|p| leaves(p, out)),
+            Query::Not(_) | Query::Glob(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    leaves(q, &mut out);
+    (!out.is_empty()).then(|| out.join(" | "))
 }
 
 fn has_glob(q: &Query) -> bool {
@@ -133,7 +142,7 @@ fn has_glob(q: &Query) -> bool {
 /// `to_tsquery` text for a subtree without wildcards.
 fn text(q: &Query) -> String {
     match q {
-        Query::Term(word) if analyzable(word) => format!("{}:AB", quoted(word)),
+        Query::Term(word) if analyzable(word) => quoted(word),
         // Within the title or within the rest, never across.
         Query::Phrase(words) if analyzable(&words.concat()) => {
             let phrase = quoted(&words.join(" "));
@@ -173,34 +182,44 @@ mod tests {
     fn sql(q: &str) -> (String, Vec<String>) {
         let q = cairn_model::fulltext::parse(q).unwrap().unwrap();
         let mut params = Params(vec!["site".into()]);
-        let expanded = Expansions::from([("bew?ll*".to_string(), "'bewilligung':D".to_string())]);
-        (expression(&q, "cairn_de", &expanded, &mut params), params.0)
+        let expanded = Expansions::from([
+            ("bew?ll*".to_string(), Some("'bewilligung'".to_string())),
+            ("xy?z".to_string(), None),
+        ]);
+        (condition(&q, "cairn_de", &expanded, &mut params), params.0)
     }
 
     #[test]
-    fn words_stay_parameters_and_subtrees_without_wildcards_are_one_call() {
+    fn words_stay_parameters_and_subtrees_without_wildcards_are_one_condition() {
         let (e, p) = sql("Steuern NOT \"Ende März\" OR it's");
-        assert_eq!(e, "to_tsquery('cairn_de', $2)");
-        assert_eq!(p[1], "(('Steuern':AB & !('Ende März':A | 'Ende März':B)) | 'it''s':AB)");
+        assert_eq!(e, "f.doc @@ to_tsquery('cairn_de', $2)");
+        assert_eq!(p[1], "(('Steuern' & !('Ende März':A | 'Ende März':B)) | 'it''s')");
         let (e, p) = sql("a\\b'c AND --");
-        assert_eq!(e, "to_tsquery('cairn_de', $2)");
-        assert_eq!(p[1], format!("('a\\\\b''c':AB & {NEVER})"));
+        assert_eq!(e, "f.doc @@ to_tsquery('cairn_de', $2)");
+        assert_eq!(p[1], format!("('a\\\\b''c' & {NEVER})"));
     }
 
     #[test]
-    fn wildcards_are_prefixes_or_expansions_joined_by_operators() {
-        let (e, p) = sql("Steu* AND bew?ll* NOT Wahl");
+    fn wildcards_are_prefixes_or_expansions_joined_by_sql() {
+        let (e, p) = sql("Steu* AND bew?ll* NOT Wahl OR xy?z");
         assert_eq!(
             e,
-            "(to_tsquery('cairn_words', $2) && $3::tsquery && !!to_tsquery('cairn_de', $4))"
+            "((f.words @@ to_tsquery('cairn_words', $2) AND f.words @@ $3::tsquery \
+             AND NOT (f.doc @@ to_tsquery('cairn_de', $4))) OR false)"
         );
-        assert_eq!(p[1..], ["'Steu':*D", "'bewilligung':D", "'Wahl':AB"]);
+        assert_eq!(p[1..], ["'Steu':*", "'bewilligung'", "'Wahl'"]);
         assert!(!needs_expansion("steu*"));
         assert!(needs_expansion("st*u") && needs_expansion("st?u") && needs_expansion("st**"));
         assert_eq!(
             glob_patterns("a_b?c*"),
             ("a\\_b%".to_string(), "^a\\_b.c.*$".to_string())
         );
-        assert_eq!(expansion(&[]), NEVER);
+        assert_eq!(expansion(&[]), None);
+        let q = cairn_model::fulltext::parse("Steu* AND Wahl NOT Kanton")
+            .unwrap()
+            .unwrap();
+        assert_eq!(rank_text(&q).as_deref(), Some("'Wahl'"));
+        let q = cairn_model::fulltext::parse("Steu*").unwrap().unwrap();
+        assert_eq!(rank_text(&q), None);
     }
 }
