@@ -49,6 +49,8 @@ $$;
 -- language holds the stems of that language's objects, so a query read in
 -- each language finds exactly the objects of that language that match it
 -- (no row is fetched to be checked again, unless a phrase asks where).
+-- Without the pending list (fastupdate) a search never reads through
+-- unsorted new entries; the indexer, not the author, pays for the update.
 CREATE TABLE fulltext (
     site  text NOT NULL,
     uid   text NOT NULL,
@@ -57,11 +59,11 @@ CREATE TABLE fulltext (
     words tsvector NOT NULL,
     PRIMARY KEY (site, uid)
 );
-CREATE INDEX fulltext_de ON fulltext USING gin (doc) WHERE lang = 'de';
-CREATE INDEX fulltext_fr ON fulltext USING gin (doc) WHERE lang = 'fr';
-CREATE INDEX fulltext_it ON fulltext USING gin (doc) WHERE lang = 'it';
-CREATE INDEX fulltext_en ON fulltext USING gin (doc) WHERE lang = 'en';
-CREATE INDEX fulltext_words_gin ON fulltext USING gin (words);
+CREATE INDEX fulltext_de ON fulltext USING gin (doc) WITH (fastupdate = off) WHERE lang = 'de';
+CREATE INDEX fulltext_fr ON fulltext USING gin (doc) WITH (fastupdate = off) WHERE lang = 'fr';
+CREATE INDEX fulltext_it ON fulltext USING gin (doc) WITH (fastupdate = off) WHERE lang = 'it';
+CREATE INDEX fulltext_en ON fulltext USING gin (doc) WITH (fastupdate = off) WHERE lang = 'en';
+CREATE INDEX fulltext_words_gin ON fulltext USING gin (words) WITH (fastupdate = off);
 
 -- Every word ever indexed: a wildcard with `?` or an inner `*` is expanded
 -- against it (a prefix range, then a regular expression), as the embedded
