@@ -14,14 +14,18 @@ With --throughput S it then measures, S seconds each: uncached document
 reads (wrk, 8 connections) against node A alone and against both nodes at
 once (4 connections each, summed), and creates by 8 authors (threads)
 spread over both nodes, each in a folder of its own and all in one folder.
+With --nginx as well, the same reads and creates go through nginx (from
+Debian) balancing round-robin over both nodes, as a load balancer in front
+of the pods would, next to nginx in front of node A alone (the proxy's own
+cost).
 On one machine the nodes, the database and the load share the cores:
 these figures show that a second node adds no contention of its own, not
 what a second machine would add.
 
     python3 bench/nodes.py --bin target/release/cairn \\
-        --postgres 'postgres://cairn:cairn@127.0.0.1/cairn_test?sslmode=disable' [--n 200] [--throughput 5]
+        --postgres 'postgres://cairn:cairn@127.0.0.1/cairn_test?sslmode=disable' [--n 200] [--throughput 5] [--nginx]
 
-Standard library, psql, wrk and search_lag.py beside it.
+Standard library, psql, wrk (nginx with --nginx) and search_lag.py beside it.
 """
 
 import argparse
@@ -92,6 +96,50 @@ def wrk_both(urls, conc, seconds):
     return total
 
 
+def nginx(upstreams, workdir):
+    """nginx on a free port, balancing round-robin over `upstreams` (host:port)."""
+    port = free_port()
+    servers = "".join(f"server {u}; " for u in upstreams)
+    conf = os.path.join(workdir, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {workdir}/body;
+  proxy_temp_path {workdir}/proxy;
+  upstream cairn {{ {servers}keepalive 32; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://cairn;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+    }}
+  }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-p", workdir, "-c", conf, "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            return proc, base + "/Plone"
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("nginx did not start")
+
+
+def host_of(url):
+    """host:port of a node's site URL."""
+    return url.split("//", 1)[1].split("/", 1)[0]
+
+
 def creates(nodes, seconds, same_folder):
     """Creates per second by 8 authors (threads) spread over `nodes`."""
     import threading
@@ -107,17 +155,28 @@ def creates(nodes, seconds, same_folder):
     done = [0] * 8
     stop = time.perf_counter() + seconds
 
+    conflicts = [0] * 8
+
     def author(i):
         base = nodes[i % len(nodes)] + "/" + folders[i]
         while time.perf_counter() < stop:
-            request("POST", base, True, {"@type": "Document", "title": "Bericht", "text": {"data": "<p>x</p>"}})
-            done[i] += 1
+            try:
+                request("POST", base, True, {"@type": "Document", "title": "Bericht", "text": {"data": "<p>x</p>"}})
+                done[i] += 1
+            except urllib.error.HTTPError as e:
+                # Two nodes took the same free id at once: the loser's
+                # transaction is refused whole, and the author tries again.
+                if e.code != 409:
+                    raise
+                conflicts[i] += 1
 
     threads = [threading.Thread(target=author, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if sum(conflicts):
+        print(f"creates: {sum(conflicts)} refused with 409 (same id taken at once) and tried again")
     return round(sum(done) / seconds, 1)
 
 
@@ -127,6 +186,7 @@ def main():
     ap.add_argument("--postgres", required=True)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--throughput", type=int, default=0, help="seconds per throughput run (0: none)")
+    ap.add_argument("--nginx", action="store_true", help="with --throughput: also through nginx over both nodes")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "nodes.json"))
     args = ap.parse_args()
     schema = f"nodes_bench_{int(time.time())}"
@@ -163,6 +223,27 @@ def main():
                     "creates_8_authors_own_folders_per_s": creates([a, b], args.throughput, False),
                     "creates_8_authors_one_folder_per_s": creates([a, b], args.throughput, True),
                 }
+                if args.nginx:
+                    with tempfile.TemporaryDirectory() as nd1, tempfile.TemporaryDirectory() as nd2:
+                        one, via_one = nginx([host_of(a)], nd1)
+                        both, via_both = nginx([host_of(a), host_of(b)], nd2)
+                        try:
+                            throughput["doc_nginx_one_node_rps"] = round(wrk(via_one + page, 8, args.throughput), 1)
+                            throughput["doc_nginx_two_nodes_rps"] = round(wrk(via_both + page, 8, args.throughput), 1)
+                            throughput["creates_nginx_two_nodes_8_authors_own_folders_per_s"] = creates(
+                                [via_both], args.throughput, False)
+                            # An author writing through the balancer reads
+                            # the write back at once, whichever node answers.
+                            stale = 0
+                            for i in range(100):
+                                request("PATCH", via_both + "/seite", True, {"title": f"n{i}"})
+                                if request("GET", via_both + "/seite", True)["title"] != f"n{i}":
+                                    stale += 1
+                            throughput["nginx_read_after_write_stale_of_100"] = stale
+                        finally:
+                            for p in (one, both):
+                                p.terminate()
+                                p.wait()
         finally:
             for p in procs:
                 p.terminate()

@@ -399,6 +399,13 @@ fn handle(app: &AppState, site: Arc<Site>, req: Incoming) -> ApiResult<Response>
         Some(who) => who,
         None => auth::authenticate(app, &site, method, headers, client)?,
     };
+    // An author sees every write committed before the request, whichever
+    // node made it (the change feed may still be on its way here).
+    // Anonymous visitors get what this node has, a few milliseconds behind
+    // at most, as a CDN serves them anyway.
+    if !who.is_anonymous() {
+        site.store.sync(&site.id)?;
+    }
     let base = public_url::base(
         &site,
         target.vhm_base.as_deref(),

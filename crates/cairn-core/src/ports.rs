@@ -425,6 +425,14 @@ pub trait ContentStore: Send + Sync {
     fn remote_writes(&self) -> u64 {
         0
     }
+    /// Brings what this process serves up to every write of `site` the
+    /// database has committed, another node's too, before an author's
+    /// request (read-your-writes across nodes: the change feed alone may
+    /// still be on its way). Afterwards [`Self::remote_writes`] has moved
+    /// if anything was missed. A no-op where one process owns the database.
+    fn sync(&self, _site: &str) -> CoreResult<()> {
+        Ok(())
+    }
     /// Round trips that reached the database, when this store counts them.
     fn stats(&self) -> Option<&crate::stats::StoreStats> {
         None

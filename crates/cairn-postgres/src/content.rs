@@ -36,6 +36,9 @@ const REFERENCED: &str = "
     SELECT jsonb_path_query(value, 'lax $.** ? (@.type() == \"object\").blob ? (@.type() == \"string\")') #>> '{}'
         FROM settings WHERE key = 'registry'";
 
+/// The newest outbox position of a site (0 when it has none).
+const HEAD: &str = "SELECT coalesce(max(seq), 0) FROM outbox WHERE site = ?1";
+
 impl PgStore {
     /// Runs `f` with the shared statements on a pooled connection.
     fn read<T>(&self, f: impl FnOnce(&Pg<'_, r2d2_postgres::postgres::Client>) -> CoreResult<T>) -> CoreResult<T> {
@@ -225,6 +228,8 @@ impl ContentStore for PgStore {
     fn write(&self, site: &str, batch: WriteBatch) -> CoreResult<()> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(db)?;
+        // Where the site's outbox stood before and after this write.
+        let mut moved = None;
         {
             let db = Pg::new(&mut tx);
             writes::apply(&db, site, &batch)?;
@@ -237,7 +242,11 @@ impl ContentStore for PgStore {
                     "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
                     vec![format!("cairn.outbox {site}").into()],
                 )?;
+                let head =
+                    || -> CoreResult<i64> { Ok(cairn_sql::raw_integer(&db, HEAD, vec![site.into()])?.unwrap_or(0)) };
+                let before = head()?;
                 writes::append_events(&db, site, &batch.events)?;
+                moved = Some((before, head()?));
             }
             // Delivered at commit, to every node but dropped on rollback.
             cairn_sql::raw_execute(
@@ -251,7 +260,14 @@ impl ContentStore for PgStore {
         }
         tx.commit().map_err(db)?;
         self.content_changed();
+        if let Some((before, after)) = moved {
+            self.wrote(site, before, after);
+        }
         Ok(())
+    }
+
+    fn sync(&self, site: &str) -> CoreResult<()> {
+        self.sync_site(site)
     }
 
     fn setting(&self, site: &str, key: &str) -> CoreResult<Option<Value>> {

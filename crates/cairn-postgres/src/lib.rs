@@ -131,6 +131,9 @@ pub struct PgStore {
     /// Grows with every content write of another node (and every reconnect
     /// of the listener, which may have missed some).
     remote: Arc<AtomicU64>,
+    /// Per site, the newest outbox position this node's caches are known
+    /// to reflect (see [`cairn_core::ports::ContentStore::sync`]).
+    synced: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
     _listeners: Arc<[listen::Listener; 2]>,
 }
 
@@ -199,6 +202,7 @@ impl PgStore {
             principals,
             written: Default::default(),
             remote,
+            synced: Default::default(),
             _listeners: Arc::new(listeners),
         })
     }
@@ -230,6 +234,37 @@ impl PgStore {
     /// What this node announces a write of `site` with.
     pub(crate) fn announcement(&self, site: &str) -> String {
         format!("{} {site}", self.node)
+    }
+
+    /// After this node's own write moved `site`'s outbox from `before` to
+    /// `after`: its caches still reflect every write when they did before
+    /// (nobody else's write came in between).
+    pub(crate) fn wrote(&self, site: &str, before: i64, after: i64) {
+        let mut synced = self.synced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(at) = synced.get_mut(site)
+            && *at >= before
+        {
+            *at = (*at).max(after);
+        }
+    }
+
+    /// Read-your-writes across nodes: when the database holds a write of
+    /// `site` this node's caches may not reflect yet (its notice still on
+    /// the way), counts it as a remote write, so the caches drop what they
+    /// hold. One indexed query.
+    pub(crate) fn sync_site(&self, site: &str) -> CoreResult<()> {
+        let head: i64 = self
+            .conn()?
+            .query_one("SELECT coalesce(max(seq), 0) FROM outbox WHERE site = $1", &[&site])
+            .map_err(db)?
+            .get(0);
+        let mut synced = self.synced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = synced.entry(site.to_string()).or_insert(-1);
+        if head > *at {
+            self.remote.fetch_add(1, Ordering::SeqCst);
+            *at = head;
+        }
+        Ok(())
     }
 
     pub(crate) fn remote_writes(&self) -> u64 {

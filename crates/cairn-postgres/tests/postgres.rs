@@ -103,6 +103,37 @@ fn a_change_on_one_node_reaches_the_other_nodes_caches() {
     assert!(b.user("s", "anna").unwrap().is_some());
 }
 
+#[test]
+fn a_sync_finds_another_nodes_write_without_its_notice_and_not_its_own() {
+    use cairn_core::ports::ContentStore;
+    let Some(config) = fresh_schema() else { return };
+    let a = PgStore::open_with(config.clone()).unwrap();
+    a.migrate().unwrap();
+    let b = PgStore::open_with(config).unwrap();
+    b.sync("s").unwrap();
+    let write = |on: &PgStore, path: &str| {
+        on.write("s", cairn_core::testkit::inserting(&cairn_core::testkit::page(path)))
+            .unwrap()
+    };
+    // Node a writes; once b heard of it through the change feed, b's caches
+    // dropped what they held, but the sync does not rely on that: it asks
+    // the database where the outbox stands, and counts the write again.
+    let heard = b.remote_writes();
+    write(&a, "/eins");
+    wait_for(|| b.remote_writes() > heard);
+    let notice = b.remote_writes();
+    b.sync("s").unwrap();
+    assert!(b.remote_writes() > notice, "the sync found the write itself");
+    // Nothing new: nothing dropped.
+    let synced = b.remote_writes();
+    b.sync("s").unwrap();
+    assert_eq!(b.remote_writes(), synced);
+    // Its own write drops nothing: its caches forgot what the write touched.
+    write(&b, "/zwei");
+    b.sync("s").unwrap();
+    assert_eq!(b.remote_writes(), synced);
+}
+
 /// Waits for `cond`, up to ten seconds (a bound, not a timing claim).
 fn wait_for(cond: impl Fn() -> bool) {
     let start = Instant::now();

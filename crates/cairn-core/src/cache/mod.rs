@@ -468,6 +468,12 @@ impl<S: ContentStore> ContentStore for CachedStore<S> {
         self.inner.remote_writes()
     }
 
+    fn sync(&self, site: &str) -> CoreResult<()> {
+        self.inner.sync(site)?;
+        self.catch_up();
+        Ok(())
+    }
+
     fn stats(&self) -> Option<&StoreStats> {
         Some(&self.stats)
     }

@@ -64,6 +64,22 @@ fn what_one_node_writes_the_others_serve_their_caches_included() {
 }
 
 #[test]
+fn an_author_reads_a_write_made_on_another_node_on_the_very_next_request() {
+    let Some(url) = shared_postgres() else { return };
+    let (a, b) = (node(&url), node(&url));
+    a.create("", json!({"@type": "Document", "id": "notiz", "title": "t0"}));
+    for i in 1..=30 {
+        // Node b holds the page in its caches ...
+        assert_eq!(b.get("/notiz", Auth::Admin).status, 200);
+        // ... when node a changes it; b's next answer to an author has it,
+        // without waiting for the change notice.
+        let title = format!("t{i}");
+        assert_eq!(a.patch("/notiz", Auth::Admin, &json!({"title": title})).status, 204);
+        assert_eq!(b.get("/notiz", Auth::Admin).json()["title"], title, "round {i}");
+    }
+}
+
+#[test]
 fn a_node_back_after_the_change_feed_was_pruned_past_it_rebuilds_its_index() {
     let Some(url) = shared_postgres() else { return };
     let data = tempfile::tempdir().unwrap();
