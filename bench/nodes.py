@@ -63,15 +63,19 @@ def start(binary, url, data):
     env = dict(os.environ, CAIRN_DATABASE_URL=url, CAIRN_ADMIN_PASSWORD=PASSWORD, RUST_LOG="warn")
     proc = subprocess.Popen([binary, "serve", "--no-sample", "--listen", f"127.0.0.1:{port}", "--data", data],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    return proc, up(proc, f"http://127.0.0.1:{port}", "a node")
+
+
+def up(proc, base, what):
+    """The site URL once `base` answers /healthz (30 s at most)."""
     for _ in range(300):
         try:
             urllib.request.urlopen(base + "/healthz", timeout=1)
-            return proc, base + "/Plone"
+            return base + "/Plone"
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("a node did not start")
+    raise SystemExit(f"{what} did not start")
 
 
 def wrk(url, conc, seconds):
@@ -124,15 +128,7 @@ http {{
 """)
     proc = subprocess.Popen(["nginx", "-p", workdir, "-c", conf, "-g", "daemon off;"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            return proc, base + "/Plone"
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("nginx did not start")
+    return proc, up(proc, f"http://127.0.0.1:{port}", "nginx")
 
 
 def host_of(url):

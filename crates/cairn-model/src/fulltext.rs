@@ -251,6 +251,26 @@ pub fn all_of(parts: impl IntoIterator<Item = Query>) -> Result<Option<Query>, Q
     Ok(combine(flat, Query::And))
 }
 
+/// A glob's pattern as a regular expression over whole words (the caller
+/// anchors it where its engine does not): `steu?r*` → `steu.r.*`, every
+/// other character taken literally. The glob is folded as the words it
+/// matches are.
+pub fn glob_regex(glob: &str) -> String {
+    let mut out = String::with_capacity(glob.len() + 4);
+    for c in glob.chars() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            c if c.is_alphanumeric() => out.push(c),
+            c => {
+                out.push('\\');
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 impl Query {
     /// Words, phrases and globs in the query. Recursion is safe: a parsed
     /// query nests at most [`MAX_DEPTH`] groups and [`all_of`] adds none.

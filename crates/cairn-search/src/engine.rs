@@ -295,7 +295,7 @@ impl SearchIndex {
             Query::Term(word) => self.each_field(|f, analyzer| self.phrase_of(f, analyzer, word)),
             Query::Phrase(words) => self.each_field(|f, analyzer| self.phrase_of(f, analyzer, &words.join(" "))),
             Query::Glob(glob) => {
-                let pattern = glob_regex(&self.analyze(FOLD, glob).concat());
+                let pattern = cairn_model::fulltext::glob_regex(&self.analyze(FOLD, glob).concat());
                 match RegexQuery::from_pattern(&pattern, self.words) {
                     Ok(q) => Box::new(q),
                     Err(_) => Box::new(EmptyQuery),
@@ -380,23 +380,6 @@ impl FullText for SearchIndex {
     fn wait_for(&self, position: i64, timeout: std::time::Duration) -> bool {
         self.freshness.wait_for(position, timeout)
     }
-}
-
-/// `steu?r*` → `steu.r.*`, every other character taken literally.
-fn glob_regex(glob: &str) -> String {
-    let mut out = String::with_capacity(glob.len() + 4);
-    for c in glob.chars() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            c if c.is_alphanumeric() => out.push(c),
-            c => {
-                out.push('\\');
-                out.push(c);
-            }
-        }
-    }
-    out
 }
 
 /// Which of [`LANGUAGES`] analyzes text in `code` (`de-CH` is German).

@@ -60,19 +60,7 @@ pub(super) fn glob_patterns(folded: &str) -> (String, String) {
         like.push(c);
     }
     like.push('%');
-    let mut regex = String::from("^");
-    for c in folded.chars() {
-        match c {
-            '*' => regex.push_str(".*"),
-            '?' => regex.push('.'),
-            c if c.is_alphanumeric() => regex.push(c),
-            c => {
-                regex.push('\\');
-                regex.push(c);
-            }
-        }
-    }
-    regex.push('$');
+    let regex = format!("^{}$", cairn_model::fulltext::glob_regex(folded));
     (like, regex)
 }
 
