@@ -38,6 +38,8 @@ const COMMIT_EVERY: usize = 10_000;
 
 /// Whether this pass is the site's indexer (the lock ends with the transaction).
 const TURN: &str = "SELECT pg_try_advisory_xact_lock(hashtext('cairn.fulltext.' || current_schema() || '.' || $1))";
+/// The same lock, waited for (a rebuild asked for by an operator).
+const WAIT_TURN: &str = "SELECT pg_advisory_xact_lock(hashtext('cairn.fulltext.' || current_schema() || '.' || $1))";
 
 const UPSERT: &str = "
     INSERT INTO fulltext (site, uid, lang, doc, words)
@@ -132,7 +134,10 @@ impl PgFullText {
         query::globs(q, &mut globs);
         let mut out = query::Expansions::new();
         for glob in globs {
-            let folded: String = client.query_one("SELECT cairn_fold($1)", &[&glob]).map_err(db)?.get(0);
+            let folded: String = client
+                .query_one("SELECT cairn_fold($1)", &[&query::without_nul(&glob)])
+                .map_err(db)?
+                .get(0);
             let (like, regex) = query::glob_patterns(&folded);
             let words: Vec<String> = client
                 .query(
@@ -274,8 +279,7 @@ impl FullText for PgFullText {
         // wildcards only ranks nothing (its hits come in UID order).
         let score = match query::rank_text(q) {
             Some(text) => {
-                let n = params.0.len() + 1;
-                params.0.push(text);
+                let n = params.push(text);
                 let per_language: Vec<String> = LANGUAGES
                     .iter()
                     .map(|code| format!("WHEN '{code}' THEN to_tsquery('cairn_{code}', ${n})"))
@@ -401,8 +405,9 @@ impl Sink for Rows<'_, '_> {
         }
         self.uids.push(uid.to_string());
         self.langs.push(lang.to_string());
-        self.titles.push(capped(&text.title, TEXT_CAP / 10));
-        self.rests.push(capped(&rest, TEXT_CAP));
+        self.titles
+            .push(query::without_nul(&capped(&text.title, TEXT_CAP / 10)));
+        self.rests.push(query::without_nul(&capped(&rest, TEXT_CAP)));
         if self.uids.len() >= BATCH {
             self.flush()?;
         }

@@ -21,8 +21,9 @@ pub(super) const GLOB_WORDS: usize = 512;
 pub(super) struct Params(pub(super) Vec<String>);
 
 impl Params {
-    fn push(&mut self, text: String) -> usize {
-        self.0.push(text);
+    pub(super) fn push(&mut self, text: String) -> usize {
+        // PostgreSQL text cannot hold NUL; in a query it breaks no word.
+        self.0.push(without_nul(&text));
         self.0.len()
     }
 }
@@ -156,6 +157,11 @@ fn text(q: &Query) -> String {
 /// nothing (to_tsquery would drop it and widen an AND).
 fn analyzable(word: &str) -> bool {
     word.chars().any(char::is_alphanumeric)
+}
+
+/// `text` with NUL characters, which PostgreSQL text cannot hold, as spaces.
+pub(super) fn without_nul(text: &str) -> String {
+    text.replace('\0', " ")
 }
 
 /// A `tsquery` operand: quoted, so the user's characters are text, never operators.

@@ -174,3 +174,38 @@ fn an_author_finds_each_page_right_after_saving_it() {
         assert_eq!(ids(&found), [format!("p{i}")], "edited, then searched at once");
     }
 }
+
+#[test]
+fn the_worst_search_text_gets_an_answer_or_a_400_never_a_500() {
+    let app = spawn_app();
+    page(&app, "steuern", "Steuern", "<p>Die Steuererklärung</p>");
+    app.wait_indexed();
+    let long = "x".repeat(3000);
+    let globs = vec!["st?u*"; 32].join("%20OR%20");
+    let worst = [
+        "%00",
+        "Steu%00ern",
+        "st%00e*",
+        "st?%00*",
+        "%27%27%27",
+        "%5C%5C%27",
+        "%22%22",
+        "%26%7C%21%3A%2A",
+        long.as_str(),
+        globs.as_str(),
+        "((((((((Steuern))))))))",
+    ];
+    for text in worst {
+        for auth in [Auth::Anonymous, Auth::Admin] {
+            let r = app.get(&format!("/@search?SearchableText={text}"), auth);
+            assert!(
+                matches!(r.status, 200 | 400),
+                "{text}: {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    }
+    // A NUL inside a word is no word break the user meant: the rest still finds.
+    assert_eq!(search(&app, "SearchableText=Steuern%00", Auth::Admin)["items_total"], 1);
+}
