@@ -248,11 +248,7 @@ impl Engine for PgFullText {
         let mut tx = conn.transaction().map_err(db)?;
         // Waits for a pass of another node to end, however long it runs.
         tx.batch_execute("SET LOCAL lock_timeout = 0").map_err(db)?;
-        tx.execute(
-            &TURN.replace("pg_try_advisory_xact_lock", "pg_advisory_xact_lock"),
-            &[&self.site],
-        )
-        .map_err(db)?;
+        tx.execute(WAIT_TURN, &[&self.site]).map_err(db)?;
         self.rebuild_in(tx, progress)
     }
 
