@@ -28,7 +28,7 @@ use crate::{Query, SearchableText};
 /// The languages analyzed with their own stemmer; others use the site's.
 pub const LANGUAGES: [&str; 4] = ["de", "fr", "it", "en"];
 /// A title match counts this many times a body match.
-const TITLE_BOOST: f32 = 3.0;
+pub const TITLE_BOOST: f32 = 3.0;
 /// Hits kept across the cached answers of recent queries (about 60 bytes each).
 const ANSWER_CACHE_HITS: u64 = 200_000;
 /// Memory the single indexing thread may buffer before it flushes a segment.
@@ -380,6 +380,21 @@ impl FullText for SearchIndex {
     fn wait_for(&self, position: i64, timeout: std::time::Duration) -> bool {
         self.freshness.wait_for(position, timeout)
     }
+}
+
+/// `text` lowercased with accents folded, as a wildcard is matched against
+/// unstemmed words: what a shared engine gives its own wildcard queries.
+pub fn fold(text: &str) -> String {
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = String::with_capacity(text.len());
+    while stream.advance() {
+        out.push_str(&stream.token().text);
+    }
+    out
 }
 
 /// Which of [`LANGUAGES`] analyzes text in `code` (`de-CH` is German).

@@ -315,18 +315,30 @@ pub fn search_dir(settings: &Settings, site: &str) -> std::path::PathBuf {
 }
 
 /// Each site's full-text engine, as `search.engine` picks it: the shared
-/// database's, or an index in the data folder (one per node when the
-/// database is shared, each saving its own position).
+/// database's, a search cluster's, or an index in the data folder (one per
+/// node when the database is shared, each saving its own position).
 pub fn full_text_engines(
     settings: &Settings,
     postgres: Option<&cairn_postgres::PgStore>,
 ) -> anyhow::Result<Vec<(String, Arc<dyn cairn_search::Engine>)>> {
-    let on_postgres = settings.full_text_on_postgres()?;
+    let choice = settings.full_text_engine()?;
     let mut engines = Vec::new();
     for s in &settings.sites {
-        let engine: Arc<dyn cairn_search::Engine> = match postgres {
-            Some(pg) if on_postgres => {
+        let engine: Arc<dyn cairn_search::Engine> = match (&choice, postgres) {
+            (settings::FullTextChoice::Postgres, Some(pg)) => {
                 Arc::new(cairn_postgres::PgFullText::new(pg.clone(), &s.id, &s.default_language))
+            }
+            (settings::FullTextChoice::Cluster(cluster), _) => {
+                std::fs::create_dir_all(&settings.data)
+                    .with_context(|| format!("while creating {}", settings.data.display()))?;
+                let node = node_id(&settings.data)?;
+                let engine = cairn_elastic::ElasticFullText::new(cluster, &s.id, &s.default_language, &node);
+                match engine.cluster() {
+                    Ok(version) => tracing::info!(site = %s.id, cluster = %version, "full text on the search cluster"),
+                    // The indexer retries; searches answer 503 until it is back.
+                    Err(e) => tracing::warn!(site = %s.id, error = %e, "the search cluster does not answer yet"),
+                }
+                Arc::new(engine)
             }
             _ => {
                 let dir = search_dir(settings, &s.id);

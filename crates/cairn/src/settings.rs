@@ -325,10 +325,15 @@ pub struct Settings {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SearchSettings {
     /// `embedded` (an index in the data folder, one per node), `postgres`
-    /// (one index in the shared database, for every node) or `auto`:
+    /// (one index in the shared database, for every node),
+    /// `elasticsearch` (one index per site on an Elasticsearch or
+    /// OpenSearch cluster, see `search.elasticsearch`) or `auto`:
     /// `postgres` with a `database_url`, else `embedded`.
     #[serde(default)]
     pub engine: SearchEngine,
+    /// The cluster of `engine = "elasticsearch"`.
+    #[serde(default)]
+    pub elasticsearch: Option<ElasticSettings>,
 }
 
 /// See [`SearchSettings::engine`].
@@ -339,6 +344,37 @@ pub enum SearchEngine {
     Auto,
     Embedded,
     Postgres,
+    Elasticsearch,
+}
+
+/// An Elasticsearch or OpenSearch cluster (`search.elasticsearch`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ElasticSettings {
+    /// Its base URL, e.g. `https://search.example.ch:9200`.
+    pub url: String,
+    /// Put before every index name, so installations can share a cluster.
+    #[serde(default = "default_elastic_prefix")]
+    pub prefix: String,
+    /// An API key as the cluster hands it out (base64), sent as
+    /// `Authorization: ApiKey ...`; or `username` and `password`.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+fn default_elastic_prefix() -> String {
+    "cairn-".into()
+}
+
+/// The engine [`Settings::full_text_engine`] settles on.
+#[derive(Debug, Clone)]
+pub enum FullTextChoice {
+    Embedded,
+    Postgres,
+    Cluster(cairn_elastic::ElasticConfig),
 }
 
 /// Where blobs are stored.
@@ -411,15 +447,37 @@ impl Settings {
         Ok(db)
     }
 
-    /// Whether full text runs on the shared database (else the embedded
-    /// index); fails when `postgres` is asked for without one.
-    pub fn full_text_on_postgres(&self) -> anyhow::Result<bool> {
-        match (self.search.engine, self.database_url.is_some()) {
-            (SearchEngine::Postgres, false) => {
+    /// Which engine answers full text; fails when the one asked for lacks
+    /// what it needs (a PostgreSQL `database_url`, a cluster's URL).
+    pub fn full_text_engine(&self) -> anyhow::Result<FullTextChoice> {
+        let shared = self.database_url.is_some();
+        match self.search.engine {
+            SearchEngine::Postgres if !shared => {
                 anyhow::bail!("search.engine = \"postgres\" needs a database_url pointing at PostgreSQL")
             }
-            (SearchEngine::Postgres, true) | (SearchEngine::Auto, true) => Ok(true),
-            (SearchEngine::Embedded, _) | (SearchEngine::Auto, false) => Ok(false),
+            SearchEngine::Postgres | SearchEngine::Auto if shared => Ok(FullTextChoice::Postgres),
+            SearchEngine::Embedded | SearchEngine::Auto | SearchEngine::Postgres => Ok(FullTextChoice::Embedded),
+            SearchEngine::Elasticsearch => {
+                let Some(es) = self.search.elasticsearch.as_ref().filter(|es| !es.url.is_empty()) else {
+                    anyhow::bail!(
+                        "search.engine = \"elasticsearch\" needs search.elasticsearch.url (CAIRN_SEARCH__ELASTICSEARCH__URL)"
+                    )
+                };
+                let credentials = match (&es.api_key, &es.username, &es.password) {
+                    (Some(key), _, _) => cairn_elastic::Credentials::ApiKey(key.clone()),
+                    (None, Some(username), Some(password)) => cairn_elastic::Credentials::Basic {
+                        username: username.clone(),
+                        password: password.clone(),
+                    },
+                    (None, None, None) => cairn_elastic::Credentials::None,
+                    _ => anyhow::bail!("search.elasticsearch needs both a username and a password, or an api_key"),
+                };
+                Ok(FullTextChoice::Cluster(cairn_elastic::ElasticConfig {
+                    url: es.url.clone(),
+                    prefix: es.prefix.clone(),
+                    credentials,
+                }))
+            }
         }
     }
 

@@ -30,6 +30,7 @@ mod relations;
 mod s3;
 mod scaleout;
 mod search;
+mod search_cluster;
 mod security;
 mod sharing;
 mod sites;
