@@ -27,6 +27,12 @@ def main():
            "index_lag_seconds": round(gen.get("index_lag_seconds", 0), 2),
            "database_bytes": db, "index_bytes": size(os.path.join(data, "search")),
            "rare_word": gen.get("rare_word")}
+    if os.environ.get("BENCH_PG_BYTES"):
+        # On PostgreSQL (run.sh measured the schema): the full text is a
+        # part of the database.
+        out["database_bytes"] = int(os.environ["BENCH_PG_BYTES"])
+        out["index_bytes"] = int(os.environ.get("BENCH_PG_FULLTEXT_BYTES") or 0)
+        out["database"] = "postgresql"
     with open(os.path.join(data, "large.json"), "w") as f:
         json.dump(out, f, indent=1)
 

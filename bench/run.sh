@@ -146,16 +146,35 @@ RESULTS="$HERE/results"
 mkdir -p "$RESULTS"
 LOG="$RESULTS/cairn.log"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if [ -n "$POSTGRES" ]; then
+  command -v psql >/dev/null || die "--postgres needs psql"
+  # A generated large site is kept in a schema of its own and reused.
+  if [ "$LARGE" -gt 0 ]; then SCHEMA="bench_large_$LARGE"; else SCHEMA="bench_$(date +%s)_$$"; fi
+  psql -q "$POSTGRES" -c "CREATE SCHEMA IF NOT EXISTS $SCHEMA" || die "cannot create schema $SCHEMA in $POSTGRES"
+  case "$POSTGRES" in *\?*) J='&' ;; *) J='?' ;; esac
+  export CAIRN_DATABASE_URL="$POSTGRES${J}options=-c%20search_path%3D$SCHEMA"
+  export BENCH_DB_USER="${BENCH_DB_USER:-postgres}"
+  say "on PostgreSQL, schema $SCHEMA"
+fi
 if [ "$LARGE" -gt 0 ]; then
   # A generated site is expensive: it is kept and reused, with the password it was made with.
-  DATA="$RESULTS/large-$LARGE"
+  DATA="$RESULTS/large-$LARGE${POSTGRES:+-pg}"
   KEEP=1
   if [ ! -f "$DATA/large.json" ]; then
     rm -rf "$DATA"; mkdir -p "$DATA"
+    if [ -n "$POSTGRES" ]; then
+      psql -q "$POSTGRES" -c "DROP SCHEMA $SCHEMA CASCADE; CREATE SCHEMA $SCHEMA" || die "cannot recreate schema $SCHEMA"
+    fi
     python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$DATA/password"
     say "generating $LARGE objects into $DATA"
     CAIRN_ADMIN_PASSWORD="$(cat "$DATA/password")" "$(dirname "$BIN")/cairn-generate" --data "$DATA" \
       --objects "$LARGE" >"$DATA/generated.json" || die "cairn-generate failed"
+    if [ -n "$POSTGRES" ]; then
+      # Sizes in the database: everything, and the full-text tables of it.
+      q="SELECT coalesce(sum(pg_total_relation_size(quote_ident(schemaname) || '.' || quote_ident(tablename))), 0) FROM pg_tables WHERE schemaname = '$SCHEMA'"
+      export BENCH_PG_BYTES=$(psql -Atq "$POSTGRES" -c "$q")
+      export BENCH_PG_FULLTEXT_BYTES=$(psql -Atq "$POSTGRES" -c "$q AND tablename LIKE 'fulltext%'")
+    fi
     python3 "$HERE/large_report.py" "$DATA" || die "large_report.py failed"
   fi
   cp "$DATA/large.json" "$RESULTS/large.json"
@@ -183,15 +202,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ -n "$POSTGRES" ]; then
-  command -v psql >/dev/null || die "--postgres needs psql"
-  SCHEMA="bench_$(date +%s)_$$"
-  psql -q "$POSTGRES" -c "CREATE SCHEMA $SCHEMA" || die "cannot create schema $SCHEMA in $POSTGRES"
-  case "$POSTGRES" in *\?*) J='&' ;; *) J='?' ;; esac
-  export CAIRN_DATABASE_URL="$POSTGRES${J}options=-c%20search_path%3D$SCHEMA"
-  export BENCH_DB_USER="${BENCH_DB_USER:-postgres}"
-  say "on PostgreSQL, schema $SCHEMA"
-fi
 say "starting $BIN serve --listen 127.0.0.1:$PORT --data $DATA --no-sample (log: $LOG)"
 CAIRN_ADMIN_PASSWORD="$PASS" "$BIN" serve --listen "127.0.0.1:$PORT" --data "$DATA" --no-sample >"$LOG" 2>&1 &
 CPID=$!

@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod content;
 pub mod history;
+mod inserts;
 pub mod records;
 pub mod schema;
 pub mod writes;

@@ -3,6 +3,8 @@
 //! it can take its turn on the outbox in between), adds the batch's jobs
 //! and commits; any error rolls everything back.
 
+use std::collections::HashSet;
+
 use cairn_core::ports::{ChangeEvent, OutboxEntry, WriteBatch, WriteOp};
 use cairn_core::{Content, CoreError, CoreResult, StorageKind};
 use cairn_model::time::format_ts;
@@ -51,7 +53,7 @@ fn meta(c: &Content) -> String {
 }
 
 /// The catalog columns of a row, derived from the object.
-fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
+pub(crate) fn row_values(site: &str, c: &Content) -> Vec<(Obj, SimpleExpr)> {
     let s = |v: &str| -> SimpleExpr { v.to_string().into() };
     let opt = |name: &str| -> SimpleExpr { c.fields.get(name).and_then(Value::as_str).map(str::to_string).into() };
     vec![
@@ -135,39 +137,6 @@ fn set_allowed(db: &impl Db, site: &str, c: &Content) -> CoreResult<()> {
         insert.values_panic([site.into(), c.uid.as_str().into(), p.as_str().into()]);
     }
     run(db, &insert).map(|_| ())
-}
-
-fn insert(db: &impl Db, site: &str, c: &Content) -> CoreResult<()> {
-    let (cols, vals): (Vec<Obj>, Vec<SimpleExpr>) = row_values(site, c).into_iter().unzip();
-    // DO NOTHING rather than an error: PostgreSQL would abort the whole
-    // transaction on one, and the next query must tell which place is taken.
-    let inserted = run(
-        db,
-        &Query::insert()
-            .into_table(Obj::Table)
-            .columns(cols)
-            .values_panic(vals)
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .to_owned(),
-    )?;
-    if inserted == 0 {
-        let uid_taken = integer(
-            db,
-            &Query::select()
-                .expr(Expr::cust("count(*)"))
-                .from(Obj::Table)
-                .and_where(Expr::col(Obj::Site).eq(site))
-                .and_where(Expr::col(Obj::Uid).eq(c.uid.as_str()))
-                .to_owned(),
-        )? != Some(0);
-        return Err(CoreError::Conflict(if uid_taken {
-            format!("An object with the UID {} already exists", c.uid.as_str())
-        } else {
-            format!("An object already exists at {}", c.path)
-        }));
-    }
-    set_allowed(db, site, c)?;
-    set_subjects(db, site, c)
 }
 
 fn update(db: &impl Db, site: &str, c: &Content, expected: i64) -> CoreResult<()> {
@@ -283,11 +252,37 @@ fn move_subtree(db: &impl Db, site: &str, from: &ContentPath, to: &ContentPath) 
     }
 }
 
-/// Applies a batch's operations (not its events or jobs) in the caller's transaction.
+/// Applies a batch's operations (not its events or jobs) in the caller's
+/// transaction. A run of inserts, with the first versions of the objects
+/// it inserts, is written together (see [`crate::inserts`]); any other
+/// operation waits until that run is stored, so the order that matters is kept.
 pub fn apply(db: &impl Db, site: &str, batch: &WriteBatch) -> CoreResult<()> {
+    let mut fresh: Vec<&Content> = Vec::new();
+    let mut uids: HashSet<&str> = HashSet::new();
+    let mut first: Vec<&cairn_core::ports::VersionRecord> = Vec::new();
+    let store = |fresh: &mut Vec<&Content>, first: &mut Vec<_>, uids: &mut HashSet<&str>| -> CoreResult<()> {
+        crate::inserts::insert_all(db, site, fresh)?;
+        crate::inserts::first_versions(db, site, first)?;
+        fresh.clear();
+        first.clear();
+        uids.clear();
+        Ok(())
+    };
     for op in &batch.ops {
         match op {
-            WriteOp::Insert(c) => insert(db, site, c)?,
+            WriteOp::Insert(c) => {
+                fresh.push(c);
+                uids.insert(c.uid.as_str());
+                continue;
+            }
+            WriteOp::AddVersion(v) if v.version == 0 && uids.contains(v.uid.as_str()) => {
+                first.push(v);
+                continue;
+            }
+            _ => store(&mut fresh, &mut first, &mut uids)?,
+        }
+        match op {
+            WriteOp::Insert(_) => unreachable!("inserts are gathered above"),
             WriteOp::Update { content, expected } => update(db, site, content, *expected)?,
             WriteOp::DeleteSubtree(p) => {
                 records::drop_links_below(db, site, p)?;
@@ -311,27 +306,28 @@ pub fn apply(db: &impl Db, site: &str, batch: &WriteBatch) -> CoreResult<()> {
             WriteOp::ForgetVersions(uids) => crate::history::forget(db, site, uids)?,
         }
     }
-    Ok(())
+    store(&mut fresh, &mut first, &mut uids)
 }
 
-/// Appends a batch's change events to the site's outbox.
+/// Appends a batch's change events to the site's outbox, in their order
+/// (a multi-row insert numbers its rows in the order given).
 pub fn append_events(db: &impl Db, site: &str, events: &[ChangeEvent]) -> CoreResult<()> {
     let at = format_ts(jiff::Timestamp::now());
-    for e in events {
-        run(
-            db,
-            &Query::insert()
-                .into_table(Outbox::Table)
-                .columns([Outbox::Site, Outbox::Kind, Outbox::Uid, Outbox::Path, Outbox::At])
-                .values_panic([
-                    site.into(),
-                    e.kind.into(),
-                    e.uid.as_str().into(),
-                    e.path.as_str().into(),
-                    at.as_str().into(),
-                ])
-                .to_owned(),
-        )?;
+    for chunk in events.chunks(2000) {
+        let mut insert = Query::insert();
+        insert
+            .into_table(Outbox::Table)
+            .columns([Outbox::Site, Outbox::Kind, Outbox::Uid, Outbox::Path, Outbox::At]);
+        for e in chunk {
+            insert.values_panic([
+                site.into(),
+                e.kind.into(),
+                e.uid.as_str().into(),
+                e.path.as_str().into(),
+                at.as_str().into(),
+            ]);
+        }
+        run(db, &insert)?;
     }
     Ok(())
 }

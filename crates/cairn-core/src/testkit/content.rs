@@ -118,6 +118,51 @@ fn batches(s: &dyn ContentStore) {
         "half a batch was committed"
     );
     assert_eq!(s.outbox_len(site).unwrap(), 1, "nor its events");
+    // Two new objects of one batch at the same place: the second is refused.
+    let mut batch = insert(&obj("/c", 4, &[]));
+    batch.ops.push(WriteOp::Insert(Box::new(obj("/c", 5, &[]))));
+    match s.write(site, batch) {
+        Err(CoreError::Conflict(m)) => assert!(m.contains("/c"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(s.by_path(site, &path("/c")).unwrap().is_none());
+    // More objects than one statement takes: each keeps its permission
+    // and keyword rows, and its event, in order.
+    let many: Vec<Content> = (0..1203)
+        .map(|i| {
+            let mut c = obj(
+                &format!("/a/m{i}"),
+                i,
+                if i % 2 == 0 { &["Anonymous"] } else { &["Editor"] },
+            );
+            c.fields.insert("subjects".into(), json!([format!("k{}", i % 7)]));
+            c
+        })
+        .collect();
+    let before = s.outbox_head(site).unwrap();
+    let mut batch = WriteBatch::default();
+    for c in &many {
+        let one = insert(c);
+        batch.ops.extend(one.ops);
+        batch.events.extend(one.events);
+    }
+    s.write(site, batch).unwrap();
+    let anonymous = ViewFilter {
+        principals: Some(vec!["Anonymous".into()]),
+        active_at: None,
+    };
+    let (seen, total) = s.children(site, &a.path, &anonymous, (0, 2000), true).unwrap();
+    assert_eq!((seen.len(), total), (602, 602), "the permission rows of every object");
+    assert_eq!(seen[301].path, many[602].path);
+    let mut keywords = s.keywords(site, &ViewFilter::unrestricted()).unwrap();
+    keywords.sort();
+    assert_eq!(keywords, ["Steuern", "k0", "k1", "k2", "k3", "k4", "k5", "k6"]);
+    let events = s.outbox_after(site, before, 2000).unwrap();
+    assert_eq!(events.len(), 1203);
+    assert!(
+        events.iter().zip(&many).all(|(e, c)| e.path == c.path),
+        "events in order"
+    );
     // A taken UID is told apart from a taken path.
     let mut twin = obj("/twin", 3, &[]);
     twin.uid = a.uid.clone();

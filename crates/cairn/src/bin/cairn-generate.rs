@@ -43,6 +43,10 @@ struct Cli {
     /// Objects written per transaction.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
+    /// Write into PostgreSQL (scale-out mode) instead of the data folder's
+    /// SQLite file; full text then goes to the shared database too.
+    #[arg(long, env = "CAIRN_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 struct Lang {
@@ -425,6 +429,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = cairn::Settings {
         data: cli.data.clone(),
+        database_url: cli.database_url.clone(),
         sample_content: false,
         admin_password: Some(std::env::var("CAIRN_ADMIN_PASSWORD").unwrap_or_else(|_| "admin".into())),
         ..cairn::Settings::default()
@@ -435,13 +440,13 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("{} already holds a generated site", cli.data.display());
     }
     // The server's indexer follows the writes on another thread, as it
-    // would during an import into a running site.
-    let dir = cairn::search_dir(&settings, &site.id);
-    let index = std::sync::Arc::new(
-        cairn_search::SearchIndex::open(&dir, &site.settings.default_language)
-            .with_context(|| format!("while opening the search index in {}", dir.display()))?,
-    );
-    let indexing = cairn::indexing::Indexing::start(opened.store.clone(), vec![(site.id.clone(), index.clone())])?;
+    // would during an import into a running site: the engine the server
+    // would use (the embedded index, or PostgreSQL's in scale-out mode).
+    let (_, engine) = cairn::full_text_engines(&settings, opened.postgres.as_ref())?
+        .into_iter()
+        .find(|(id, _)| *id == site.id)
+        .context("no full-text engine for the site")?;
+    let indexing = cairn::indexing::Indexing::start(opened.store.clone(), vec![(site.id.clone(), engine.clone())])?;
     let admin = Principal {
         id: Some("admin".into()),
         fullname: "Administrator".into(),
@@ -495,7 +500,7 @@ fn main() -> anyhow::Result<()> {
     // What the indexer has not taken in yet when the last batch is stored.
     drop(indexing);
     let lag = Instant::now();
-    while cairn_search::catch_up(&*opened.store, &site.id, &index)? > 0 {}
+    while engine.step(&*opened.store, &site.id)? > 0 {}
     let lag = lag.elapsed().as_secs_f64();
     let secs = g.started.elapsed().as_secs_f64();
     println!(
