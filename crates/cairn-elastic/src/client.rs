@@ -85,13 +85,10 @@ impl Client {
         }
     }
 
-    /// Sends one request; `body` goes as JSON, or as NDJSON when `ndjson`.
+    /// Sends one request with its body, if any (JSON or NDJSON); a PUT or
+    /// POST without one carries none.
     pub fn send(&self, method: &str, path: &str, body: Option<Body<'_>>) -> Result<Answer, ElasticError> {
         let url = format!("{}{path}", self.base);
-        let unreachable = |e: ureq::Error| ElasticError::Unreachable {
-            url: self.base.clone(),
-            message: e.to_string(),
-        };
         let with_auth = |req: ureq::RequestBuilder<ureq::typestate::WithBody>| match &self.authorization {
             Some(a) => req.header("Authorization", a),
             None => req,
@@ -111,18 +108,35 @@ impl Client {
                 }
                 req.call()
             }
-            (method, body) => {
-                let req = match method {
-                    "PUT" => self.agent.put(&url),
-                    _ => self.agent.post(&url),
-                };
+            ("PUT" | "POST", body) => {
+                let req = with_auth(if method == "PUT" {
+                    self.agent.put(&url)
+                } else {
+                    self.agent.post(&url)
+                });
+                // An endpoint that reads no body refuses one (`_refresh`).
                 let (kind, bytes) = match body {
                     Some(Body::Json(v)) => ("application/json", serde_json::to_vec(v).unwrap_or_default()),
                     Some(Body::Ndjson(text)) => ("application/x-ndjson", text.as_bytes().to_vec()),
-                    None => ("application/json", b"{}".to_vec()),
+                    None => return self.answer(req.send_empty()),
                 };
-                with_auth(req).header("Content-Type", kind).send(&bytes[..])
+                req.header("Content-Type", kind).send(&bytes[..])
             }
+            (method, _) => {
+                return Err(ElasticError::Unreachable {
+                    url: self.base.clone(),
+                    message: format!("no {method} request with a body is sent"),
+                });
+            }
+        };
+        self.answer(response)
+    }
+
+    /// Reads an answer's status and JSON body.
+    fn answer(&self, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Answer, ElasticError> {
+        let unreachable = |e: ureq::Error| ElasticError::Unreachable {
+            url: self.base.clone(),
+            message: e.to_string(),
         };
         let mut response = response.map_err(unreachable)?;
         let status = response.status().as_u16();

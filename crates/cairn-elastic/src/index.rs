@@ -5,8 +5,11 @@
 //! index (`{alias}-{n}`); a rebuild fills a new concrete index and moves
 //! the alias in one `_aliases` call, so searches keep their answers while
 //! it runs. Text is analyzed as the embedded index analyzes it: words split
-//! at anything not a letter or digit, words of 40 bytes or more dropped,
-//! lowercased, stemmed by the language's Snowball stemmer, accents folded.
+//! at anything not a letter or digit, long words dropped, lowercased,
+//! stemmed by the language's Snowball stemmer, accents folded. (The
+//! embedded index drops words of 40 bytes or more, the `length` filter
+//! counts UTF-16 units: a word of 30 to 39 letters with accents is kept
+//! here and dropped there.)
 
 use serde_json::{Value, json};
 
@@ -28,12 +31,26 @@ pub struct Names {
     pub leases: String,
 }
 
+/// The longest index name a cluster takes, in bytes.
+const MAX_NAME: usize = 255;
+
 impl Names {
-    pub fn new(prefix: &str, site: &str) -> Self {
-        Self {
-            alias: format!("{prefix}{}", encode(site)),
-            leases: format!("{prefix}leases"),
+    /// The names of `site` under `prefix`; refused when the prefix is no
+    /// valid start of an index name or the names would be too long.
+    pub fn new(prefix: &str, site: &str) -> Result<Self, String> {
+        check_prefix(prefix)?;
+        let alias = format!("{prefix}{}", encode(site));
+        // Room for `-` and a generation of 20 digits.
+        if alias.len() + 21 > MAX_NAME {
+            return Err(format!(
+                "the index names of site {site:?} would be longer than {MAX_NAME} bytes; choose a shorter site id or prefix"
+            ));
         }
+        Ok(Self {
+            alias,
+            // An encoded site id never starts with `-`, so no site's alias is this.
+            leases: format!("{prefix}-leases"),
+        })
     }
 
     /// The concrete index of generation `n`.
@@ -47,14 +64,27 @@ impl Names {
     }
 }
 
-/// A site id as part of an index name, which must be lowercase and free
-/// of `\ / * ? " < > | , #` and spaces: lowercase letters, digits and `-`
-/// stay, every other byte becomes `_` and two hex digits (so `Plone` and
-/// `plone` stay apart).
+/// A prefix must start an index name on its own: lowercase letters,
+/// digits, `-`, `_` and `.`, not starting with `-`, `_`, `+` or `.`.
+pub fn check_prefix(prefix: &str) -> Result<(), String> {
+    let fine = prefix
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+    if prefix.is_empty() || !fine || prefix.starts_with(['-', '_', '+', '.']) || prefix.len() > 100 {
+        return Err(format!(
+            "the index prefix {prefix:?} must be 1 to 100 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// A site id as part of an index name: lowercase letters and digits stay,
+/// every other byte becomes `_` and two hex digits (so `Plone` and `plone`
+/// stay apart, and `-` is left to separate the generation).
 pub fn encode(site: &str) -> String {
     let mut out = String::with_capacity(site.len());
     for b in site.bytes() {
-        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' {
+        if b.is_ascii_lowercase() || b.is_ascii_digit() {
             out.push(b as char);
         } else {
             out.push_str(&format!("_{b:02x}"));
@@ -106,6 +136,9 @@ pub fn definition() -> Value {
     properties.insert("position".into(), json!({"type": "long"}));
     json!({
         "settings": {
+            // A deleted object's version is remembered this long, so a
+            // late write of its text is refused as older (the default is 60 s).
+            "index.gc_deletes": "1h",
             "analysis": {
                 "tokenizer": {"cairn_split": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
                 "filter": filters,
@@ -134,11 +167,19 @@ pub fn create(client: &Client, names: &Names, n: u64) -> Result<String, ElasticE
     Ok(name)
 }
 
-/// Points the alias at `to` and away from `from`, in one step.
+/// Points the alias at `to` and away from `from`, in one step. An index
+/// holding the alias's name (a write of another client made it, the
+/// cluster creating indices on first write) is dropped in the same step.
 pub fn swap(client: &Client, names: &Names, from: Option<&str>, to: &str) -> Result<(), ElasticError> {
     let mut actions = vec![json!({"add": {"index": to, "alias": names.alias}})];
     if let Some(from) = from {
         actions.push(json!({"remove": {"index": from, "alias": names.alias}}));
+    } else {
+        let found = client.expect("GET", &format!("/{}", names.alias), None, &[404])?;
+        if found.status != 404 && found.body.get(&names.alias).is_some() {
+            tracing::warn!(index = %names.alias, "an index holds the alias's name; it is replaced");
+            actions.insert(0, json!({"remove_index": {"index": names.alias}}));
+        }
     }
     client.expect("POST", "/_aliases", Some(Body::Json(&json!({"actions": actions}))), &[])?;
     Ok(())

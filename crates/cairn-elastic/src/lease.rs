@@ -5,7 +5,8 @@
 //! (a rebuild renews it as it goes); one that died mid-pass is outlived by
 //! its lease's end. Writes also carry external versions (the outbox
 //! position), so even a node that lost its lease unawares cannot put an
-//! older text over a newer one.
+//! older text over a newer one; over a deleted object's, only while the
+//! cluster remembers the deletion (`index.gc_deletes`, set to an hour).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -41,8 +41,6 @@ use crate::sink::Bulk;
 /// The most hits one search returns: the cluster's default
 /// `index.max_result_window`.
 pub const MAX_HITS: usize = 10_000;
-/// Changes taken in before a long catch-up renews its lease.
-const RENEW_EVERY: usize = 10_000;
 
 /// Where the cluster is and how to reach it.
 #[derive(Clone, Debug)]
@@ -89,17 +87,18 @@ pub struct ElasticFullText {
 impl ElasticFullText {
     /// The engine of `site`, reading objects in unknown languages as
     /// `default_language`; `node` names this process in the site's lease.
-    pub fn new(config: &ElasticConfig, site: &str, default_language: &str, node: &str) -> Self {
+    /// Refused when the prefix or the site id make no valid index name.
+    pub fn new(config: &ElasticConfig, site: &str, default_language: &str, node: &str) -> Result<Self, String> {
         let slot = cairn_search::engine::language_slot(default_language).unwrap_or(0);
-        Self {
+        Ok(Self {
             client: Client::new(&config.url, &config.credentials),
-            names: Names::new(&config.prefix, site),
+            names: Names::new(&config.prefix, site)?,
             site: site.to_string(),
             node: node.to_string(),
             default_lang: index::LANGUAGES[slot],
             freshness: Freshness::default(),
             version: AtomicU64::new(0),
-        }
+        })
     }
 
     /// Whether the cluster answers, and what it says it is (for `/readyz`
@@ -146,6 +145,7 @@ impl ElasticFullText {
         };
         self.observe(position);
         let mut taken = 0;
+        let mut renewed = Instant::now();
         loop {
             let changes = store.outbox_after(site, position, BATCH)?;
             let Some(last) = changes.last() else { break };
@@ -154,7 +154,7 @@ impl ElasticFullText {
             let mut bulk = Bulk::new(&self.client, (&self.names.alias, true), last.seq, self.default_lang);
             take_in(store, site, &changes, &mut bulk)?;
             bulk.finish(true)?;
-            self.save_position(&self.names.alias, last.seq)?;
+            self.save_position((&self.names.alias, true), last.seq)?;
             store.put_setting(site, FULL_TEXT_POSITION_KEY, &json!(last.seq))?;
             position = last.seq;
             self.observe(position);
@@ -162,8 +162,9 @@ impl ElasticFullText {
             if changes.len() < BATCH {
                 break;
             }
-            if taken % RENEW_EVERY < BATCH {
+            if renewed.elapsed() > lease::TERM / 3 {
                 lease::renew(&self.client, &self.names, lease, &self.node)?;
+                renewed = Instant::now();
             }
         }
         Ok(taken)
@@ -194,7 +195,7 @@ impl ElasticFullText {
             Ok(())
         })?;
         bulk.finish(false)?;
-        self.save_position(&fresh, head)?;
+        self.save_position((&fresh, false), head)?;
         self.client.expect("POST", &format!("/{fresh}/_refresh"), None, &[])?;
         index::swap(&self.client, &self.names, current, &fresh)?;
         if let Some(old) = current {
@@ -206,11 +207,12 @@ impl ElasticFullText {
         Ok(done)
     }
 
-    /// Records in `target` that the index reaches `position` (a position
-    /// never moves back: it is the document's external version).
-    fn save_position(&self, target: &str, position: i64) -> Result<(), ElasticError> {
+    /// Records in `target` (the alias when `alias`, which must stay one)
+    /// that the index reaches `position`; a position never moves back: it
+    /// is the document's external version.
+    fn save_position(&self, (target, alias): (&str, bool), position: i64) -> Result<(), ElasticError> {
         let path = format!(
-            "/{target}/_doc/{}?version={position}&version_type=external_gte",
+            "/{target}/_doc/{}?version={position}&version_type=external_gte&require_alias={alias}",
             index::POSITION_ID
         );
         self.client

@@ -87,8 +87,11 @@ impl<'c> Bulk<'c> {
                 continue;
             };
             let status = result["status"].as_u64().unwrap_or(0) as u16;
-            // A newer version is there already, or a deleted object was never indexed.
-            let fine = status < 300 || status == 409 || (op == "delete" && status == 404);
+            // A newer version is there already, or a deleted object was
+            // never indexed (not a missing index: that is an error).
+            let gone =
+                op == "delete" && status == 404 && result["result"] == "not_found" && result.get("error").is_none();
+            let fine = status < 300 || status == 409 || gone;
             if !fine {
                 return Err(ElasticError::Refused {
                     what: format!("a bulk {op} of {}", result["_id"].as_str().unwrap_or("?")),

@@ -61,11 +61,11 @@ fn the_cluster_adapter_passes_the_full_text_suite() {
     let (_dir, store) = store();
     let config = config(&cluster);
     cairn_search::testkit::suite(&store, &|site| {
-        Box::new(ElasticFullText::new(&config, site, "de", "node-a"))
+        Box::new(ElasticFullText::new(&config, site, "de", "node-a").unwrap())
     });
     // One index per site behind its alias, and the leases index.
-    assert!(cluster.indices().contains(&"cairn-leases".to_string()));
-    assert!(cluster.indices().contains(&"cairn-ft-changes-1".to_string()));
+    assert!(cluster.indices().contains(&"cairn--leases".to_string()));
+    assert!(cluster.indices().contains(&"cairn-ft_2dchanges-1".to_string()));
 }
 
 #[test]
@@ -74,8 +74,8 @@ fn nodes_share_one_index_and_write_one_at_a_time() {
     let (_dir, store) = store();
     let site = "Kanton";
     let (a, b) = (
-        ElasticFullText::new(&config(&cluster), site, "de", "node-a"),
-        ElasticFullText::new(&config(&cluster), site, "de", "node-b"),
+        ElasticFullText::new(&config(&cluster), site, "de", "node-a").unwrap(),
+        ElasticFullText::new(&config(&cluster), site, "de", "node-b").unwrap(),
     );
     add(&store, site, "/steuern", "Steuern");
     assert_eq!(a.step(&store, site).unwrap(), 1, "the first pass builds the index");
@@ -96,7 +96,7 @@ fn nodes_share_one_index_and_write_one_at_a_time() {
     // learn how far the index got.
     add(&store, site, "/wahlen", "Wahlen");
     let client = Client::new(&cluster.url, &Credentials::ApiKey(KEY.into()));
-    let names = index::Names::new("cairn-", site);
+    let names = index::Names::new("cairn-", site).unwrap();
     let held = lease::take(&client, &names, site, "node-c")
         .unwrap()
         .expect("the lease is free");
@@ -132,7 +132,7 @@ fn a_rebuild_moves_the_alias_and_a_lost_or_outdated_index_is_rebuilt() {
     let mut config = config(&cluster);
     config.credentials = Credentials::None;
     let site = "site";
-    let engine = ElasticFullText::new(&config, site, "de", "node-a");
+    let engine = ElasticFullText::new(&config, site, "de", "node-a").unwrap();
     for i in 0..7 {
         add(&store, site, &format!("/p{i}"), &format!("Seite {i}"));
     }
@@ -142,7 +142,7 @@ fn a_rebuild_moves_the_alias_and_a_lost_or_outdated_index_is_rebuilt() {
     assert_eq!(heard, [(7, 7)]);
     assert_eq!(
         cluster.indices(),
-        ["cairn-leases", "cairn-site-2"],
+        ["cairn--leases", "cairn-site-2"],
         "the old index is gone"
     );
     assert_eq!(found(&engine, "Seite"), 7);
@@ -162,6 +162,43 @@ fn a_rebuild_moves_the_alias_and_a_lost_or_outdated_index_is_rebuilt() {
     assert_eq!(engine.step(&store, site).unwrap(), 8);
     assert_ne!(cluster.indices(), before, "a new generation");
     assert_eq!(found(&engine, "spät"), 1);
+
+    // Another client's write made an index of the alias's name while the
+    // alias was gone (a cluster creates indices on first write): the next
+    // build replaces it.
+    cluster.wipe();
+    let client = Client::new(&cluster.url, &Credentials::None);
+    let stray = client
+        .send(
+            "PUT",
+            "/cairn-site/_doc/stray",
+            Some(Body::Json(&json!({"title": "x"}))),
+        )
+        .unwrap();
+    assert_eq!(stray.status, 201);
+    assert_eq!(cluster.indices(), ["cairn-site"]);
+    assert_eq!(engine.step(&store, site).unwrap(), 8);
+    assert_eq!(cluster.indices(), ["cairn--leases", "cairn-site-1"]);
+    assert_eq!(found(&engine, "Seite"), 8);
+}
+
+#[test]
+fn index_names_stay_apart_and_valid() {
+    let names = |prefix: &str, site: &str| index::Names::new(prefix, site).map(|n| n.alias);
+    assert_eq!(names("cairn-", "Plone").unwrap(), "cairn-_50lone");
+    // A site id with `-` cannot pass for another site's generation.
+    assert_ne!(
+        names("cairn-", "a-2").unwrap(),
+        index::Names::new("cairn-", "a").unwrap().concrete(2)
+    );
+    assert_ne!(
+        names("cairn-", "leases").unwrap(),
+        index::Names::new("cairn-", "x").unwrap().leases
+    );
+    assert!(names("", "plone").is_err(), "an empty prefix could start a name with _");
+    assert!(names("Cairn", "plone").is_err());
+    assert!(names("_cairn", "plone").is_err());
+    assert!(names("cairn-", &"x".repeat(240)).is_err(), "too long for an index name");
 }
 
 #[test]
@@ -169,7 +206,7 @@ fn a_busy_cluster_is_a_busy_error_and_the_next_pass_catches_up() {
     let cluster = FakeCluster::start_with(Some(KEY));
     let (_dir, store) = store();
     let site = "site";
-    let engine = ElasticFullText::new(&config(&cluster), site, "de", "node-a");
+    let engine = ElasticFullText::new(&config(&cluster), site, "de", "node-a").unwrap();
     add(&store, site, "/a", "Abstimmung");
     cluster.fail_next(1, 429);
     match engine.step(&store, site) {
@@ -187,7 +224,7 @@ fn a_busy_cluster_is_a_busy_error_and_the_next_pass_catches_up() {
     // Wrong credentials are a fault, not worth a retry.
     let mut wrong = config(&cluster);
     wrong.credentials = Credentials::ApiKey("wrong".into());
-    let stranger = ElasticFullText::new(&wrong, site, "de", "node-b");
+    let stranger = ElasticFullText::new(&wrong, site, "de", "node-b").unwrap();
     match stranger.step(&store, site) {
         Err(IndexerError::Store(e)) => {
             assert!(e.is_storage(StorageKind::Other));
@@ -201,7 +238,7 @@ fn a_busy_cluster_is_a_busy_error_and_the_next_pass_catches_up() {
 fn an_older_text_never_replaces_a_newer_one() {
     let cluster = FakeCluster::start();
     let client = Client::new(&cluster.url, &Credentials::None);
-    let names = index::Names::new("t-", "s");
+    let names = index::Names::new("t-", "s").unwrap();
     let concrete = index::create(&client, &names, 1).unwrap();
     index::swap(&client, &names, None, &concrete).unwrap();
     let write = |version: i64, title: &str| {
@@ -237,9 +274,23 @@ fn an_older_text_never_replaces_a_newer_one() {
 fn the_fake_refuses_what_the_cluster_refuses() {
     let cluster = FakeCluster::start();
     let client = Client::new(&cluster.url, &Credentials::None);
-    let names = index::Names::new("t-", "s");
+    let names = index::Names::new("t-", "s").unwrap();
     let concrete = index::create(&client, &names, 1).unwrap();
     index::swap(&client, &names, None, &concrete).unwrap();
+    // A delete of an absent object with an external version is fine.
+    let deletes = format!(
+        "{}\n",
+        json!({"delete": {"_id": "nobody", "version": 2, "version_type": "external_gte"}})
+    );
+    let answer = client
+        .expect(
+            "POST",
+            "/t-s/_bulk?require_alias=true",
+            Some(Body::Ndjson(&deletes)),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(answer.body["items"][0]["delete"]["result"], json!("not_found"));
     let refused = |method: &str, path: &str, body: Option<Body<'_>>| {
         let answer = client.send(method, path, body).unwrap();
         assert!(answer.status >= 400, "{method} {path} was accepted");
@@ -257,8 +308,8 @@ fn the_fake_refuses_what_the_cluster_refuses() {
     assert_eq!(refused("POST", "/t-s/_search?q=x", None).0, 400, "unknown parameters");
     let sort = json!({"sort": [{"title_de": "asc"}]});
     assert_eq!(
-        refused("POST", "/t-s/_search", Some(Body::Json(&sort))).0,
-        400,
+        refused("POST", "/t-s/_search", Some(Body::Json(&sort))),
+        (400, "search_phase_execution_exception".into()),
         "no sorting on text"
     );
     let window = json!({"size": 10_001});
@@ -290,6 +341,19 @@ fn the_fake_refuses_what_the_cluster_refuses() {
         refused("DELETE", "/t-s", None).0,
         400,
         "an alias is not deleted as an index"
+    );
+    assert_eq!(
+        refused("POST", "/t-s/_refresh", Some(Body::Json(&json!({})))),
+        (400, "illegal_argument_exception".into()),
+        "no body where none is read"
+    );
+    assert_eq!(client.send("POST", "/t-s/_refresh", None).unwrap().status, 200);
+    let mut gc = index::definition();
+    gc["settings"]["index.gc_delete"] = json!("1h");
+    assert_eq!(
+        refused("PUT", "/t-new", Some(Body::Json(&gc))),
+        (400, "illegal_argument_exception".into()),
+        "an unknown setting"
     );
     assert_eq!(
         refused("PUT", &format!("/{concrete}"), Some(Body::Json(&index::definition()))),

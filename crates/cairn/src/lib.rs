@@ -332,7 +332,8 @@ pub fn full_text_engines(
                 std::fs::create_dir_all(&settings.data)
                     .with_context(|| format!("while creating {}", settings.data.display()))?;
                 let node = node_id(&settings.data)?;
-                let engine = cairn_elastic::ElasticFullText::new(cluster, &s.id, &s.default_language, &node);
+                let engine = cairn_elastic::ElasticFullText::new(cluster, &s.id, &s.default_language, &node)
+                    .map_err(|e| anyhow::anyhow!("search.elasticsearch: {e}"))?;
                 match engine.cluster() {
                     Ok(version) => tracing::info!(site = %s.id, cluster = %version, "full text on the search cluster"),
                     // The indexer retries; searches answer 503 until it is back.

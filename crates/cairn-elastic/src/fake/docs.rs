@@ -74,8 +74,10 @@ impl Versioning {
             (Some(v), Some("external")) => Some((v, false)),
             (Some(v), Some("external_gte")) => Some((v, true)),
             (Some(_), None | Some("internal")) => {
-                return Err(bad(
-                    "internal versioning can not be used for optimistic concurrency control. Please use `if_seq_no` and `if_primary_term` instead",
+                return Err(Refusal::new(
+                    400,
+                    "action_request_validation_exception",
+                    "Validation Failed: 1: internal versioning can not be used for optimistic concurrency control. Please use `if_seq_no` and `if_primary_term` instead;".into(),
                 ));
             }
             (None, Some(_)) => return Err(bad("[version_type] needs a [version]")),
@@ -104,6 +106,47 @@ fn conflict(index: &str, id: &str, reason: String) -> Refusal {
     r
 }
 
+/// Index settings the fake knows; any other is refused as the cluster
+/// refuses a setting no module registers.
+fn settings(given: &Value) -> Result<(), Refusal> {
+    let mut flat = Vec::new();
+    for (key, value) in given.as_object().into_iter().flatten() {
+        match (key.as_str(), value) {
+            ("index", Value::Object(inner)) => flat.extend(inner.iter().map(|(k, v)| (k.clone(), v.clone()))),
+            _ => flat.push((key.strip_prefix("index.").unwrap_or(key).to_string(), value.clone())),
+        }
+    }
+    for (key, value) in flat {
+        match key.as_str() {
+            "analysis" | "number_of_shards" | "number_of_replicas" => {}
+            "gc_deletes" | "refresh_interval" => {
+                let text = value.as_str().unwrap_or_default();
+                let unit = text.trim_start_matches(|c: char| c.is_ascii_digit());
+                let digits = &text[..text.len() - unit.len()];
+                if text != "-1" && (digits.is_empty() || !matches!(unit, "ms" | "s" | "m" | "h" | "d")) {
+                    return Err(Refusal::new(
+                        400,
+                        "illegal_argument_exception",
+                        format!(
+                            "failed to parse setting [index.{key}] with value [{text}] as a time value: unit is missing or unrecognized"
+                        ),
+                    ));
+                }
+            }
+            other => {
+                return Err(Refusal::new(
+                    400,
+                    "illegal_argument_exception",
+                    format!(
+                        "unknown setting [index.{other}] please check that any required plugins are installed, or check the breaking changes documentation for removed settings"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Index {
     /// An index as `PUT /{name}` defines it.
     pub fn create(name: &str, body: &Value) -> Result<Self, Refusal> {
@@ -117,6 +160,7 @@ impl Index {
                 ));
             }
         }
+        settings(&body["settings"])?;
         let analyzers = analyzers(&body["settings"]["analysis"])?;
         let mappings = &body["mappings"];
         let strict = mappings["dynamic"] == json!("strict") || mappings["dynamic"] == json!(false);

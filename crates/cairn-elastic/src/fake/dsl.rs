@@ -346,7 +346,7 @@ fn sorts(value: Option<&Value>, index: &Index) -> Result<Vec<Sort>, Refusal> {
         match index.fields.get(&field) {
             Some(FieldKind::Keyword | FieldKind::Long) => out.push(Sort::Field(field, desc)),
             Some(FieldKind::Text(_)) => {
-                return Err(Refusal::new(
+                return Err(Refusal::in_search(
                     400,
                     "illegal_argument_exception",
                     format!(
@@ -355,7 +355,7 @@ fn sorts(value: Option<&Value>, index: &Index) -> Result<Vec<Sort>, Refusal> {
                 ));
             }
             None => {
-                return Err(Refusal::new(
+                return Err(Refusal::in_search(
                     400,
                     "query_shard_exception",
                     format!("No mapping found for [{field}] in order to sort on"),
@@ -387,7 +387,7 @@ pub fn search(index: &Index, body: &Value) -> Result<Value, Refusal> {
         .map_or(Some(0), Value::as_u64)
         .ok_or_else(|| parsing("[from] must be a number".into()))?;
     if from + size > MAX_WINDOW {
-        return Err(Refusal::new(
+        return Err(Refusal::in_search(
             400,
             "illegal_argument_exception",
             format!(

@@ -25,6 +25,9 @@ pub struct Refusal {
     pub kind: &'static str,
     pub reason: String,
     pub index: Option<String>,
+    /// Raised while a search ran on the shards: the cluster reports it as
+    /// a `search_phase_execution_exception` caused by this one.
+    pub in_search: bool,
 }
 
 impl Refusal {
@@ -34,6 +37,15 @@ impl Refusal {
             kind,
             reason,
             index: None,
+            in_search: false,
+        }
+    }
+
+    /// A refusal raised on the shards during a search.
+    pub fn in_search(status: u16, kind: &'static str, reason: String) -> Self {
+        Self {
+            in_search: true,
+            ..Self::new(status, kind, reason)
         }
     }
 
@@ -43,8 +55,17 @@ impl Refusal {
         if let Some(index) = &self.index {
             cause["index"] = json!(index);
         }
-        let mut error = cause.clone();
-        error["root_cause"] = json!([cause]);
+        let error = if self.in_search {
+            json!({
+                "root_cause": [cause], "type": "search_phase_execution_exception",
+                "reason": "all shards failed", "phase": "query", "grouped": true,
+                "caused_by": cause,
+            })
+        } else {
+            let mut error = cause.clone();
+            error["root_cause"] = json!([cause]);
+            error
+        };
         json!({"error": error, "status": self.status})
     }
 }

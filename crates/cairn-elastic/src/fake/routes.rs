@@ -143,6 +143,20 @@ fn dispatch(
     body: &[u8],
 ) -> Answer {
     let m = method.as_str();
+    let reads_body = matches!(
+        (m, path),
+        (
+            "POST" | "PUT",
+            ["_bulk"] | [_, "_bulk"] | ["_aliases"] | [_] | [_, "_doc", _]
+        ) | ("POST" | "GET", [_, "_search"])
+    );
+    if !body.is_empty() && !reads_body {
+        return Err(Refusal::new(
+            400,
+            "illegal_argument_exception",
+            format!("request [{m} /{}] does not support having a body", path.join("/")),
+        ));
+    }
     match (m, path) {
         ("GET", []) => Ok((
             200,
@@ -181,6 +195,37 @@ fn dispatch(
         ("PUT", [index]) => {
             allow(path, params, &[])?;
             create(state, index, &json_body(body)?)
+        }
+        ("GET", [name]) => {
+            allow(path, params, &[])?;
+            let concrete = read_target(state, name)?;
+            let index = &state.indices[&concrete];
+            let aliases: serde_json::Map<String, Value> = state
+                .aliases
+                .iter()
+                .filter(|(_, members)| members.contains(&concrete))
+                .map(|(alias, _)| (alias.clone(), json!({})))
+                .collect();
+            let fields: serde_json::Map<String, Value> = index
+                .fields
+                .iter()
+                .map(|(f, kind)| {
+                    let def = match kind {
+                        super::docs::FieldKind::Text(a) => json!({"type": "text", "analyzer": a}),
+                        super::docs::FieldKind::Keyword => json!({"type": "keyword"}),
+                        super::docs::FieldKind::Long => json!({"type": "long"}),
+                    };
+                    (f.clone(), def)
+                })
+                .collect();
+            Ok((
+                200,
+                json!({ concrete.clone(): {
+                    "aliases": aliases,
+                    "mappings": {"properties": fields},
+                    "settings": {"index": {"provided_name": concrete, "number_of_shards": "1"}},
+                }}),
+            ))
         }
         ("DELETE", [index]) => {
             allow(path, params, &[])?;
@@ -381,6 +426,8 @@ fn aliases(state: &mut State, body: &Value) -> Answer {
         ));
     };
     let mut next = state.aliases.clone();
+    // Indices a `remove_index` action drops, with the other actions.
+    let mut doomed: Vec<String> = Vec::new();
     for action in actions {
         let Some((kind, spec)) = action.as_object().and_then(|o| o.iter().next()) else {
             return Err(Refusal::new(400, "parsing_exception", "malformed alias action".into()));
@@ -389,12 +436,14 @@ fn aliases(state: &mut State, body: &Value) -> Answer {
             spec["index"].as_str().unwrap_or_default(),
             spec["alias"].as_str().unwrap_or_default(),
         );
-        if !state.indices.contains_key(index) {
+        if !state.indices.contains_key(index) || doomed.iter().any(|d| d == index) {
             return Err(missing(index));
         }
         match kind.as_str() {
+            "remove_index" => doomed.push(index.to_string()),
             "add" => {
-                if state.indices.contains_key(alias) {
+                valid_name(alias).map_err(|r| Refusal::new(400, "invalid_alias_name_exception", r.reason))?;
+                if state.indices.contains_key(alias) && !doomed.iter().any(|d| d == alias) {
                     return Err(Refusal::new(
                         400,
                         "invalid_alias_name_exception",
@@ -426,6 +475,12 @@ fn aliases(state: &mut State, body: &Value) -> Answer {
                     format!("Unknown action [{other}]"),
                 ));
             }
+        }
+    }
+    for index in &doomed {
+        state.indices.remove(index);
+        for members in next.values_mut() {
+            members.retain(|i| i != index);
         }
     }
     next.retain(|_, members| !members.is_empty());
@@ -507,7 +562,15 @@ fn bulk(state: &mut State, default: Option<&str>, params: &HashMap<String, Strin
         };
         let result = (|| {
             let versioning = Versioning::read(get, op == "create")?;
-            let name = write_target(state, &target, require_alias || meta["require_alias"] == json!(true))?;
+            let name = if source.is_some() {
+                write_target(state, &target, require_alias || meta["require_alias"] == json!(true))?
+            } else if versioning.external.is_some() {
+                // A delete ignores `require_alias`; with an external
+                // version, a missing index is created for its tombstone.
+                write_target(state, &target, false)?
+            } else {
+                read_target(state, &target)?
+            };
             let index = state.indices.get_mut(&name).expect("resolved");
             touched.push(name.clone());
             match source {
