@@ -72,6 +72,12 @@ enum Command {
         #[command(subcommand)]
         command: BlobsCommand,
     },
+    /// Exit 0 when `url` answers 2xx within three seconds, else 1: a
+    /// container's health check, with no curl in the image.
+    Probe {
+        /// E.g. http://127.0.0.1:8080/readyz.
+        url: String,
+    },
     /// Bring the database schema to this build's version (`serve` does it
     /// on start too): the data folder's SQLite, or a PostgreSQL database.
     Migrate {
@@ -149,6 +155,19 @@ fn main() -> anyhow::Result<()> {
                 .thread_stack_size(8 * 1024 * 1024)
                 .build()?
                 .block_on(serve(settings))
+        }
+        Command::Probe { url } => {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(std::time::Duration::from_secs(3)))
+                .build()
+                .into();
+            match agent.get(&url).call() {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    eprintln!("{url}: {e}");
+                    std::process::exit(1)
+                }
+            }
         }
         Command::Export { dir, data } => {
             settings.data = data.unwrap_or(settings.data);
