@@ -149,8 +149,11 @@ impl PgStore {
         // Waits are bounded (docs/ports.md): a lock held too long or a
         // runaway statement ends in an error the core answers as busy, and
         // a peer that vanished is noticed by TCP within seconds.
+        // No JIT: its compilation (20 ms and more) never pays off on
+        // queries that answer in milliseconds, and a million-object site's
+        // plans cost enough to trigger it.
         let options = format!(
-            "{} -c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            "{} -c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS} -c jit=off",
             config.get_options().unwrap_or_default()
         );
         config
