@@ -137,6 +137,11 @@ pub struct PgStore {
     _listeners: Arc<[listen::Listener; 2]>,
 }
 
+/// The schema a session works in: the first of its search path, even
+/// before it exists (`current_schema()` is then NULL: a restore's target).
+const CURRENT_SCHEMA: &str =
+    "SELECT coalesce(current_schema(), trim(both '\" ' from split_part(current_setting('search_path'), ',', 1)))";
+
 impl PgStore {
     /// Connects to `url` (`postgres://user:password@host/db`).
     pub fn open(url: &str) -> CoreResult<Self> {
@@ -175,7 +180,7 @@ impl PgStore {
         let schema: String = pool
             .get()
             .map_err(db)?
-            .query_one("SELECT current_schema()", &[])
+            .query_one(CURRENT_SCHEMA, &[])
             .map_err(db)?
             .get(0);
         let channels = Arc::new(Channels::for_schema(&schema));
@@ -208,6 +213,38 @@ impl PgStore {
             synced: Default::default(),
             _listeners: Arc::new(listeners),
         })
+    }
+
+    /// The schema this store works in (`current_schema()` of its sessions).
+    pub fn schema(&self) -> CoreResult<String> {
+        let row = self.conn()?.query_one(CURRENT_SCHEMA, &[]).map_err(db)?;
+        Ok(row.get(0))
+    }
+
+    /// Whether the schema holds no cairn tables yet (a restore's target).
+    pub fn is_blank(&self) -> CoreResult<bool> {
+        let row = self
+            .conn()?
+            .query_one(
+                "SELECT to_regclass('content') IS NULL AND to_regclass('cairn_migrations') IS NULL",
+                &[],
+            )
+            .map_err(db)?;
+        Ok(row.get(0))
+    }
+
+    /// Readies the database for a dump of schema `name`: the schema (a
+    /// restore recreates a dump's objects in the schema they came from)
+    /// and the `unaccent` extension the full-text configurations use (a
+    /// schema's dump holds no extension; the migration creates it the same way).
+    pub fn prepare_restore(&self, name: &str) -> CoreResult<()> {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        self.conn()?
+            .batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {quoted}; CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public"
+            ))
+            .map_err(db)?;
+        Ok(())
     }
 
     /// Brings the schema to this build's version (see [`migrations`]).

@@ -1,6 +1,7 @@
 //! cairn (binary crate): settings, wiring of the embedded adapters, first-start
 //! bootstrap and `launch`, which tests call to run the real server on port 0.
 
+pub mod backup;
 pub mod blob_sweep;
 pub mod indexing;
 pub mod sample;

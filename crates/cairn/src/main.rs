@@ -72,6 +72,24 @@ enum Command {
         #[command(subcommand)]
         command: BlobsCommand,
     },
+    /// Copy the installation (database, blobs) into a new folder while it
+    /// serves and takes writes: a consistent snapshot (`cairn restore`).
+    Backup {
+        /// The folder to create.
+        dest: PathBuf,
+        /// Folder for the database and blobs (SQLite).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Bring a `cairn backup` back into an empty installation (a new data
+    /// folder, or an empty PostgreSQL schema named as in the backup).
+    Restore {
+        /// The folder `cairn backup` wrote.
+        src: PathBuf,
+        /// Folder for the database and blobs (SQLite).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Exit 0 when `url` answers 2xx within three seconds, else 1: a
     /// container's health check, with no curl in the image.
     Probe {
@@ -155,6 +173,36 @@ fn main() -> anyhow::Result<()> {
                 .thread_stack_size(8 * 1024 * 1024)
                 .build()?
                 .block_on(serve(settings))
+        }
+        Command::Backup { dest, data } => {
+            settings.data = data.unwrap_or(settings.data);
+            let bar = spinner()?;
+            let m = cairn::backup::backup(&settings, &dest, |what, n| bar.set_message(format!("{what}: {n}")))?;
+            bar.finish_and_clear();
+            println!(
+                "{} database and {} blobs backed up into {}",
+                m.database,
+                m.blobs,
+                dest.display()
+            );
+            if !m.missing_blobs.is_empty() {
+                println!(
+                    "{} blobs the database refers to were missing from the blob store (listed in backup.json)",
+                    m.missing_blobs.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Restore { src, data } => {
+            settings.data = data.unwrap_or(settings.data);
+            let bar = spinner()?;
+            let m = cairn::backup::restore(&settings, &src, |what, n| bar.set_message(format!("{what}: {n}")))?;
+            bar.finish_and_clear();
+            println!(
+                "restored the {} backup of {} ({} blobs); search index: {}",
+                m.database, m.created, m.blobs, m.search_index
+            );
+            Ok(())
         }
         Command::Probe { url } => {
             let agent: ureq::Agent = ureq::Agent::config_builder()

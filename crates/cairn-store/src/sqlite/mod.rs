@@ -81,6 +81,17 @@ impl SqliteStore {
     pub(crate) fn conn(&self) -> CoreResult<PooledConnection<SqliteConnectionManager>> {
         self.pool.get().map_err(db)
     }
+
+    /// Writes a consistent copy of the database into the new file `dest`
+    /// while writers go on: `VACUUM INTO` reads one snapshot (in WAL mode
+    /// writers do not wait for a reader) and writes it compacted.
+    pub fn snapshot_into(&self, dest: &Path) -> CoreResult<()> {
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| CoreError::BadRequest(format!("{} is no UTF-8 path", dest.display())))?;
+        self.conn()?.execute("VACUUM INTO ?1", [dest]).map_err(db)?;
+        Ok(())
+    }
 }
 
 /// Settings of every pooled connection.

@@ -197,6 +197,19 @@ impl TestApp {
         site.principals.put_user(&site.id, &user).unwrap();
     }
 
+    /// Settings naming this app's data folder and database, as a command
+    /// of the CLI run beside the server would have them.
+    pub fn settings(&self) -> Settings {
+        let mut s = Settings {
+            data: self._dir.path().to_path_buf(),
+            sample_content: false,
+            ..Settings::default()
+        };
+        s.database_url = postgres_url_for(&s.data);
+        s.sites = vec![serde_json::from_value(serde_json::json!({"id": "plone"})).expect("site settings")];
+        s
+    }
+
     /// The site as the server holds it, for setting up what the API cannot
     /// (data written by an older cairn).
     pub fn site(&self) -> std::sync::Arc<cairn_core::Site> {

@@ -1,5 +1,6 @@
 //! API tests: the real server over HTTP on port 0 with a fresh database.
 
+mod backup;
 mod blob_gc;
 mod bulk;
 mod cache;
