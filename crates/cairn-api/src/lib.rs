@@ -15,6 +15,7 @@ mod ctx;
 mod error;
 mod handlers;
 mod metrics;
+pub mod observe;
 mod public_url;
 mod query;
 mod response_cache;
@@ -109,6 +110,8 @@ pub struct AppState {
     pub caching: caching::Policy,
     /// What this process's job workers did (none: they run elsewhere).
     pub job_metrics: Option<Arc<cairn_core::jobs::JobMetrics>>,
+    /// Requests by route class, method and status (see [`observe`]).
+    pub http_metrics: Arc<observe::HttpMetrics>,
     /// Verified Basic credentials, with the principals generation they were verified at.
     auth_cache: moka::sync::Cache<u64, (u64, Principal)>,
     hasher: RandomState,
@@ -125,6 +128,7 @@ impl AppState {
             sites: sites.into_iter().map(|s| (s.id.clone(), s)).collect(),
             full_text: HashMap::new(),
             job_metrics: None,
+            http_metrics: Arc::default(),
             caching: caching::Policy::default(),
             // Verified Basic credentials for a minute: argon2 is slow on purpose,
             // scripts send the header on every request.
@@ -206,6 +210,7 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
 /// The router: health probes plus Zope-style traversal for everything else.
 pub fn router(state: Arc<AppState>) -> Router {
     let cors = cors(&state.limits.cors_origins);
+    let http_metrics = state.http_metrics.clone();
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
@@ -218,10 +223,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             tracing::error!("request panicked");
             ApiError::internal().into_response()
         }));
-    match cors {
+    let router = match cors {
         Some(layer) => router.layer(layer),
         None => router,
-    }
+    };
+    // Outermost: every answer gets its id, log line and count, a panic's 500 too.
+    router.layer(axum::middleware::from_fn_with_state(http_metrics, observe::observe))
 }
 
 /// Serves until `shutdown` resolves.
@@ -303,7 +310,9 @@ async fn dispatch(
         peer: peer.ip(),
         who,
     };
-    let task = tokio::task::spawn_blocking(move || handle(&worker, site, req));
+    // The request's span (its id) follows the handler onto the blocking pool.
+    let span = tracing::Span::current();
+    let task = tokio::task::spawn_blocking(move || span.in_scope(|| handle(&worker, site, req)));
     let answer = match task.await {
         Ok(Ok(r)) => Ok(caching::finish(r, &read_method, &app.caching).await),
         Ok(Err(e)) => Err(caching::not_stored(e.into_response(), &read_method)),

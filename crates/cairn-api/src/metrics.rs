@@ -3,7 +3,8 @@
 //! many image scales were computed or failed (each costs a full decode), and
 //! how many store round trips requests and background work made, how many
 //! background jobs wait or failed per queue and state, and what this
-//! process's job workers did (attempts by outcome, latency, run time).
+//! process's job workers did (attempts by outcome, latency, run time),
+//! and the requests it answered (see [`crate::observe`]).
 //! Nothing here counts content, since anyone reaching the port can read it.
 
 use std::fmt::Write;
@@ -82,8 +83,10 @@ fn render(app: &AppState) -> CoreResult<String> {
             m.done, m.retried, m.dead, m.latency_seconds, m.attempts, m.run_seconds, m.attempts
         );
     }
+    let mut http = String::new();
+    app.http_metrics.render(&mut http);
     Ok(format!(
-        "# HELP cairn_search_lag_changes Changes written to the database but not yet in the full-text index.\n\
+        "{http}# HELP cairn_search_lag_changes Changes written to the database but not yet in the full-text index.\n\
          # TYPE cairn_search_lag_changes gauge\n{lag}\
          # HELP cairn_image_scales_total Image scales computed (each once) and computations that failed (remembered).\n\
          # TYPE cairn_image_scales_total counter\n{scales}\

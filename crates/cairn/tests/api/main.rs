@@ -24,6 +24,7 @@ mod leaks;
 mod links;
 mod login;
 mod mail;
+mod observe;
 mod privileges;
 mod purges;
 mod queries;
