@@ -149,7 +149,10 @@ enum BlobsCommand {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,cairn_api::access=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     let mut settings = cairn::Settings::load(cli.config.as_deref()).context("while reading settings")?;
