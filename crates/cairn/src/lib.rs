@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod blob_sweep;
+pub mod check;
 pub mod indexing;
 pub mod sample;
 pub mod settings;

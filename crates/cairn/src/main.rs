@@ -90,6 +90,16 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Verify the database, the blobs and the full-text indexes against
+    /// each other; exit 1 when something disagrees.
+    Check {
+        /// Fix what can be fixed (rebuild an index that is behind).
+        #[arg(long)]
+        repair: bool,
+        /// Folder for the database and blobs (SQLite).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Exit 0 when `url` answers 2xx within three seconds, else 1: a
     /// container's health check, with no curl in the image.
     Probe {
@@ -205,6 +215,27 @@ fn main() -> anyhow::Result<()> {
                 "restored the {} backup of {} ({} blobs); search index: {}",
                 m.database, m.created, m.blobs, m.search_index
             );
+            Ok(())
+        }
+        Command::Check { repair, data } => {
+            settings.data = data.unwrap_or(settings.data);
+            let bar = spinner()?;
+            let report = cairn::check::check(&settings, repair, |what, n| bar.set_message(format!("{what}: {n}")))?;
+            bar.finish_and_clear();
+            for f in &report.findings {
+                let state = if f.repaired { "repaired" } else { "found" };
+                println!("{state} {} [{}]: {}", f.kind, f.site, f.detail);
+            }
+            println!(
+                "checked {} objects and {} blobs: {} findings, {} unresolved",
+                report.objects,
+                report.blobs,
+                report.findings.len(),
+                report.unresolved()
+            );
+            if report.unresolved() > 0 {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Probe { url } => {

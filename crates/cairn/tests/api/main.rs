@@ -5,6 +5,7 @@ mod blob_gc;
 mod bulk;
 mod cache;
 mod caching;
+mod check;
 mod collections;
 mod conformance;
 mod consistency;
