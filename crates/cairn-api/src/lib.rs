@@ -297,7 +297,12 @@ async fn dispatch(
         return caching::conditional(response_cache::mark(hit, response_cache::HIT), &headers);
     }
     let params = Params::parse(uri.query());
-    let wanted = headers.get(axum::http::header::IF_NONE_MATCH).cloned();
+    // The validators the answer is checked against once rendered (the
+    // headers themselves move into the handler).
+    let validators: Vec<_> = [axum::http::header::IF_NONE_MATCH, axum::http::header::IF_MODIFIED_SINCE]
+        .into_iter()
+        .filter_map(|name| headers.get(&name).cloned().map(|v| (name, v)))
+        .collect();
     let read_method = method.clone();
     let worker = app.clone();
     let req = Incoming {
@@ -321,9 +326,11 @@ async fn dispatch(
             Err(ApiError::internal().into_response())
         }
     };
+    // Both validators count on a fresh rendering as on a kept one: an
+    // If-Modified-Since was ignored whenever the kept answer had gone stale.
     let mut conditions = HeaderMap::new();
-    if let Some(v) = wanted {
-        conditions.insert(axum::http::header::IF_NONE_MATCH, v);
+    for (name, value) in validators {
+        conditions.insert(name, value);
     }
     let r = match answer {
         Ok(r) => r,

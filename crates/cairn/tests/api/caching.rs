@@ -140,6 +140,16 @@ fn a_single_page_is_also_revalidated_by_its_date_a_listing_only_by_etag() {
     );
     assert_eq!(same.status, 304);
     assert_eq!(same.header("last-modified"), Some(modified.as_str()));
+    // Also when the page is rendered afresh (a kept answer gone stale, or
+    // a CDN refetching with `no-cache`): it once answered 200 then.
+    let fresh = app.send(
+        "GET",
+        "/f/d",
+        Auth::Anonymous,
+        None,
+        &[("If-Modified-Since", &modified), ("Cache-Control", "no-cache")],
+    );
+    assert_eq!(fresh.status, 304);
     // An older copy is sent the page again.
     let old = "Mon, 01 Jan 2001 00:00:00 GMT";
     assert_eq!(
