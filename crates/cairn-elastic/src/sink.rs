@@ -10,8 +10,6 @@ use serde_json::{Value, json};
 use crate::client::{Body, Client, ElasticError};
 use crate::index::{LANGUAGES, text_field, title_field};
 
-/// Text of one object indexed, in characters (as on PostgreSQL).
-const TEXT_CAP: usize = 150_000;
 /// A bulk request is sent once it holds this many bytes (the cluster's
 /// default `http.max_content_length` is 100 MB).
 const MAX_BYTES: usize = 8 << 20;
@@ -108,13 +106,7 @@ impl<'c> Bulk<'c> {
 impl Sink for Bulk<'_> {
     fn upsert(&mut self, uid: &str, language: &str, text: &SearchableText) -> Result<(), IndexerError> {
         let lang = cairn_search::engine::language_slot(language).map_or(self.default_lang, |i| LANGUAGES[i]);
-        let mut rest = text.description.clone();
-        for part in text.subjects.iter().chain([&text.body]) {
-            rest.push('\n');
-            rest.push_str(part);
-        }
-        let title = capped(&text.title, TEXT_CAP / 10);
-        let rest = capped(&rest, TEXT_CAP);
+        let (title, rest) = text.title_and_rest();
         let mut source = serde_json::Map::new();
         source.insert("uid".into(), json!(uid));
         source.insert("lang".into(), json!(lang));
@@ -132,13 +124,5 @@ impl Sink for Bulk<'_> {
             json!({"delete": {"_id": uid, "version": self.version, "version_type": "external_gte"}}),
             None,
         )
-    }
-}
-
-/// At most `chars` characters of `text`.
-fn capped(text: &str, chars: usize) -> &str {
-    match text.char_indices().nth(chars) {
-        Some((end, _)) => &text[..end],
-        None => text,
     }
 }

@@ -14,6 +14,35 @@ pub struct SearchableText {
     pub body: String,
 }
 
+/// Characters of an object's text a shared engine indexes: a PostgreSQL
+/// `tsvector` holds at most 1 MB, and this much text of distinct words
+/// stays well below it (the cluster engine keeps the same bound).
+pub const SHARED_TEXT_CAP: usize = 150_000;
+
+impl SearchableText {
+    /// The title and the rest (description, subjects, body, a line each)
+    /// as a shared engine indexes them: within [`SHARED_TEXT_CAP`]
+    /// characters, the title within a tenth of it.
+    pub fn title_and_rest(&self) -> (String, String) {
+        let mut rest = self.description.clone();
+        for part in self.subjects.iter().chain([&self.body]) {
+            rest.push('\n');
+            rest.push_str(part);
+        }
+        let title = capped(&self.title, SHARED_TEXT_CAP / 10).to_string();
+        rest.truncate(capped(&rest, SHARED_TEXT_CAP).len());
+        (title, rest)
+    }
+}
+
+/// At most `chars` characters of `text`.
+fn capped(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// Gathers the searchable text from an object's stored field values.
 pub fn searchable_text(fields: &Map<String, Value>) -> SearchableText {
     let str_of = |k: &str| {

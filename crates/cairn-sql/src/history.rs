@@ -28,22 +28,32 @@ pub fn add(db: &impl Db, site: &str, v: &VersionRecord) -> CoreResult<()> {
         }
         _ => (whole, false),
     };
-    raw_execute(
-        db,
-        "INSERT INTO versions (site, uid, version, actor, time, comment, data, delta)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        vec![
+    insert_rows(db, site, &[(v, data, is_delta)])
+}
+
+/// Inserts versions as stored (each its data and whether that is a patch)
+/// in one statement.
+pub(crate) fn insert_rows(db: &impl Db, site: &str, rows: &[(&VersionRecord, String, bool)]) -> CoreResult<()> {
+    let mut text = String::from("INSERT INTO versions (site, uid, version, actor, time, comment, data, delta) VALUES ");
+    let mut values: Vec<sea_query::Value> = Vec::with_capacity(rows.len() * 8);
+    for (i, (v, data, is_delta)) in rows.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        let marks: Vec<String> = (1..=8).map(|k| format!("?{}", i * 8 + k)).collect();
+        text.push_str(&format!("({})", marks.join(", ")));
+        values.extend([
             site.into(),
             v.uid.as_str().into(),
             v.version.into(),
             v.actor.as_str().into(),
             v.time.as_str().into(),
             v.comment.as_str().into(),
-            data.into(),
-            is_delta.into(),
-        ],
-    )
-    .map(|_| ())
+            data.as_str().into(),
+            (*is_delta).into(),
+        ]);
+    }
+    raw_execute(db, &text, values).map(|_| ())
 }
 
 /// Forgets the kept versions of objects purged for good.

@@ -12,7 +12,7 @@ use cairn_core::{Content, CoreError, CoreResult};
 use sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 
 use crate::schema::{Allowed, Obj, Subjects};
-use crate::{Cell, Db, integer, query, raw_execute, run};
+use crate::{Cell, Db, integer, query, run};
 
 /// Rows per statement: 26 catalog columns each stays under SQLite's
 /// default limit of 32,766 bound values (PostgreSQL allows 65,535).
@@ -123,38 +123,14 @@ fn replace_rows<T: sea_query::Iden + Copy + 'static>(
 /// earlier version to be a patch of.
 pub(crate) fn first_versions(db: &impl Db, site: &str, versions: &[&VersionRecord]) -> CoreResult<()> {
     for chunk in versions.chunks(ROWS) {
-        let mut text =
-            String::from("INSERT INTO versions (site, uid, version, actor, time, comment, data, delta) VALUES ");
-        let mut values: Vec<sea_query::Value> = Vec::with_capacity(chunk.len() * 8);
-        for (i, v) in chunk.iter().enumerate() {
-            let whole = serde_json::to_string(&v.fields).map_err(|e| crate::corrupt("version", e))?;
-            let n = i * 8;
-            if i > 0 {
-                text.push_str(", ");
-            }
-            text.push_str(&format!(
-                "(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 7,
-                n + 8
-            ));
-            values.extend([
-                site.into(),
-                v.uid.as_str().into(),
-                v.version.into(),
-                v.actor.as_str().into(),
-                v.time.as_str().into(),
-                v.comment.as_str().into(),
-                whole.into(),
-                false.into(),
-            ]);
-        }
-        raw_execute(db, &text, values)?;
+        let rows = chunk
+            .iter()
+            .map(|v| {
+                let whole = serde_json::to_string(&v.fields).map_err(|e| crate::corrupt("version", e))?;
+                Ok((*v, whole, false))
+            })
+            .collect::<CoreResult<Vec<_>>>()?;
+        crate::history::insert_rows(db, site, &rows)?;
     }
     Ok(())
 }

@@ -127,8 +127,12 @@ fn copy_blobs(
             continue;
         }
         // Removed since it was listed (an unreferenced blob's sweep).
-        let Some(bytes) = blobs.get(&entry.name)? else { continue };
-        std::fs::write(blob_path(dir, &entry.name)?, bytes)?;
+        let Some(mut blob) = blobs.open(&entry.name)? else {
+            continue;
+        };
+        // Streamed: a blob may be as large as an upload may be.
+        let mut file = std::fs::File::create(blob_path(dir, &entry.name)?)?;
+        std::io::copy(&mut blob.file, &mut file)?;
         copied.insert(entry.name);
         progress("blobs", copied.len());
     }

@@ -336,10 +336,14 @@ pub fn full_text_engines(
                 let node = node_id(&settings.data)?;
                 let engine = cairn_elastic::ElasticFullText::new(cluster, &s.id, &s.default_language, &node)
                     .map_err(|e| anyhow::anyhow!("search.elasticsearch: {e}"))?;
-                match engine.cluster() {
-                    Ok(version) => tracing::info!(site = %s.id, cluster = %version, "full text on the search cluster"),
-                    // The indexer retries; searches answer 503 until it is back.
-                    Err(e) => tracing::warn!(site = %s.id, error = %e, "the search cluster does not answer yet"),
+                // One look at the cluster for all sites: a start never waits
+                // on an unreachable cluster more than once.
+                if engines.is_empty() {
+                    match engine.cluster() {
+                        Ok(version) => tracing::info!(cluster = %version, "full text on the search cluster"),
+                        // The indexer retries; searches answer 503 until it is back.
+                        Err(e) => tracing::warn!(error = %e, "the search cluster does not answer yet"),
+                    }
                 }
                 Arc::new(engine)
             }

@@ -213,6 +213,21 @@ impl Index {
         }
     }
 
+    /// The version an externally versioned write of `id` gets: `given`,
+    /// unless the document (or its deletion) holds a newer one (`gte`: or
+    /// the same), which is a conflict.
+    fn external(&self, id: &str, current: Option<&Doc>, given: i64, gte: bool) -> Result<i64, Refusal> {
+        let known = current.map(|d| d.version).or(self.tombstones.get(id).copied());
+        match known {
+            Some(known) if (if gte { given < known } else { given <= known }) => Err(conflict(
+                &self.name,
+                id,
+                format!("current version [{known}] is higher than the one provided [{given}]"),
+            )),
+            _ => Ok(given),
+        }
+    }
+
     pub fn refresh(&mut self) {
         self.searchable = self.live.clone();
     }
@@ -293,19 +308,7 @@ impl Index {
                     external: Some((given, gte)),
                     ..
                 },
-            ) => {
-                let known = current.as_ref().map(|d| d.version).or(self.tombstones.get(id).copied());
-                if let Some(known) = known
-                    && (if *gte { *given < known } else { *given <= known })
-                {
-                    return Err(conflict(
-                        &self.name,
-                        id,
-                        format!("current version [{known}] is higher than the one provided [{given}]"),
-                    ));
-                }
-                *given
-            }
+            ) => self.external(id, current.as_deref(), *given, *gte)?,
             (
                 doc,
                 Versioning {
@@ -365,19 +368,7 @@ impl Index {
                     external: Some((given, gte)),
                     ..
                 },
-            ) => {
-                let known = current.as_ref().map(|d| d.version).or(self.tombstones.get(id).copied());
-                if let Some(known) = known
-                    && (if *gte { *given < known } else { *given <= known })
-                {
-                    return Err(conflict(
-                        &self.name,
-                        id,
-                        format!("current version [{known}] is higher than the one provided [{given}]"),
-                    ));
-                }
-                *given
-            }
+            ) => self.external(id, current.as_deref(), *given, *gte)?,
             (
                 Some(doc),
                 Versioning {

@@ -30,9 +30,6 @@ use crate::{PgStore, db};
 
 /// The embedded index's languages, in its order: `lang` holds one of them.
 const LANGUAGES: [&str; 4] = cairn_search::engine::LANGUAGES;
-/// Text of one object indexed, in characters: a `tsvector` holds at most
-/// 1 MB, and this much text of distinct words stays well below it.
-const TEXT_CAP: usize = 150_000;
 /// The fewest objects a search ranks (see [`rank_candidates`]).
 const RANK_CANDIDATES: usize = 5_000;
 /// Changes taken in per transaction during a long catch-up.
@@ -402,16 +399,11 @@ impl<'t, 'c> Rows<'t, 'c> {
 impl Sink for Rows<'_, '_> {
     fn upsert(&mut self, uid: &str, language: &str, text: &SearchableText) -> Result<(), IndexerError> {
         let lang = cairn_search::engine::language_slot(language).map_or(self.default_lang, |i| LANGUAGES[i]);
-        let mut rest = text.description.clone();
-        for part in text.subjects.iter().chain([&text.body]) {
-            rest.push('\n');
-            rest.push_str(part);
-        }
+        let (title, rest) = text.title_and_rest();
         self.uids.push(uid.to_string());
         self.langs.push(lang.to_string());
-        self.titles
-            .push(query::without_nul(&capped(&text.title, TEXT_CAP / 10)));
-        self.rests.push(query::without_nul(&capped(&rest, TEXT_CAP)));
+        self.titles.push(query::without_nul(&title));
+        self.rests.push(query::without_nul(&rest));
         if self.uids.len() >= BATCH {
             self.flush()?;
         }
@@ -428,12 +420,4 @@ impl Sink for Rows<'_, '_> {
 /// many, at least [`RANK_CANDIDATES`].
 fn rank_candidates(limit: usize) -> usize {
     limit.saturating_mul(5).max(RANK_CANDIDATES)
-}
-
-/// At most `chars` characters of `text`.
-fn capped(text: &str, chars: usize) -> String {
-    match text.char_indices().nth(chars) {
-        Some((end, _)) => text[..end].to_string(),
-        None => text.to_string(),
-    }
 }
