@@ -95,3 +95,38 @@ fn a_failing_cluster_is_a_503_that_does_not_name_it() {
         "and the next search is answered"
     );
 }
+
+#[test]
+fn the_worst_search_text_gets_an_answer_or_a_400_from_the_cluster_too() {
+    let cluster = FakeCluster::start_with(Some("a2V5"));
+    let app = app(&cluster);
+    app.create("", json!({"@type": "Document", "id": "steuern", "title": "Steuern"}));
+    app.add_user("mira", "mira-pw-123", &["Member"]);
+    app.wait_indexed();
+    let long = "x".repeat(3000);
+    let globs = vec!["st?u*"; 32].join("%20OR%20");
+    let worst = [
+        "%00",
+        "Steu%00ern",
+        "st%5C*",
+        "%5C%5C%27",
+        "%22%22",
+        "%7B%22query%22%3A%7B%7D%7D",
+        "%26%7C%21%3A%2A",
+        long.as_str(),
+        globs.as_str(),
+        "((((((((Steuern))))))))",
+    ];
+    for text in worst {
+        for auth in [Auth::Anonymous, Auth::Basic("mira", "mira-pw-123"), Auth::Admin] {
+            let r = app.get(&format!("/@search?SearchableText={text}"), auth);
+            assert!(
+                matches!(r.status, 200 | 400),
+                "{text}: {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    }
+    assert_eq!(total(&app, "((((((((Steuern))))))))", Auth::Admin), 1);
+}
